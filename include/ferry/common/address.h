@@ -1,0 +1,88 @@
+// IPv4/IPv6 transport addresses and 5-tuples. Plain values (24 bytes), no heap, hashable:
+// they are keys of the core's flat tables.
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "ferry/common/bytes.h"
+
+namespace ferry {
+
+// Values are the STUN address family codes (RFC 8489 §14.1).
+enum class Family : std::uint8_t { kNone = 0, kV4 = 1, kV6 = 2 };
+
+class Address {
+ public:
+  Address() = default;
+  static Address v4(std::array<std::uint8_t, 4> ip, std::uint16_t port);
+  static Address v6(const std::array<std::uint8_t, 16>& ip, std::uint16_t port);
+  // From raw bytes: 4 bytes -> IPv4, 16 bytes -> IPv6, anything else -> empty address.
+  static Address from_bytes(Bytes ip, std::uint16_t port);
+  // "192.0.2.1", "2001:db8::1" (no port).
+  static std::optional<Address> parse_ip(std::string_view text, std::uint16_t port = 0);
+  // "192.0.2.1:3478", "[2001:db8::1]:3478", or a bare IP (port 0).
+  static std::optional<Address> parse_endpoint(std::string_view text);
+  static Address from_sockaddr(const sockaddr* sa, socklen_t len);
+
+  socklen_t to_sockaddr(sockaddr_storage* out) const;
+
+  Family family() const { return family_; }
+  bool is_v4() const { return family_ == Family::kV4; }
+  bool is_v6() const { return family_ == Family::kV6; }
+  bool empty() const { return family_ == Family::kNone; }
+  std::uint16_t port() const { return port_; }
+  void set_port(std::uint16_t p) { port_ = p; }
+  // The address bytes: 4 for IPv4, 16 for IPv6, 0 when empty.
+  Bytes ip() const { return Bytes(ip_.data(), ip_len()); }
+  std::size_t ip_len() const { return family_ == Family::kV4 ? 4 : family_ == Family::kV6 ? 16 : 0; }
+  const std::array<std::uint8_t, 16>& raw() const { return ip_; }
+
+  bool same_ip(const Address& o) const { return family_ == o.family_ && ip_ == o.ip_; }
+  bool is_any() const;       // 0.0.0.0 or ::
+  bool is_loopback() const;  // 127/8 or ::1
+
+  std::string ip_string() const;
+  std::string to_string() const;  // "1.2.3.4:5" or "[::1]:5"
+
+  friend bool operator==(const Address& a, const Address& b) {
+    return a.family_ == b.family_ && a.port_ == b.port_ && a.ip_ == b.ip_;
+  }
+
+  std::size_t hash() const;
+
+ private:
+  std::array<std::uint8_t, 16> ip_{};  // IPv4 uses the first 4 bytes, the rest stay zero
+  std::uint16_t port_ = 0;
+  Family family_ = Family::kNone;
+};
+
+enum class Transport : std::uint8_t { kUdp, kTcp, kTls, kDtls };
+std::string_view transport_name(Transport t);
+
+// A client's 5-tuple as the server sees it (RFC 8656 §2: the allocation key).
+struct FiveTuple {
+  Address client;
+  Address server;
+  Transport transport = Transport::kUdp;
+  friend bool operator==(const FiveTuple&, const FiveTuple&) = default;
+  std::size_t hash() const;
+};
+
+}  // namespace ferry
+
+template <>
+struct std::hash<ferry::Address> {
+  std::size_t operator()(const ferry::Address& a) const noexcept { return a.hash(); }
+};
+template <>
+struct std::hash<ferry::FiveTuple> {
+  std::size_t operator()(const ferry::FiveTuple& t) const noexcept { return t.hash(); }
+};

@@ -1,0 +1,43 @@
+// Starts and stops the share-nothing workers. The only libevent code lives under src/net.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ferry/common/logger.h"
+#include "ferry/common/result.h"
+#include "ferry/net/settings.h"
+
+namespace ferry::net {
+
+class Worker;
+
+class Runtime {
+ public:
+  Runtime(const ServerSettings& settings, Logger& log);
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  // Opens every socket in every worker (so a bind failure is reported before any thread runs)
+  // and starts the worker threads. On failure, `error` says which address failed and why.
+  bool start(std::string* error);
+  // Asks every worker to stop and joins them. Safe to call more than once.
+  void stop();
+
+  // The addresses actually listened on (for logs and tests).
+  const std::vector<Address>& listen_ips() const { return ips_; }
+
+ private:
+  ServerSettings settings_;
+  Logger& log_;
+  std::vector<Address> ips_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  bool running_ = false;
+};
+
+// Every usable local address (IPv4 and IPv6, loopback included, link-local IPv6 excluded).
+std::vector<Address> local_addresses();
+
+}  // namespace ferry::net

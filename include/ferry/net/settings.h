@@ -1,0 +1,29 @@
+// What the network layer needs, built from the option table by ferry_config.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "ferry/common/address.h"
+#include "ferry/common/time.h"
+#include "ferry/turn/settings.h"
+
+namespace ferry::net {
+
+struct ServerSettings {
+  // Addresses to listen on (port ignored). Empty: every address of every interface, IPv4 and
+  // IPv6, enumerated at start (like coturn), so replies leave from the address that was asked.
+  std::vector<Address> listen_ips;
+  std::uint16_t port = 3478;
+  bool udp = true;
+  bool tcp = true;
+  // Share-nothing workers (DESIGN.md section 2); 0 means one per CPU.
+  unsigned threads = 0;
+  // A TCP connection that delivers no complete message for this long is closed.
+  Duration tcp_idle_timeout = Seconds(60);
+  // Bound on connections per worker so a flood cannot exhaust descriptors.
+  std::size_t max_tcp_connections_per_worker = 8192;
+  turn::Settings turn;
+};
+
+}  // namespace ferry::net

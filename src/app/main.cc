@@ -1,0 +1,101 @@
+// turnserver: config -> objects -> run (DESIGN.md section 1). Nothing else lives here.
+#include <signal.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "ferry/common/logger.h"
+#include "ferry/config/config.h"
+#include "ferry/config/server_settings_builder.h"
+#include "ferry/net/runtime.h"
+
+#ifndef FERRY_VERSION
+#define FERRY_VERSION "0.0.0"
+#endif
+
+namespace {
+
+void print_diagnostics(const std::vector<ferry::config::Diagnostic>& diags) {
+  for (const auto& d : diags) std::fprintf(stderr, "%s\n", d.to_string().c_str());
+}
+
+bool has_error(const std::vector<ferry::config::Diagnostic>& diags) {
+  for (const auto& d : diags) {
+    if (d.severity == ferry::config::Diagnostic::Severity::kError) return true;
+  }
+  return false;
+}
+
+// Blocks the shutdown signals in every thread (workers inherit the mask) and waits for one in
+// main. SIGHUP (reload) arrives with the operations issue; until then it is logged and ignored.
+int wait_for_shutdown(ferry::Logger& log) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&set, &sig) != 0) return 1;
+    if (sig == SIGHUP) {
+      log.warning("SIGHUP: configuration reload is not supported yet; ignored");
+      continue;
+    }
+    log.info(sig == SIGINT ? "SIGINT: shutting down" : "SIGTERM: shutting down");
+    return 0;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto outcome = ferry::config::load(args);
+  print_diagnostics(outcome.diagnostics);
+  if (!outcome.ok()) return 1;
+  switch (outcome.action) {
+    case ferry::config::Action::kHelp:
+      std::fputs(ferry::config::render_help().c_str(), stdout);
+      return 0;
+    case ferry::config::Action::kVersion:
+      std::printf("Ferry %s\n", FERRY_VERSION);
+      return 0;
+    case ferry::config::Action::kCheckConfig:
+    case ferry::config::Action::kRun:
+      break;
+  }
+  std::vector<ferry::config::Diagnostic> diags;
+  auto settings = ferry::config::build_process_settings(outcome.config, diags);
+  print_diagnostics(diags);
+  if (has_error(diags)) return 1;
+  if (outcome.action == ferry::config::Action::kCheckConfig) {
+    std::printf("configuration OK%s%s\n", outcome.config_file.empty() ? "" : ": ",
+                outcome.config_file.c_str());
+    std::fputs(ferry::config::render_effective(outcome.config).c_str(), stdout);
+    return 0;
+  }
+
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  ferry::SinkLogger log(settings.log);
+  log.set_level(settings.log_level);
+  log.info(std::string("Ferry ") + FERRY_VERSION + " starting" +
+           (outcome.config_file.empty() ? "" : " with " + outcome.config_file));
+  ferry::net::Runtime runtime(settings.server, log);
+  std::string error;
+  if (!runtime.start(&error)) {
+    log.error("cannot start: " + error);
+    return 1;
+  }
+  int rc = wait_for_shutdown(log);
+  runtime.stop();
+  log.info("stopped");
+  return rc;
+}

@@ -1,0 +1,75 @@
+#include "ferry/auth/nonce.h"
+
+#include <openssl/crypto.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <cstring>
+
+namespace ferry::auth {
+
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+
+std::uint64_t to_seconds(TimePoint t) {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<Seconds>(t.time_since_epoch()).count());
+}
+
+bool parse_hex64(std::string_view s, std::uint64_t* out) {
+  std::uint64_t v = 0;
+  for (char c : s) {
+    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (d < 0) return false;
+    v = (v << 4) | static_cast<std::uint64_t>(d);
+  }
+  *out = v;
+  return true;
+}
+
+}  // namespace
+
+NonceCodec NonceCodec::with_random_key() {
+  Key k{};
+  RAND_bytes(k.data(), static_cast<int>(k.size()));
+  return NonceCodec(k);
+}
+
+void NonceCodec::tag(std::uint64_t expiry, const Address& client, char* out32) const {
+  // HMAC-SHA256(key, expiry || family || ip), truncated to 128 bits: forging one takes 2^128
+  // tries. The port is left out so that one client's UDP and TCP sockets share a nonce.
+  std::uint8_t msg[8 + 1 + 16];
+  for (int i = 0; i < 8; ++i) msg[i] = static_cast<std::uint8_t>(expiry >> (56 - 8 * i));
+  msg[8] = static_cast<std::uint8_t>(client.family());
+  std::memcpy(msg + 9, client.raw().data(), 16);
+  std::uint8_t mac[32];
+  unsigned len = 0;
+  HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()), msg, sizeof msg, mac, &len);
+  for (int i = 0; i < 16; ++i) {
+    out32[2 * i] = kHex[mac[i] >> 4];
+    out32[2 * i + 1] = kHex[mac[i] & 15];
+  }
+}
+
+NonceCodec::Nonce NonceCodec::make(const Address& client, TimePoint now, Seconds lifetime) const {
+  Nonce n{};
+  std::uint64_t expiry = to_seconds(now) + static_cast<std::uint64_t>(lifetime.count());
+  for (int i = 0; i < 16; ++i) n[i] = kHex[(expiry >> (60 - 4 * i)) & 15];
+  tag(expiry, client, n.data() + 16);
+  return n;
+}
+
+NonceCodec::Verdict NonceCodec::check(std::string_view nonce, const Address& client,
+                                      TimePoint now) const {
+  std::uint64_t expiry = 0;
+  if (nonce.size() != kLength || !parse_hex64(nonce.substr(0, 16), &expiry)) {
+    return Verdict::kInvalid;
+  }
+  char expect[32];
+  tag(expiry, client, expect);
+  if (CRYPTO_memcmp(expect, nonce.data() + 16, 32) != 0) return Verdict::kInvalid;
+  return to_seconds(now) < expiry ? Verdict::kValid : Verdict::kStale;
+}
+
+}  // namespace ferry::auth

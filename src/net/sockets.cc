@@ -1,0 +1,112 @@
+#include "sockets.h"
+
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "ferry/net/runtime.h"
+
+namespace ferry::net {
+
+namespace {
+
+bool set_common_options(int fd, const Address& addr, std::string* error) {
+  int one = 1;
+  if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+      setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+    *error = std::string("setsockopt(SO_REUSEPORT): ") + std::strerror(errno);
+    return false;
+  }
+  // One socket per family: an IPv6 socket must not also take IPv4 traffic, or two workers'
+  // wildcard sockets would collide and replies would carry v4-mapped addresses.
+  if (addr.is_v6() && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0) {
+    *error = std::string("setsockopt(IPV6_V6ONLY): ") + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+int open_bound(const Address& addr, int type, std::string* error) {
+  int domain = addr.is_v6() ? AF_INET6 : AF_INET;
+  int fd = socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    *error = std::string("socket(): ") + std::strerror(errno);
+    return -1;
+  }
+  if (!set_common_options(fd, addr, error)) {
+    close(fd);
+    return -1;
+  }
+  sockaddr_storage ss;
+  socklen_t len = addr.to_sockaddr(&ss);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+    *error = "bind(" + addr.to_string() + "): " + std::strerror(errno);
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
+
+int open_udp_socket(const Address& addr, std::string* error) {
+  int fd = open_bound(addr, SOCK_DGRAM, error);
+  if (fd < 0) return -1;
+  // A larger receive buffer absorbs bursts between event-loop wakeups; the kernel caps it at
+  // net.core.rmem_max, which is fine.
+  int size = 4 * 1024 * 1024;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+  return fd;
+}
+
+int open_tcp_listener(const Address& addr, std::string* error) {
+  int fd = open_bound(addr, SOCK_STREAM, error);
+  if (fd < 0) return -1;
+  if (listen(fd, 1024) != 0) {
+    *error = "listen(" + addr.to_string() + "): " + std::strerror(errno);
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+Address socket_local_address(int fd) {
+  sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return {};
+  return Address::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+}
+
+void close_fd(int fd) {
+  if (fd >= 0) close(fd);
+}
+
+std::vector<Address> local_addresses() {
+  std::vector<Address> out;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return out;
+  for (ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
+    if (i->ifa_addr == nullptr || (i->ifa_flags & IFF_UP) == 0) continue;
+    int fam = i->ifa_addr->sa_family;
+    if (fam != AF_INET && fam != AF_INET6) continue;
+    socklen_t len = fam == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+    Address a = Address::from_sockaddr(i->ifa_addr, len);
+    // Link-local IPv6 needs a scope id to bind and is useless to STUN clients elsewhere.
+    if (a.is_v6() && a.raw()[0] == 0xfe && (a.raw()[1] & 0xc0) == 0x80) continue;
+    bool seen = false;
+    for (const auto& o : out) seen = seen || o.same_ip(a);
+    if (!seen) out.push_back(a);
+  }
+  freeifaddrs(list);
+  return out;
+}
+
+}  // namespace ferry::net

@@ -1,0 +1,19 @@
+// Socket creation helpers for listeners (internal to ferry_net).
+#pragma once
+
+#include <string>
+
+#include "ferry/common/address.h"
+
+namespace ferry::net {
+
+// A non-blocking UDP socket bound to `addr` with SO_REUSEPORT, so each worker binds its own and
+// the kernel spreads clients across workers by 5-tuple hash. Returns -1 and sets `error`.
+int open_udp_socket(const Address& addr, std::string* error);
+// A non-blocking listening TCP socket bound to `addr` with SO_REUSEPORT.
+int open_tcp_listener(const Address& addr, std::string* error);
+// The address a socket is bound to (to learn ephemeral ports).
+Address socket_local_address(int fd);
+void close_fd(int fd);
+
+}  // namespace ferry::net

@@ -1,0 +1,154 @@
+#include "worker.h"
+
+#include <event2/bufferevent.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "sockets.h"
+#include "tcp_connection.h"
+
+namespace ferry::net {
+
+Worker::Worker(const ServerSettings& settings, Logger& log, unsigned index)
+    : settings_(settings), log_(log), index_(index), core_(settings_.turn, *this) {}
+
+Worker::~Worker() {
+  connections_.clear();
+  for (auto& l : tcp_listeners_) {
+    if (l->l != nullptr) evconnlistener_free(l->l);
+  }
+  for (auto& ep : udp_) {
+    if (ep->ev != nullptr) event_free(ep->ev);
+    close_fd(ep->fd);
+  }
+  if (stop_ev_ != nullptr) event_free(stop_ev_);
+  close_fd(stop_fd_);
+  if (base_ != nullptr) event_base_free(base_);
+}
+
+bool Worker::open(const std::vector<Address>& ips, std::string* error) {
+  base_ = event_base_new();
+  stop_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (base_ == nullptr || stop_fd_ < 0) {
+    *error = "cannot create event loop";
+    return false;
+  }
+  stop_ev_ = event_new(base_, stop_fd_, EV_READ, &Worker::on_stop, this);
+  event_add(stop_ev_, nullptr);
+  for (Address ip : ips) {
+    ip.set_port(settings_.port);
+    if (settings_.udp) {
+      auto ep = std::make_unique<UdpEndpoint>();
+      ep->w = this;
+      ep->fd = open_udp_socket(ip, error);
+      if (ep->fd < 0) return false;
+      ep->local = socket_local_address(ep->fd);
+      ep->ev = event_new(base_, ep->fd, EV_READ | EV_PERSIST, &Worker::on_udp_readable, ep.get());
+      event_add(ep->ev, nullptr);
+      udp_.push_back(std::move(ep));
+    }
+    if (settings_.tcp) {
+      int fd = open_tcp_listener(ip, error);
+      if (fd < 0) return false;
+      auto l = std::make_unique<Listener>();
+      l->local = socket_local_address(fd);
+      l->w = this;
+      l->l = evconnlistener_new(base_, &Worker::on_accept, l.get(), LEV_OPT_CLOSE_ON_FREE, -1, fd);
+      if (l->l == nullptr) {
+        close_fd(fd);
+        *error = "evconnlistener_new failed for " + ip.to_string();
+        return false;
+      }
+      tcp_listeners_.push_back(std::move(l));
+    }
+  }
+  return true;
+}
+
+void Worker::start() {
+  thread_ = std::thread([this] {
+    log_.debug("worker " + std::to_string(index_) + " running");
+    event_base_dispatch(base_);
+  });
+}
+
+void Worker::request_stop() {
+  std::uint64_t one = 1;
+  (void)!write(stop_fd_, &one, sizeof one);
+}
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::on_stop(evutil_socket_t /*fd*/, short /*what*/, void* arg) {
+  auto* self = static_cast<Worker*>(arg);
+  event_base_loopbreak(self->base_);
+}
+
+void Worker::on_udp_readable(evutil_socket_t /*fd*/, short /*what*/, void* arg) {
+  auto* ep = static_cast<UdpEndpoint*>(arg);
+  ep->w->drain_udp(*ep);
+}
+
+void Worker::drain_udp(UdpEndpoint& ep) {
+  // Bounded rounds per wakeup so one busy socket cannot starve the others on this loop.
+  for (int round = 0; round < 8; ++round) {
+    std::size_t n = recv_.receive(ep.fd);
+    if (n == 0) break;
+    TimePoint now = Clock::now();
+    for (std::size_t i = 0; i < n; ++i) {
+      if (recv_.truncated(i)) continue;  // oversized datagram: dropped
+      FiveTuple t{recv_.source(i), ep.local, Transport::kUdp};
+      core_.on_client_packet(t, recv_.data(i), now);
+    }
+    for (auto& e : udp_) {
+      if (!e->batch.empty()) e->batch.flush(e->fd);
+    }
+    if (n < RecvBatch::kSlots) break;
+  }
+}
+
+void Worker::on_accept(evconnlistener* /*l*/, evutil_socket_t fd, sockaddr* sa, int len,
+                       void* arg) {
+  auto* listener = static_cast<Listener*>(arg);
+  listener->w->accept_tcp(fd, sa, len, listener->local);
+}
+
+void Worker::accept_tcp(evutil_socket_t fd, const sockaddr* sa, int len, const Address& local) {
+  if (connections_.size() >= settings_.max_tcp_connections_per_worker) {
+    close_fd(fd);
+    return;
+  }
+  FiveTuple t{Address::from_sockaddr(sa, static_cast<socklen_t>(len)), local, Transport::kTcp};
+  bufferevent* bev = bufferevent_socket_new(base_, fd, BEV_OPT_CLOSE_ON_FREE);
+  if (bev == nullptr) {
+    close_fd(fd);
+    return;
+  }
+  connections_[t] = std::make_unique<TcpConnection>(*this, bev, t);
+}
+
+void Worker::on_stream_message(TcpConnection& c, Bytes message) {
+  core_.on_client_packet(c.tuple(), message, Clock::now());
+}
+
+void Worker::on_connection_closed(TcpConnection& c) {
+  connections_.erase(c.tuple());  // destroys c
+}
+
+void Worker::to_client(const FiveTuple& tuple, Bytes data) {
+  if (tuple.transport == Transport::kUdp) {
+    for (auto& e : udp_) {
+      if (e->local == tuple.server) {
+        e->batch.add(e->fd, tuple.client, data);
+        return;
+      }
+    }
+    return;
+  }
+  auto it = connections_.find(tuple);
+  if (it != connections_.end()) it->second->send(data);
+}
+
+}  // namespace ferry::net

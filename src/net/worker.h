@@ -1,0 +1,84 @@
+// One share-nothing worker: its own event loop, its own SO_REUSEPORT sockets on every listening
+// address, its own protocol core (DESIGN.md section 2). Nothing here is shared between threads
+// except the stop signal (an eventfd).
+#pragma once
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "ferry/common/logger.h"
+#include "ferry/net/settings.h"
+#include "ferry/turn/egress.h"
+#include "ferry/turn/server.h"
+#include "udp_batch.h"
+
+struct bufferevent;
+
+namespace ferry::net {
+
+class TcpConnection;
+
+class Worker final : public turn::Egress {
+ public:
+  Worker(const ServerSettings& settings, Logger& log, unsigned index);
+  ~Worker() override;
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Creates the event loop and binds every listener; false with `error` on the first failure.
+  bool open(const std::vector<Address>& ips, std::string* error);
+  void start();
+  // Thread-safe: wakes the loop, which exits.
+  void request_stop();
+  void join();
+
+  // turn::Egress
+  void to_client(const FiveTuple& tuple, Bytes data) override;
+
+  // Called by TcpConnection.
+  void on_stream_message(TcpConnection& c, Bytes message);
+  void on_connection_closed(TcpConnection& c);
+  event_base* base() const { return base_; }
+  Logger& log() { return log_; }
+  const ServerSettings& settings() const { return settings_; }
+
+ private:
+  struct UdpEndpoint {
+    Worker* w = nullptr;
+    int fd = -1;
+    Address local;
+    event* ev = nullptr;
+    SendBatch batch;
+  };
+  static void on_udp_readable(evutil_socket_t fd, short what, void* arg);
+  static void on_accept(evconnlistener* l, evutil_socket_t fd, sockaddr* sa, int len, void* arg);
+  static void on_stop(evutil_socket_t fd, short what, void* arg);
+  void drain_udp(UdpEndpoint& ep);
+  void accept_tcp(evutil_socket_t fd, const sockaddr* sa, int len, const Address& local);
+
+  const ServerSettings& settings_;
+  Logger& log_;
+  unsigned index_;
+  event_base* base_ = nullptr;
+  int stop_fd_ = -1;
+  event* stop_ev_ = nullptr;
+  std::vector<std::unique_ptr<UdpEndpoint>> udp_;
+  struct Listener {
+    evconnlistener* l = nullptr;
+    Address local;
+    Worker* w = nullptr;
+  };
+  std::vector<std::unique_ptr<Listener>> tcp_listeners_;
+  std::unordered_map<FiveTuple, std::unique_ptr<TcpConnection>> connections_;
+  RecvBatch recv_;
+  turn::Server core_;
+  std::thread thread_;
+};
+
+}  // namespace ferry::net

@@ -1,0 +1,144 @@
+#include "server_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "client/stun_binding.h"
+
+namespace ferry::testing {
+
+namespace {
+
+bool port_free(int type, const char* ip, std::uint16_t port) {
+  auto a = *Address::parse_ip(ip, port);
+  int fd = socket(a.is_v6() ? AF_INET6 : AF_INET, type, 0);
+  if (fd < 0) return false;
+  sockaddr_storage ss;
+  socklen_t len = a.to_sockaddr(&ss);
+  bool ok = bind(fd, reinterpret_cast<sockaddr*>(&ss), len) == 0;
+  close(fd);
+  return ok;
+}
+
+int wait_exit(pid_t pid, Millis timeout) {
+  auto deadline = Clock::now() + timeout;
+  int status = 0;
+  while (Clock::now() < deadline) {
+    pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) {
+      if (WIFEXITED(status)) return WEXITSTATUS(status);
+      if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+      return -1;
+    }
+    std::this_thread::sleep_for(Millis(10));
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, &status, 0);
+  return -2;  // did not exit in time
+}
+
+pid_t spawn(const std::vector<std::string>& argv, const std::string& out_path) {
+  pid_t pid = fork();
+  if (pid != 0) return pid;
+  int fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  dup2(fd, 1);
+  dup2(fd, 2);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  execv(args[0], args.data());
+  _exit(127);
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+std::uint16_t free_port() {
+  // Ephemeral-range ports are what the kernel hands out to clients; pick from a band below it.
+  for (int tries = 0; tries < 1000; ++tries) {
+    auto port = static_cast<std::uint16_t>(20000 + (std::rand() % 20000));
+    if (port_free(SOCK_DGRAM, "127.0.0.1", port) && port_free(SOCK_STREAM, "127.0.0.1", port) &&
+        port_free(SOCK_DGRAM, "::1", port) && port_free(SOCK_STREAM, "::1", port)) {
+      return port;
+    }
+  }
+  return 0;
+}
+
+TempDir::TempDir() {
+  char tmpl[] = "/tmp/ferry-test-XXXXXX";
+  path_ = mkdtemp(tmpl);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::string TempDir::write(const std::string& name, const std::string& content) const {
+  std::string p = path_ + "/" + name;
+  std::ofstream(p) << content;
+  return p;
+}
+
+RunResult run_program(const std::vector<std::string>& argv, Millis timeout) {
+  TempDir dir;
+  std::string out = dir.path() + "/out.txt";
+  pid_t pid = spawn(argv, out);
+  RunResult r;
+  r.exit_code = wait_exit(pid, timeout);
+  r.output = slurp(out);
+  return r;
+}
+
+std::string turnserver_path() { return FERRY_TURNSERVER; }
+
+ServerProcess::ServerProcess(const std::string& config, const Address& probe) {
+  std::string conf = dir_.write("turnserver.conf", config);
+  log_path_ = dir_.path() + "/server.log";
+  pid_ = spawn({turnserver_path(), "-c", conf}, log_path_);
+  auto deadline = Clock::now() + Millis(10000);
+  while (Clock::now() < deadline && !ready_) {
+    std::string err;
+    auto s = client::ClientSocket::open(Transport::kUdp, probe, &err);
+    if (s) {
+      client::BindingOptions o;
+      o.timeout = Millis(200);
+      ready_ = client::binding(*s, o, &err).has_value();
+    }
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      break;
+    }
+  }
+}
+
+ServerProcess::~ServerProcess() { stop(); }
+
+int ServerProcess::stop() {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  int rc = wait_exit(pid_, Millis(10000));
+  pid_ = -1;
+  return rc;
+}
+
+std::string ServerProcess::log() const { return slurp(log_path_); }
+
+}  // namespace ferry::testing

@@ -1,0 +1,64 @@
+// Starts the real turnserver binary on free loopback ports for integration tests, and stops it
+// with SIGTERM (checking that it exits cleanly).
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "ferry/common/address.h"
+#include "ferry/common/time.h"
+
+namespace ferry::testing {
+
+// A port free for both UDP and TCP on 127.0.0.1 and ::1 right now (a small race is accepted).
+std::uint16_t free_port();
+
+// A fresh temporary directory, removed by the destructor.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string write(const std::string& name, const std::string& content) const;
+
+ private:
+  std::string path_;
+};
+
+struct RunResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+// Runs a program to completion (bounded by `timeout`), capturing its output.
+RunResult run_program(const std::vector<std::string>& argv, Millis timeout = Millis(20000));
+
+std::string turnserver_path();
+
+class ServerProcess {
+ public:
+  // Starts `turnserver -c <dir>/turnserver.conf` with `config` written there, then waits until
+  // a Binding over UDP to `probe` answers (or fails the wait).
+  ServerProcess(const std::string& config, const Address& probe);
+  ~ServerProcess();
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  bool ready() const { return ready_; }
+  // SIGTERM and wait; returns the exit code (or 128+signal).
+  int stop();
+  std::string log() const;
+  pid_t pid() const { return pid_; }
+
+ private:
+  TempDir dir_;
+  std::string log_path_;
+  pid_t pid_ = -1;
+  bool ready_ = false;
+};
+
+}  // namespace ferry::testing
