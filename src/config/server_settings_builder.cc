@@ -1,5 +1,7 @@
 #include "ferry/config/server_settings_builder.h"
 
+#include <algorithm>
+
 #ifndef FERRY_VERSION
 #define FERRY_VERSION "0.0.0"
 #endif
@@ -8,17 +10,17 @@ namespace ferry::config {
 
 namespace {
 
-void add_error(std::vector<Diagnostic>& d, const Config& cfg, std::string_view option,
-               std::string message) {
-  d.push_back(Diagnostic{Diagnostic::Severity::kError, cfg.where(option), std::move(message)});
+void add_error(std::vector<Diagnostic>& d, std::string where, std::string message) {
+  d.push_back(Diagnostic{Diagnostic::Severity::kError, std::move(where), std::move(message)});
 }
 
 void build_listen(const Config& cfg, net::ServerSettings& s, std::vector<Diagnostic>& d) {
-  for (const auto& text : cfg.list("listening-ip")) {
-    auto a = Address::parse_ip(text);
+  auto ips = cfg.list("listening-ip");
+  for (std::size_t i = 0; i < ips.size(); ++i) {
+    auto a = Address::parse_ip(ips[i]);
     if (!a) {
-      add_error(d, cfg, "listening-ip",
-                "'listening-ip' expects an IPv4 or IPv6 address, got '" + text + "'");
+      add_error(d, cfg.where("listening-ip", i),
+                "'listening-ip' expects an IPv4 or IPv6 address, got '" + ips[i] + "'");
       continue;
     }
     s.listen_ips.push_back(*a);
@@ -27,9 +29,12 @@ void build_listen(const Config& cfg, net::ServerSettings& s, std::vector<Diagnos
   s.udp = !cfg.flag("no-udp");
   s.tcp = !cfg.flag("no-tcp");
   if (!s.udp && !s.tcp) {
-    add_error(d, cfg, "no-tcp", "both 'no-udp' and 'no-tcp' are set: nothing would listen");
+    add_error(d, cfg.where("no-tcp"), "both 'no-udp' and 'no-tcp' are set: nothing would listen");
   }
-  s.threads = cfg.is_set("relay-threads") ? static_cast<unsigned>(cfg.integer("relay-threads")) : 0;
+  // Unset: one worker per CPU. coturn reads relay-threads=0 as "one thread", and so do we.
+  if (cfg.is_set("relay-threads")) {
+    s.threads = std::max<unsigned>(1, static_cast<unsigned>(cfg.integer("relay-threads")));
+  }
 }
 
 void build_turn(const Config& cfg, turn::Settings& t) {

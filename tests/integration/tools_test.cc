@@ -13,9 +13,11 @@ class ToolsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     port_ = free_port();
-    server_ = std::make_unique<ServerProcess>("listening-ip=127.0.0.1\nlistening-ip=::1\n"
-                                              "listening-port=" + std::to_string(port_) + "\n",
-                                              *Address::parse_ip("127.0.0.1", port_));
+    server_ = std::make_unique<ServerProcess>(
+        "listening-ip=127.0.0.1\nlistening-ip=::1\n"
+        "listening-port=" +
+            std::to_string(port_) + "\n",
+        *Address::parse_ip("127.0.0.1", port_));
     ASSERT_TRUE(server_->ready()) << server_->log();
   }
   std::uint16_t port_ = 0;
@@ -30,8 +32,8 @@ TEST_F(ToolsTest, FerryStunclientPrintsTheMappedAddress) {
       argv.push_back(host);
       auto r = run_program(argv);
       EXPECT_EQ(r.exit_code, 0) << r.output;
-      std::string expect = std::string("mapped address: ") +
-                           (std::string(host) == "::1" ? "[::1]:" : "127.0.0.1:");
+      std::string expect =
+          std::string("mapped address: ") + (std::string(host) == "::1" ? "[::1]:" : "127.0.0.1:");
       EXPECT_NE(r.output.find(expect), std::string::npos) << r.output;
       EXPECT_NE(r.output.find("fingerprint: present, valid"), std::string::npos) << r.output;
     }
@@ -39,8 +41,8 @@ TEST_F(ToolsTest, FerryStunclientPrintsTheMappedAddress) {
 }
 
 TEST_F(ToolsTest, FerryStunclientReportsTimeout) {
-  auto r = run_program({FERRY_STUNCLIENT, "-p", std::to_string(free_port()), "-T", "300",
-                        "127.0.0.1"});
+  auto r =
+      run_program({FERRY_STUNCLIENT, "-p", std::to_string(free_port()), "-T", "300", "127.0.0.1"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("no response"), std::string::npos) << r.output;
 }
@@ -48,10 +50,13 @@ TEST_F(ToolsTest, FerryStunclientReportsTimeout) {
 TEST_F(ToolsTest, CoturnStunclientInterop) {
   const char* tool = "/usr/bin/turnutils_stunclient";
   if (access(tool, X_OK) != 0) GTEST_SKIP() << "coturn's client tools are not installed";
+  // It prints the reflexive address it learnt from XOR-MAPPED-ADDRESS.
   auto r = run_program({tool, "-p", std::to_string(port_), "127.0.0.1"});
   EXPECT_EQ(r.exit_code, 0) << r.output;
-  // It prints the reflexive address it learnt from XOR-MAPPED-ADDRESS.
   EXPECT_NE(r.output.find("UDP reflexive addr: 127.0.0.1:"), std::string::npos) << r.output;
+  auto r6 = run_program({tool, "-p", std::to_string(port_), "::1"});
+  EXPECT_EQ(r6.exit_code, 0) << r6.output;
+  EXPECT_NE(r6.output.find("UDP reflexive addr: ::1:"), std::string::npos) << r6.output;
 }
 
 }  // namespace

@@ -50,12 +50,15 @@ std::optional<BindingReply> binding(ClientSocket& s, const BindingOptions& o, st
   auto deadline = Clock::now() + o.timeout;
   Millis rto = o.initial_rto;
   while (Clock::now() < deadline) {
-    if (!s.send(req)) {
-      *error = "send failed";
+    // A UDP send can fail with the ICMP error of the previous attempt (port unreachable):
+    // that is still "no response", so keep retrying until the deadline.
+    if (!s.send(req) && s.transport() != Transport::kUdp) {
+      *error = "send to " + s.remote().to_string() + " failed";
       return std::nullopt;
     }
     // Over TCP the stream is reliable: one send, wait for the whole timeout (RFC 8489 §6.2.2).
-    auto until = s.transport() == Transport::kUdp ? std::min(deadline, Clock::now() + rto) : deadline;
+    auto until =
+        s.transport() == Transport::kUdp ? std::min(deadline, Clock::now() + rto) : deadline;
     while (Clock::now() < until) {
       auto left = std::chrono::duration_cast<Millis>(until - Clock::now());
       auto got = s.receive(left);

@@ -119,6 +119,8 @@ class Writer {
     std::memset(&buf_[pos_], 0, n);
     pos_ += n;
   }
+  // Marks the writer failed without writing (a value that cannot be encoded).
+  void fail() { ok_ = false; }
   // Patch a 16-bit field already written (message and attribute lengths).
   void put16_at(std::size_t at, std::uint16_t v) {
     if (at + 2 <= pos_) store_be16(&buf_[at], v);

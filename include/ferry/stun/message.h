@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 
 #include "ferry/common/bytes.h"
 #include "ferry/common/result.h"
@@ -15,8 +16,9 @@ namespace ferry::stun {
 inline constexpr std::uint32_t kMagicCookie = 0x2112A442;  // RFC 8489 §5
 inline constexpr std::size_t kHeaderSize = 20;
 inline constexpr std::uint32_t kFingerprintXor = 0x5354554E;  // RFC 8489 §14.7
-// The largest message we build or accept; a UDP datagram cannot be larger.
-inline constexpr std::size_t kMaxMessageSize = 65535;
+// The largest message the 16-bit length field can describe (a multiple of 4): over TCP/TLS a
+// message can be this large; over UDP the datagram limit (65,507 bytes on IPv4) comes first.
+inline constexpr std::size_t kMaxMessageSize = kHeaderSize + 0xFFFC;
 
 // Methods of RFC 8489, RFC 8656 and RFC 6062 (12-bit values).
 enum class Method : std::uint16_t {
@@ -35,6 +37,16 @@ enum class Method : std::uint16_t {
 enum class Class : std::uint8_t { kRequest = 0, kIndication = 1, kSuccess = 2, kError = 3 };
 
 using TransactionId = std::array<std::uint8_t, 12>;
+
+// The three attributes MessageBuilder writes itself (they have no typed value); every other
+// attribute type lives with its typed value in attributes.h.
+namespace attr {
+inline constexpr std::uint16_t kMessageIntegrity = 0x0008;        // RFC 8489 §14.5
+inline constexpr std::uint16_t kMessageIntegritySha256 = 0x001C;  // RFC 8489 §14.6
+inline constexpr std::uint16_t kFingerprint = 0x8028;             // RFC 8489 §14.7
+}  // namespace attr
+inline constexpr std::size_t kHmacSha1Size = 20;
+inline constexpr std::size_t kHmacSha256Size = 32;
 
 // RFC 8489 §5: the 14-bit type interleaves method bits M0-M11 with class bits C0 and C1.
 constexpr std::uint16_t encode_type(std::uint16_t method, Class cls) {
@@ -70,6 +82,9 @@ class MessageView {
   // remaining bytes, RFC 8489 §6.3) and walks the attributes (each fits, padding to 4).
   // A message without the magic cookie is accepted as an RFC 3489 message (rfc3489() true).
   // A FINGERPRINT that is present must be last and correct, else the message is rejected.
+  // Also rejected: a datagram over kMaxMessageSize, more than kMaxAttributes attributes, a
+  // FINGERPRINT that is not 4 bytes. Padding bytes are not checked (RFC 8489 §14: ignored on
+  // receipt; RFC 5769's vectors pad with spaces).
   static Result<MessageView> parse(Bytes datagram);
 
   std::uint16_t raw_type() const { return type_; }
@@ -113,17 +128,25 @@ class MessageView {
   std::size_t unknown_required(std::span<std::uint16_t> out) const;
 
   bool has_fingerprint() const { return fingerprint_; }
-  // Offsets of MESSAGE-INTEGRITY / -SHA256 if present (0 when absent).
+  // The MESSAGE-INTEGRITY / -SHA256 attributes that count (std::nullopt when absent): the first
+  // MESSAGE-INTEGRITY not preceded by a MESSAGE-INTEGRITY-SHA256, and the first
+  // MESSAGE-INTEGRITY-SHA256 (it may follow MESSAGE-INTEGRITY, RFC 8489 §14.6).
   std::optional<RawAttribute> message_integrity() const;
   std::optional<RawAttribute> message_integrity_sha256() const;
 
  private:
+  Status index_attributes();
+  Status add_attribute(std::uint16_t type, std::size_t offset, std::size_t length);
+  std::optional<RawAttribute> at(std::size_t index) const;
+
   Bytes data_;
   std::uint16_t type_ = 0;
   TransactionId tid_{};
   bool rfc3489_ = false;
   bool fingerprint_ = false;
   std::size_t integrity_index_ = kMaxAttributes;  // first MI or MI-SHA256, kMaxAttributes: none
+  std::size_t mi_index_ = kMaxAttributes;         // the MESSAGE-INTEGRITY that counts
+  std::size_t mi256_index_ = kMaxAttributes;      // the MESSAGE-INTEGRITY-SHA256 that counts
   std::size_t count_ = 0;
   std::array<RawAttribute, kMaxAttributes> attrs_{};
 };
@@ -160,18 +183,24 @@ class MessageBuilder {
   // CRC-32 of the message so far XOR 0x5354554E; must be last (§14.7).
   MessageBuilder& add_fingerprint();
 
-  bool ok() const { return w_.ok(); }
+  // False once the buffer overflowed, a value could not be encoded (e.g. an ERROR-CODE outside
+  // 300..699, an over-long SOFTWARE), or an attribute was added after FINGERPRINT.
+  bool ok() const { return w_.ok() && !failed_; }
   const TransactionId& transaction_id() const { return tid_; }
-  // The finished message (header length patched); empty if the buffer overflowed.
+  // The finished message (header length patched); empty when !ok().
   Bytes finish();
 
  private:
   void begin_attribute(std::uint16_t type);
   void end_attribute();
   void patch_length(std::size_t total);
+  // Writes MESSAGE-INTEGRITY(-SHA256): HMAC over the message so far, length covering it.
+  MessageBuilder& add_hmac(std::uint16_t type, bool sha256, Bytes key);
   Writer w_;
   TransactionId tid_{};
   std::size_t attr_start_ = 0;
+  bool failed_ = false;
+  bool sealed_ = false;  // FINGERPRINT written: nothing may follow (RFC 8489 §14.7)
 };
 
 // Integrity checks over a parsed message; both compare in constant time (CRYPTO_memcmp).

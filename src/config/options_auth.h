@@ -1,0 +1,66 @@
+// Option rows: credentials, realms, the TURN REST API and user databases.
+#pragma once
+
+#include "option_builder.h"
+
+namespace ferry::config::detail {
+
+inline constexpr std::string_view kAuth = "auth";
+
+inline constexpr OptionSpec kAuthOptions[] = {
+    Opt(kAuth, "lt-cred-mech", kFlag, "require long-term credentials for TURN").letter('a'),
+    Opt(kAuth, "no-auth", kFlag, "allow TURN without any credentials (anonymous relaying)")
+        .letter('z'),
+    Opt(kAuth, "user", kList,
+        "static account; the password may also be 0x and the 32-hex-digit MD5 key")
+        .letter('u')
+        .arg("NAME:PASSWORD")
+        .reload(),
+    Opt(kAuth, "realm", kString, "realm of the long-term credentials; must not be empty")
+        .letter('r')
+        .arg("REALM")
+        .reload(),
+    Opt(kAuth, "server-name", kString, "server name for third-party authorisation (default: realm)")
+        .arg("NAME"),
+    Opt(kAuth, "use-auth-secret", kFlag,
+        "TURN REST API: accept time-limited passwords derived from a shared secret"),
+    Opt(kAuth, "static-auth-secret", kList,
+        "shared secret of the TURN REST API (implies use-auth-secret); repeat to rotate")
+        .arg("SECRET")
+        .reload(),
+    Opt(kAuth, "rest-api-separator", kString,
+        "character between the expiry time and the user name in REST user names")
+        .letter('C')
+        .def(":")
+        .arg("CHAR"),
+    Opt(kAuth, "secret-ts-exp-time", kInt, "old lifetime setting for REST credentials")
+        .arg("SECONDS")
+        .obsolete("a REST credential expires at the timestamp inside its user name"),
+    Opt(kAuth, "oauth", kFlag, "accept third-party authorisation tokens (RFC 7635)"),
+    Opt(kAuth, "check-origin-consistency", kFlag,
+        "require every request of a session to carry the ORIGIN it started with"),
+    Opt(kAuth, "userdb", kString, "SQLite user database").alias("db").letter('b').arg("FILE"),
+    Opt(kAuth, "psql-userdb", kString, "PostgreSQL user database (libpq connection string)")
+        .alias("sql-userdb")
+        .letter('e')
+        .arg("CONNINFO"),
+    Opt(kAuth, "mysql-userdb", kString,
+        "MySQL user database (\"host=... dbname=... user=... password=...\")")
+        .letter('M')
+        .arg("CONNINFO"),
+    Opt(kAuth, "mongo-userdb", kString, "MongoDB user database (mongodb:// URI)")
+        .letter('J')
+        .arg("URI"),
+    Opt(kAuth, "redis-userdb", kString,
+        "Redis user database (\"host=... dbname=... password=... port=...\")")
+        .letter('N')
+        .arg("CONNINFO"),
+    Opt(kAuth, "secret-key-file", kString,
+        "AES key that decrypts an encrypted password in mysql-userdb")
+        .arg("FILE"),
+    Opt(kAuth, "no-auth-pings", kFlag, "do not probe the database secret tables periodically"),
+    Opt(kAuth, "no-dynamic-realms", kFlag,
+        "do not read realms and their options from the database"),
+};
+
+}  // namespace ferry::config::detail

@@ -1,0 +1,57 @@
+// Option rows: quotas, bandwidth and lifetimes (RFC 8656 defaults).
+#pragma once
+
+#include "option_builder.h"
+
+namespace ferry::config::detail {
+
+inline constexpr std::string_view kLimits = "limits";
+
+inline constexpr OptionSpec kLimitsOptions[] = {
+    Opt(kLimits, "user-quota", kInt, "concurrent allocations per user (0: no limit)")
+        .letter('q')
+        .def("0")
+        .arg("N")
+        .reload(),
+    Opt(kLimits, "total-quota", kInt, "concurrent allocations in total (0: no limit)")
+        .letter('Q')
+        .def("0")
+        .arg("N")
+        .reload(),
+    Opt(kLimits, "max-bps", kInt, "bandwidth per session in bytes per second (0: no limit)")
+        .letter('s')
+        .range(0, kInt64Max)
+        .def("0")
+        .arg("BYTES")
+        .reload(),
+    Opt(kLimits, "bps-capacity", kInt,
+        "bandwidth of all sessions together in bytes per second (0: no limit)")
+        .letter('B')
+        .range(0, kInt64Max)
+        .def("0")
+        .arg("BYTES")
+        .reload(),
+    Opt(kLimits, "stale-nonce", kFlagOrInt, "nonce lifetime in seconds; an expired nonce gets 438")
+        .def("600")
+        .arg("SECONDS")
+        .reload(),
+    Opt(kLimits, "max-allocate-lifetime", kInt, "longest allocation lifetime a client may ask for")
+        .range(1, kIntMax)
+        .def("3600")
+        .arg("SECONDS")
+        .reload(),
+    Opt(kLimits, "channel-lifetime", kInt, "channel binding lifetime (RFC 8656: 600)")
+        .range(1, kIntMax)
+        .def("600")
+        .arg("SECONDS"),
+    Opt(kLimits, "permission-lifetime", kInt, "permission lifetime (RFC 8656: 300)")
+        .range(1, kIntMax)
+        .def("300")
+        .arg("SECONDS"),
+    Opt(kLimits, "max-allocate-timeout", kInt, "time allowed to complete an allocation")
+        .range(1, kIntMax)
+        .def("60")
+        .arg("SECONDS"),
+};
+
+}  // namespace ferry::config::detail

@@ -1,0 +1,51 @@
+// Option rows: where clients reach the server, and where it sends them instead.
+#pragma once
+
+#include "option_builder.h"
+
+namespace ferry::config::detail {
+
+inline constexpr std::string_view kListening = "listening";
+
+inline constexpr OptionSpec kListeningOptions[] = {
+    Opt(kListening, "listening-port", kInt, "UDP and TCP port for plain STUN/TURN clients")
+        .letter('p')
+        .port()
+        .def("3478")
+        .impl(),
+    Opt(kListening, "tls-listening-port", kInt, "TLS and DTLS port").port().def("5349"),
+    Opt(kListening, "alt-listening-port", kInt,
+        "second port for RFC 5780 NAT behaviour discovery (CHANGE-REQUEST)")
+        .port()
+        .def("listening-port+1"),
+    Opt(kListening, "alt-tls-listening-port", kInt, "second TLS/DTLS port for RFC 5780")
+        .port()
+        .def("tls-listening-port+1"),
+    Opt(kListening, "tcp-proxy-port", kInt,
+        "extra TCP port for a load balancer that prepends a PROXY protocol v2 header")
+        .port(),
+    Opt(kListening, "listening-ip", kList, "address to listen on (default: every local address)")
+        .letter('L')
+        .arg("IP")
+        .impl(),
+    Opt(kListening, "listening-device", kString,
+        "bind the listening sockets to this network interface (Linux only)")
+        .letter('d')
+        .arg("DEVICE"),
+    Opt(kListening, "no-udp", kFlag, "do not accept clients over UDP").impl(),
+    Opt(kListening, "no-tcp", kFlag, "do not accept clients over TCP").impl(),
+    Opt(kListening, "aux-server", kList, "extra listening endpoint without RFC 5780 alternates")
+        .arg("IP:PORT"),
+    Opt(kListening, "udp-self-balance", kFlag,
+        "spread UDP Allocate requests over the aux-server endpoints with 300 ALTERNATE-SERVER"),
+    Opt(kListening, "alternate-server", kList,
+        "send UDP/TCP Allocate requests to this server with 300 ALTERNATE-SERVER")
+        .arg("IP:PORT")
+        .reload(),
+    Opt(kListening, "tls-alternate-server", kList,
+        "like alternate-server, for TLS and DTLS clients")
+        .arg("IP:PORT")
+        .reload(),
+};
+
+}  // namespace ferry::config::detail

@@ -1,0 +1,28 @@
+// Option rows: which peer addresses a relay may talk to.
+#pragma once
+
+#include "option_builder.h"
+
+namespace ferry::config::detail {
+
+inline constexpr std::string_view kPeers = "peers";
+
+inline constexpr OptionSpec kPeersOptions[] = {
+    Opt(kPeers, "allowed-peer-ip", kList,
+        "peer address, range (a-b) or CIDR allowed even when denied otherwise")
+        .arg("IP[-IP]")
+        .reload(),
+    Opt(kPeers, "denied-peer-ip", kList, "peer address, range (a-b) or CIDR to refuse")
+        .arg("IP[-IP]")
+        .reload(),
+    Opt(kPeers, "allow-loopback-peers", kFlag, "allow peers on 127.0.0.0/8 and ::1 (testing only)"),
+    Opt(kPeers, "no-dynamic-ip-list", kFlag,
+        "do not read allowed/denied peer lists from the database"),
+    Opt(kPeers, "no-multicast-peers", kFlag, "refuse multicast and broadcast peers")
+        .obsolete("multicast and broadcast peers are always refused; allowed-peer-ip can open a "
+                  "range"),
+    Opt(kPeers, "no-loopback-peers", kFlag, "refuse loopback peers")
+        .obsolete("loopback peers are refused by default; allow-loopback-peers opts in"),
+};
+
+}  // namespace ferry::config::detail

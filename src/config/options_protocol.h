@@ -1,0 +1,32 @@
+// Option rows: what STUN and TURN responses contain and which requests are served.
+#pragma once
+
+#include "option_builder.h"
+
+namespace ferry::config::detail {
+
+inline constexpr std::string_view kProtocol = "protocol";
+
+inline constexpr OptionSpec kProtocolOptions[] = {
+    Opt(kProtocol, "fingerprint", kFlag, "add FINGERPRINT to every response").letter('f').impl(),
+    Opt(kProtocol, "no-software-attribute", kFlag, "leave the SOFTWARE attribute out of responses")
+        .alias("prod")
+        .impl(),
+    Opt(kProtocol, "no-stun-backward-compatibility", kFlag,
+        "drop RFC 3489 Binding requests and send XOR-MAPPED-ADDRESS only")
+        .impl(),
+    Opt(kProtocol, "response-origin-only-with-rfc5780", kFlag,
+        "send RESPONSE-ORIGIN only when RFC 5780 discovery is offered")
+        .impl(),
+    Opt(kProtocol, "no-rfc5780", kFlag,
+        "never offer RFC 5780 NAT behaviour discovery (smaller Binding responses)"),
+    Opt(kProtocol, "stun-only", kFlag, "answer STUN Binding requests only; no TURN").letter('S'),
+    Opt(kProtocol, "no-stun", kFlag, "answer TURN requests only; no plain STUN Binding"),
+    Opt(kProtocol, "secure-stun", kFlag, "require credentials for Binding requests too"),
+    Opt(kProtocol, "mobility", kFlag, "RFC 8016 mobility: let an allocation follow a new address"),
+    Opt(kProtocol, "sha256", kFlag, "force SHA-256 message integrity")
+        .obsolete(
+            "SHA-256 integrity is negotiated per RFC 8489 (PASSWORD-ALGORITHMS); nothing to set"),
+};
+
+}  // namespace ferry::config::detail

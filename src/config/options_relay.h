@@ -1,0 +1,52 @@
+// Option rows: relay addresses, ports, threads and address families.
+#pragma once
+
+#include "option_builder.h"
+
+namespace ferry::config::detail {
+
+inline constexpr std::string_view kRelay = "relay";
+
+inline constexpr OptionSpec kRelayOptions[] = {
+    Opt(kRelay, "relay-ip", kList,
+        "local address for relay sockets (default: the address the client "
+        "reached)")
+        .letter('E')
+        .arg("IP"),
+    Opt(kRelay, "relay-device", kString,
+        "bind relay sockets to this network interface (Linux only)")
+        .letter('i')
+        .arg("DEVICE"),
+    Opt(kRelay, "external-ip", kList,
+        "public address to report when behind NAT; PUBLIC/PRIVATE pairs map several addresses")
+        .letter('X')
+        .arg("PUBLIC[/PRIVATE]"),
+    Opt(kRelay, "relay-threads", kInt,
+        "worker threads, one per CPU unless set; each has its own sockets and allocations")
+        .letter('m')
+        .range(0, 1024)
+        .def("auto")
+        .arg("N")
+        .impl(),
+    Opt(kRelay, "min-port", kInt, "lowest relay port").range(1, 65535).def("49152").arg("PORT"),
+    Opt(kRelay, "max-port", kInt, "highest relay port").range(1, 65535).def("65535").arg("PORT"),
+    Opt(kRelay, "no-udp-relay", kFlag, "refuse UDP relay allocations (TCP relay only)"),
+    Opt(kRelay, "no-tcp-relay", kFlag, "refuse RFC 6062 TCP relay allocations"),
+    Opt(kRelay, "server-relay", kFlag,
+        "skip permission checks for traffic arriving at relay sockets (non-standard, unsafe)"),
+    Opt(kRelay, "allocation-default-address-family", kString,
+        "relay family when the client does not ask for one: ipv4, ipv6 or keep")
+        .letter('A')
+        .def("ipv4")
+        .arg("FAMILY"),
+    Opt(kRelay, "keep-address-family", kFlag,
+        "relay in the client's own address family (older spelling of "
+        "allocation-default-address-family=keep)")
+        .letter('K'),
+    Opt(kRelay, "ne", kInt, "coturn's network engine selector")
+        .range(1, 3)
+        .arg("1|2|3")
+        .obsolete("Ferry has one engine: per-CPU workers with SO_REUSEPORT (see relay-threads)"),
+};
+
+}  // namespace ferry::config::detail

@@ -1,0 +1,46 @@
+// Option rows: TLS and DTLS listeners, certificates and protocol versions.
+#pragma once
+
+#include "option_builder.h"
+
+namespace ferry::config::detail {
+
+inline constexpr std::string_view kTls = "tls";
+
+inline constexpr OptionSpec kTlsOptions[] = {
+    Opt(kTls, "cert", kString, "certificate chain, PEM")
+        .def("turn_server_cert.pem")
+        .arg("FILE")
+        .reload(),
+    Opt(kTls, "pkey", kString, "private key of the certificate, PEM")
+        .def("turn_server_pkey.pem")
+        .arg("FILE")
+        .reload(),
+    Opt(kTls, "pkey-pwd", kString, "password of an encrypted private key").arg("PASSWORD").reload(),
+    Opt(kTls, "CA-file", kString,
+        "CA bundle; when set, clients must present a certificate it signs")
+        .arg("FILE")
+        .reload(),
+    Opt(kTls, "cipher-list", kString, "OpenSSL cipher list for TLS and DTLS up to 1.2")
+        .def("DEFAULT")
+        .arg("CIPHERS")
+        .reload(),
+    Opt(kTls, "ec-curve-name", kString, "elliptic curve for ECDHE (default: OpenSSL's choice)")
+        .arg("CURVE"),
+    Opt(kTls, "dh-file", kString, "custom Diffie-Hellman parameters, PEM").arg("FILE"),
+    Opt(kTls, "dh566", kFlag, "use coturn's built-in 566-bit DH group")
+        .obsolete("weak built-in DH groups are never used; dh-file loads custom parameters"),
+    Opt(kTls, "dh1066", kFlag, "use coturn's built-in 1066-bit DH group")
+        .obsolete("weak built-in DH groups are never used; dh-file loads custom parameters"),
+    Opt(kTls, "no-tls", kFlag, "do not start TLS listeners"),
+    Opt(kTls, "no-dtls", kFlag, "do not start DTLS listeners"),
+    Opt(kTls, "no-tlsv1", kFlag, "refuse TLS 1.0 and DTLS 1.0"),
+    Opt(kTls, "no-tlsv1_1", kFlag, "refuse TLS 1.1"),
+    Opt(kTls, "no-tlsv1_2", kFlag, "refuse TLS 1.2 and DTLS 1.2"),
+    Opt(kTls, "no-sslv2", kFlag, "refuse SSLv2")
+        .obsolete("SSLv2 and SSLv3 are never offered; nothing to turn off"),
+    Opt(kTls, "no-sslv3", kFlag, "refuse SSLv3")
+        .obsolete("SSLv2 and SSLv3 are never offered; nothing to turn off"),
+};
+
+}  // namespace ferry::config::detail

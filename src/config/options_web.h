@@ -1,0 +1,31 @@
+// Option rows: Ferry's HTTP listener (test page, metrics, health) and coturn's metrics options.
+#pragma once
+
+#include "option_builder.h"
+
+namespace ferry::config::detail {
+
+inline constexpr std::string_view kWeb = "web";
+
+inline constexpr OptionSpec kWebOptions[] = {
+    Opt(kWeb, "no-web", kFlag, "do not start the HTTP listener"),
+    Opt(kWeb, "web-listening-ip", kList,
+        "address of the HTTP listener; anything but loopback is an explicit choice")
+        .def("127.0.0.1")
+        .arg("IP"),
+    Opt(kWeb, "web-listening-port", kInt, "port of the HTTP listener (coturn's metrics port)")
+        .port()
+        .def("9641"),
+    Opt(kWeb, "web-cert", kString, "certificate for HTTPS on the HTTP listener, PEM").arg("FILE"),
+    Opt(kWeb, "web-pkey", kString, "private key for web-cert, PEM").arg("FILE"),
+    Opt(kWeb, "web-test-credentials", kFlag,
+        "let the test page hand out short-lived TURN credentials (trials only)"),
+    Opt(kWeb, "prometheus", kFlag, "serve Prometheus metrics at /metrics"),
+    Opt(kWeb, "prometheus-port", kInt, "port of coturn's Prometheus exporter").port().def("9641"),
+    Opt(kWeb, "prometheus-username-labels", kFlag, "label per-user metrics with the user name"),
+    Opt(kWeb, "acme-redirect", kString,
+        "redirect /.well-known/acme-challenge/ requests to this URL prefix")
+        .arg("URL"),
+};
+
+}  // namespace ferry::config::detail

@@ -1,0 +1,144 @@
+#include "ferry/turn/peer_policy.h"
+
+#include <array>
+#include <cstring>
+
+namespace ferry::turn {
+
+namespace {
+
+int compare_ip(const Address& a, const Address& b) {
+  return std::memcmp(a.raw().data(), b.raw().data(), a.ip_len());
+}
+
+// `prefix` leading bits of `a` equal those of `net` (missing bytes of `net` are zero).
+bool in_prefix(const Address& a, std::initializer_list<std::uint8_t> net, unsigned prefix) {
+  const std::uint8_t* bytes = net.begin();
+  for (std::size_t i = 0; prefix > 0; ++i) {
+    std::uint8_t want = i < net.size() ? bytes[i] : 0;
+    unsigned bits = prefix >= 8 ? 8 : prefix;
+    auto mask = static_cast<std::uint8_t>(0xFF << (8 - bits));
+    if ((a.raw()[i] & mask) != (want & mask)) return false;
+    prefix -= bits;
+  }
+  return true;
+}
+
+Address v4_at(const Address& a, std::size_t off, std::uint8_t flip = 0) {
+  return Address::v4({static_cast<std::uint8_t>(a.raw()[off] ^ flip),
+                      static_cast<std::uint8_t>(a.raw()[off + 1] ^ flip),
+                      static_cast<std::uint8_t>(a.raw()[off + 2] ^ flip),
+                      static_cast<std::uint8_t>(a.raw()[off + 3] ^ flip)},
+                     0);
+}
+
+bool is_teredo(const Address& a) {
+  return a.is_v6() && in_prefix(a, {0x20, 0x01, 0, 0}, 32);
+}
+
+}  // namespace
+
+bool AddressRange::contains(const Address& a) const {
+  return a.family() == lo.family() && compare_ip(lo, a) <= 0 && compare_ip(a, hi) <= 0;
+}
+
+std::optional<AddressRange> AddressRange::parse(std::string_view text) {
+  if (auto slash = text.find('/'); slash != std::string_view::npos) {
+    auto ip = Address::parse_ip(text.substr(0, slash));
+    auto len_text = text.substr(slash + 1);
+    if (!ip || len_text.empty() || len_text.size() > 3) return std::nullopt;
+    unsigned len = 0;
+    for (char c : len_text) {
+      if (c < '0' || c > '9') return std::nullopt;
+      len = len * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (len > ip->ip_len() * 8) return std::nullopt;
+    auto lo = ip->raw();
+    auto hi = ip->raw();
+    for (std::size_t i = 0; i < ip->ip_len(); ++i) {
+      unsigned keep = len >= 8 * (i + 1) ? 8 : len > 8 * i ? len - 8 * static_cast<unsigned>(i) : 0;
+      auto mask = static_cast<std::uint8_t>(keep == 0 ? 0 : 0xFF << (8 - keep));
+      lo[i] = static_cast<std::uint8_t>(lo[i] & mask);
+      hi[i] = static_cast<std::uint8_t>(hi[i] | ~mask);
+    }
+    Bytes lo_b(lo.data(), ip->ip_len()), hi_b(hi.data(), ip->ip_len());
+    return AddressRange{Address::from_bytes(lo_b, 0), Address::from_bytes(hi_b, 0)};
+  }
+  if (auto dash = text.find('-'); dash != std::string_view::npos) {
+    auto lo = Address::parse_ip(text.substr(0, dash));
+    auto hi = Address::parse_ip(text.substr(dash + 1));
+    if (!lo || !hi || lo->family() != hi->family() || compare_ip(*lo, *hi) > 0) {
+      return std::nullopt;
+    }
+    return AddressRange{*lo, *hi};
+  }
+  auto ip = Address::parse_ip(text);
+  if (!ip) return std::nullopt;
+  return AddressRange{*ip, *ip};
+}
+
+std::optional<Address> embedded_ipv4(const Address& a) {
+  if (!a.is_v6()) return std::nullopt;
+  if (in_prefix(a, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF}, 96)) return v4_at(a, 12);
+  // ::a.b.c.d (deprecated compatible form); :: and ::1 are IPv6's own and judged as such.
+  if (in_prefix(a, {}, 96) && !a.is_any() && !a.is_loopback()) return v4_at(a, 12);
+  if (in_prefix(a, {0x00, 0x64, 0xFF, 0x9B}, 96)) return v4_at(a, 12);  // RFC 6052 NAT64
+  if (in_prefix(a, {0x20, 0x02}, 16)) return v4_at(a, 2);               // RFC 3056 6to4
+  return std::nullopt;
+}
+
+bool PeerPolicy::default_denied(const Address& a) const {
+  if (a.is_v4()) {
+    if (in_prefix(a, {0}, 8) || in_prefix(a, {169, 254}, 16) || in_prefix(a, {240}, 4)) return true;
+    if (!s_.allow_loopback && in_prefix(a, {127}, 8)) return true;
+    if (in_prefix(a, {224}, 4)) return true;
+    if (!s_.allow_private && (in_prefix(a, {10}, 8) || in_prefix(a, {172, 16}, 12) ||
+                              in_prefix(a, {192, 168}, 16) || in_prefix(a, {100, 64}, 10))) {
+      return true;
+    }
+    return false;
+  }
+  if (a.is_any()) return true;
+  if (!s_.allow_loopback && a.is_loopback()) return true;
+  if (in_prefix(a, {0xFE, 0x80}, 10) || in_prefix(a, {0xFE, 0xC0}, 10)) return true;
+  if (in_prefix(a, {0x00, 0x64, 0xFF, 0x9B, 0x00, 0x01}, 48)) return true;  // RFC 8215 local NAT64
+  if (in_prefix(a, {0xFF}, 8)) return true;
+  if (!s_.allow_private && in_prefix(a, {0xFC}, 7)) return true;
+  return false;
+}
+
+bool PeerPolicy::permitted_one(const Address& a) const {
+  for (const auto& r : s_.denied) {
+    if (r.contains(a)) return false;
+  }
+  return !default_denied(a);
+}
+
+bool PeerPolicy::permitted(const Address& peer) const {
+  if (peer.empty()) return false;
+  // The server's own listening endpoints: relaying to them would loop through ourselves.
+  for (const auto& own : s_.own_addresses) {
+    if (own.same_ip(peer) && (own.port() == 0 || own.port() == peer.port())) return false;
+  }
+  // Normalise first: every IPv4 address this peer reaches is judged too (the IPv4 embedded in
+  // mapped, compatible, NAT64 and 6to4 forms; Teredo's server and obfuscated client).
+  std::array<Address, 3> forms{peer};
+  std::size_t n = 1;
+  if (auto v4 = embedded_ipv4(peer)) forms[n++] = *v4;
+  if (is_teredo(peer)) {
+    forms[n++] = v4_at(peer, 4);
+    forms[n++] = v4_at(peer, 12, 0xFF);  // RFC 4380 §4: client address bits are inverted
+  }
+  // An explicit allowed-peer-ip entry wins over every deny (coturn semantics).
+  for (std::size_t i = 0; i < n; ++i) {
+    for (const auto& r : s_.allowed) {
+      if (r.contains(forms[i])) return true;
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!permitted_one(forms[i])) return false;
+  }
+  return true;
+}
+
+}  // namespace ferry::turn
