@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <array>
 
 #include "ferry/stun/attributes.h"
@@ -62,13 +63,14 @@ std::optional<BindingReply> binding(ClientSocket& s, const BindingOptions& o, st
     while (Clock::now() < until) {
       auto left = std::chrono::duration_cast<Millis>(until - Clock::now());
       auto got = s.receive(left);
-      if (!got) break;
+      if (!got && s.transport() != Transport::kUdp) break;  // stream closed
+      if (!got) continue;  // timeout, or an ICMP error reported early: wait out this round
       auto m = stun::MessageView::parse(Bytes(got->data(), got->size()));
       if (!m || m->transaction_id() != tid || m->method() != 1) continue;
       return decode(*m, error);
     }
     if (s.transport() != Transport::kUdp) break;
-    rto *= 2;
+    rto = std::min(rto * 2, Millis(4000));  // RFC 8489 §6.2.1 doubles; cap it for tools
   }
   *error = "no response from " + s.remote().to_string() + " within " +
            std::to_string(o.timeout.count()) + " ms";

@@ -35,6 +35,8 @@ class NonceCodec {
   Key key_;
 };
 
-inline std::string_view as_view(const NonceCodec::Nonce& n) { return {n.data(), n.size()}; }
+inline std::string_view as_view(const NonceCodec::Nonce& n) {
+  return {n.data(), n.size()};
+}
 
 }  // namespace ferry::auth

@@ -116,17 +116,19 @@ TEST(ConfigCommandLine, HelpAndVersionDoNotReadTheFile) {
 
 TEST(ConfigCommandLine, ConfigFileIsReadThenTheCommandLineWins) {
   TempDir dir;
-  auto file = dir.write("p.conf", "listening-port=3478\nrealm=file.org\nuser=a:1\nfingerprint\n");
+  auto file = dir.write(
+      "p.conf", "listening-port=3478\nlog-file=/tmp/file.log\nlistening-ip=127.0.0.1\nfingerprint\n");
   std::vector<std::string> args = {"-c", file,  "--listening-port", "4000",
-                                   "-u", "b:2", "--fingerprint=off"};
+                                   "-L", "::1", "--fingerprint=off"};
   auto out = load(args);
   ASSERT_TRUE(out.ok()) << all_messages(out);
   EXPECT_EQ(out.config_file, file);
   EXPECT_EQ(out.config.integer("listening-port"), 4000);  // scalar: replaced
   EXPECT_EQ(out.config.where("listening-port"), "command line");
-  EXPECT_EQ(out.config.string("realm"), "file.org");  // untouched
-  EXPECT_EQ(out.config.where("realm"), file + ":2");
-  EXPECT_EQ(out.config.list("user"), (std::vector<std::string>{"a:1", "b:2"}));  // appended
+  EXPECT_EQ(out.config.string("log-file"), "/tmp/file.log");  // untouched
+  EXPECT_EQ(out.config.where("log-file"), file + ":2");
+  EXPECT_EQ(out.config.list("listening-ip"),
+            (std::vector<std::string>{"127.0.0.1", "::1"}));  // appended
   EXPECT_FALSE(out.config.flag("fingerprint"));
   EXPECT_TRUE(out.diagnostics.empty())
       << all_messages(out) << "no duplicate warning across sources";
