@@ -50,6 +50,16 @@ int wait_for_shutdown(ferry::Logger& log) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Block the shutdown signals first, so that one arriving during start-up waits for sigwait()
+  // instead of killing the process half-started; worker threads inherit the mask.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
   std::vector<std::string> args(argv + 1, argv + argc);
   auto outcome = ferry::config::load(args);
   print_diagnostics(outcome.diagnostics);
@@ -75,14 +85,6 @@ int main(int argc, char** argv) {
     std::fputs(ferry::config::render_effective(outcome.config).c_str(), stdout);
     return 0;
   }
-
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  signal(SIGPIPE, SIG_IGN);
 
   ferry::SinkLogger log(settings.log);
   log.set_level(settings.log_level);

@@ -8,18 +8,21 @@ namespace ferry::config::detail {
 inline constexpr std::string_view kAuth = "auth";
 
 inline constexpr OptionSpec kAuthOptions[] = {
-    Opt(kAuth, "lt-cred-mech", kFlag, "require long-term credentials for TURN").letter('a'),
+    Opt(kAuth, "lt-cred-mech", kFlag, "require long-term credentials for TURN").letter('a').impl(),
     Opt(kAuth, "no-auth", kFlag, "allow TURN without any credentials (anonymous relaying)")
-        .letter('z'),
+        .letter('z')
+        .impl(),
     Opt(kAuth, "user", kList,
         "static account; the password may also be 0x and the 32-hex-digit MD5 key")
         .letter('u')
         .arg("NAME:PASSWORD")
-        .reload(),
+        .reload()
+        .impl(),
     Opt(kAuth, "realm", kString, "realm of the long-term credentials; must not be empty")
         .letter('r')
         .arg("REALM")
-        .reload(),
+        .reload()
+        .impl(),
     Opt(kAuth, "server-name", kString, "server name for third-party authorisation (default: realm)")
         .arg("NAME"),
     Opt(kAuth, "use-auth-secret", kFlag,

@@ -12,12 +12,14 @@ inline constexpr OptionSpec kLimitsOptions[] = {
         .letter('q')
         .def("0")
         .arg("N")
-        .reload(),
+        .reload()
+        .impl(),
     Opt(kLimits, "total-quota", kInt, "concurrent allocations in total (0: no limit)")
         .letter('Q')
         .def("0")
         .arg("N")
-        .reload(),
+        .reload()
+        .impl(),
     Opt(kLimits, "max-bps", kInt, "bandwidth per session in bytes per second (0: no limit)")
         .letter('s')
         .range(0, kInt64Max)
@@ -34,20 +36,24 @@ inline constexpr OptionSpec kLimitsOptions[] = {
     Opt(kLimits, "stale-nonce", kFlagOrInt, "nonce lifetime in seconds; an expired nonce gets 438")
         .def("600")
         .arg("SECONDS")
-        .reload(),
+        .reload()
+        .impl(),
     Opt(kLimits, "max-allocate-lifetime", kInt, "longest allocation lifetime a client may ask for")
         .range(1, kIntMax)
         .def("3600")
         .arg("SECONDS")
-        .reload(),
+        .reload()
+        .impl(),
     Opt(kLimits, "channel-lifetime", kInt, "channel binding lifetime (RFC 8656: 600)")
         .range(1, kIntMax)
         .def("600")
-        .arg("SECONDS"),
+        .arg("SECONDS")
+        .impl(),
     Opt(kLimits, "permission-lifetime", kInt, "permission lifetime (RFC 8656: 300)")
         .range(1, kIntMax)
         .def("300")
-        .arg("SECONDS"),
+        .arg("SECONDS")
+        .impl(),
     Opt(kLimits, "max-allocate-timeout", kInt, "time allowed to complete an allocation")
         .range(1, kIntMax)
         .def("60")

@@ -11,11 +11,14 @@ inline constexpr OptionSpec kPeersOptions[] = {
     Opt(kPeers, "allowed-peer-ip", kList,
         "peer address, range (a-b) or CIDR allowed even when denied otherwise")
         .arg("IP[-IP]")
-        .reload(),
+        .reload()
+        .impl(),
     Opt(kPeers, "denied-peer-ip", kList, "peer address, range (a-b) or CIDR to refuse")
         .arg("IP[-IP]")
-        .reload(),
-    Opt(kPeers, "allow-loopback-peers", kFlag, "allow peers on 127.0.0.0/8 and ::1 (testing only)"),
+        .reload()
+        .impl(),
+    Opt(kPeers, "allow-loopback-peers", kFlag, "allow peers on 127.0.0.0/8 and ::1 (testing only)")
+        .impl(),
     Opt(kPeers, "no-dynamic-ip-list", kFlag,
         "do not read allowed/denied peer lists from the database"),
     Opt(kPeers, "no-multicast-peers", kFlag, "refuse multicast and broadcast peers")

@@ -12,7 +12,8 @@ inline constexpr OptionSpec kRelayOptions[] = {
         "local address for relay sockets (default: the address the client "
         "reached)")
         .letter('E')
-        .arg("IP"),
+        .arg("IP")
+        .impl(),
     Opt(kRelay, "relay-device", kString,
         "bind relay sockets to this network interface (Linux only)")
         .letter('i')
@@ -20,7 +21,8 @@ inline constexpr OptionSpec kRelayOptions[] = {
     Opt(kRelay, "external-ip", kList,
         "public address to report when behind NAT; PUBLIC/PRIVATE pairs map several addresses")
         .letter('X')
-        .arg("PUBLIC[/PRIVATE]"),
+        .arg("PUBLIC[/PRIVATE]")
+        .impl(),
     Opt(kRelay, "relay-threads", kInt,
         "worker threads, one per CPU unless set; each has its own sockets and allocations")
         .letter('m')
@@ -28,8 +30,16 @@ inline constexpr OptionSpec kRelayOptions[] = {
         .def("auto")
         .arg("N")
         .impl(),
-    Opt(kRelay, "min-port", kInt, "lowest relay port").range(1, 65535).def("49152").arg("PORT"),
-    Opt(kRelay, "max-port", kInt, "highest relay port").range(1, 65535).def("65535").arg("PORT"),
+    Opt(kRelay, "min-port", kInt, "lowest relay port")
+        .range(1, 65535)
+        .def("49152")
+        .arg("PORT")
+        .impl(),
+    Opt(kRelay, "max-port", kInt, "highest relay port")
+        .range(1, 65535)
+        .def("65535")
+        .arg("PORT")
+        .impl(),
     Opt(kRelay, "no-udp-relay", kFlag, "refuse UDP relay allocations (TCP relay only)"),
     Opt(kRelay, "no-tcp-relay", kFlag, "refuse RFC 6062 TCP relay allocations"),
     Opt(kRelay, "server-relay", kFlag,

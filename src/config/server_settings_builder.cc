@@ -1,6 +1,10 @@
 #include "ferry/config/server_settings_builder.h"
 
 #include <algorithm>
+#include <memory>
+#include <optional>
+
+#include "ferry/auth/credential_store.h"
 
 #ifndef FERRY_VERSION
 #define FERRY_VERSION "0.0.0"
@@ -9,6 +13,8 @@
 namespace ferry::config {
 
 namespace {
+
+constexpr std::string_view kDefaultRealm = "ferry";
 
 void add_error(std::vector<Diagnostic>& d, std::string where, std::string message) {
   d.push_back(Diagnostic{Diagnostic::Severity::kError, std::move(where), std::move(message)});
@@ -37,7 +43,102 @@ void build_listen(const Config& cfg, net::ServerSettings& s, std::vector<Diagnos
   }
 }
 
-void build_turn(const Config& cfg, turn::Settings& t) {
+void add_warning(std::vector<Diagnostic>& d, std::string where, std::string message) {
+  d.push_back(Diagnostic{Diagnostic::Severity::kWarning, std::move(where), std::move(message)});
+}
+
+// Each value of a list option through `parse`; a bad one is an error naming its own line.
+template <class T, class Parse>
+std::vector<T> parse_list(const Config& cfg, std::string_view name, std::string_view expected,
+                          std::vector<Diagnostic>& d, Parse parse) {
+  std::vector<T> out;
+  auto values = cfg.list(name);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (auto v = parse(values[i])) {
+      out.push_back(*v);
+    } else {
+      add_error(d, cfg.where(name, i),
+                "'" + std::string(name) + "' expects " + std::string(expected) + ", got '" +
+                    values[i] + "'");
+    }
+  }
+  return out;
+}
+
+std::optional<turn::ExternalIp> parse_external_ip(const std::string& text) {
+  auto slash = text.find('/');
+  auto pub = Address::parse_ip(text.substr(0, slash));
+  if (!pub) return std::nullopt;
+  turn::ExternalIp e{*pub, {}};
+  if (slash != std::string::npos) {
+    auto priv = Address::parse_ip(text.substr(slash + 1));
+    if (!priv || priv->family() != pub->family()) return std::nullopt;
+    e.private_ip = *priv;
+  }
+  return e;
+}
+
+void build_peers(const Config& cfg, turn::PeerPolicySettings& p, std::vector<Diagnostic>& d) {
+  auto range = [](const std::string& s) { return turn::AddressRange::parse(s); };
+  const char* what = "an address, a range a-b or a CIDR block";
+  p.allowed = parse_list<turn::AddressRange>(cfg, "allowed-peer-ip", what, d, range);
+  p.denied = parse_list<turn::AddressRange>(cfg, "denied-peer-ip", what, d, range);
+  p.allow_loopback = cfg.flag("allow-loopback-peers");
+}
+
+void build_credentials(const Config& cfg, net::ServerSettings& s, std::vector<Diagnostic>& d) {
+  turn::Settings& t = s.turn;
+  t.realm = cfg.string("realm");
+  const bool realm_missing = t.realm.empty();
+  if (realm_missing) t.realm = kDefaultRealm;
+  auto users = std::make_shared<auth::StaticUsers>(t.realm);
+  auto entries = cfg.list("user");
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    std::string err;
+    if (!users->add(entries[i], &err)) add_error(d, cfg.where("user", i), "'user': " + err);
+  }
+  t.auth_required = !cfg.flag("no-auth");
+  t.turn_enabled = !t.auth_required || users->size() > 0;
+  if (!t.auth_required) {
+    add_warning(d, cfg.where("no-auth"),
+                "'no-auth': TURN without credentials -- anyone who reaches this server can "
+                "relay through it (an open relay)");
+  } else if (users->size() > 0 && realm_missing) {
+    // An empty realm breaks browsers' long-term credentials (CONFORMANCE.md), and coturn
+    // configs without one exist: use a default and say so.
+    add_warning(d, cfg.where("user"),
+                "'realm' is not set: using '" + std::string(kDefaultRealm) +
+                    "'; clients' keys depend on the realm, so set realm=YOUR.DOMAIN");
+  } else if (users->size() == 0 && cfg.is_set("lt-cred-mech")) {
+    add_warning(d, cfg.where("lt-cred-mech"),
+                "'lt-cred-mech' without any 'user': TURN requests will be refused");
+  }
+  s.credentials = std::move(users);
+}
+
+void build_turn(const Config& cfg, net::ServerSettings& s, std::vector<Diagnostic>& d) {
+  turn::Settings& t = s.turn;
+  build_credentials(cfg, s, d);
+  t.max_lifetime = Seconds(cfg.integer("max-allocate-lifetime"));
+  t.default_lifetime = std::min(t.default_lifetime, t.max_lifetime);
+  t.permission_lifetime = Seconds(cfg.integer("permission-lifetime"));
+  t.channel_lifetime = Seconds(cfg.integer("channel-lifetime"));
+  t.nonce_lifetime = Seconds(cfg.integer("stale-nonce"));
+  s.user_quota = static_cast<std::size_t>(cfg.integer("user-quota"));
+  s.total_quota = static_cast<std::size_t>(cfg.integer("total-quota"));
+  s.min_port = static_cast<std::uint16_t>(cfg.integer("min-port"));
+  s.max_port = static_cast<std::uint16_t>(cfg.integer("max-port"));
+  if (s.min_port > s.max_port) {
+    add_error(d, cfg.where("min-port"), "'min-port' is above 'max-port'");
+  }
+  t.relay_ips = parse_list<Address>(cfg, "relay-ip", "an IPv4 or IPv6 address", d,
+                                    [](const std::string& v) { return Address::parse_ip(v); });
+  t.external_ips = parse_list<turn::ExternalIp>(cfg, "external-ip", "PUBLIC or PUBLIC/PRIVATE", d,
+                                                parse_external_ip);
+  build_peers(cfg, t.peers, d);
+}
+
+void build_stun(const Config& cfg, turn::Settings& t) {
   t.fingerprint = cfg.flag("fingerprint");
   t.software = !cfg.flag("no-software-attribute");
   t.software_name = std::string("Ferry/") + FERRY_VERSION;
@@ -61,7 +162,8 @@ void build_log(const Config& cfg, ProcessSettings& p) {
 ProcessSettings build_process_settings(const Config& cfg, std::vector<Diagnostic>& diagnostics) {
   ProcessSettings p;
   build_listen(cfg, p.server, diagnostics);
-  build_turn(cfg, p.server.turn);
+  build_stun(cfg, p.server.turn);
+  build_turn(cfg, p.server, diagnostics);
   build_log(cfg, p);
   return p;
 }

@@ -1,14 +1,29 @@
 #include "ferry/net/runtime.h"
 
+#include <sys/socket.h>
+
 #include <thread>
 
+#include "sockets.h"
 #include "worker.h"
 
 namespace ferry::net {
 
-Runtime::Runtime(const ServerSettings& settings, Logger& log) : settings_(settings), log_(log) {}
+namespace {
+// Without configured users the store is empty: every TURN request is then refused anyway.
+const auth::StaticUsers kNoUsers{""};
+}  // namespace
 
-Runtime::~Runtime() { stop(); }
+Runtime::Runtime(const ServerSettings& settings, Logger& log)
+    : settings_(settings),
+      log_(log),
+      nonces_(auth::NonceCodec::with_random_key()),
+      quotas_(settings.user_quota, settings.total_quota),
+      shared_{settings_.credentials ? *settings_.credentials : kNoUsers, nonces_, quotas_} {}
+
+Runtime::~Runtime() {
+  stop();
+}
 
 bool Runtime::start(std::string* error) {
   ips_ = settings_.listen_ips.empty() ? local_addresses() : settings_.listen_ips;
@@ -18,9 +33,19 @@ bool Runtime::start(std::string* error) {
   }
   unsigned n = settings_.threads != 0 ? settings_.threads : std::thread::hardware_concurrency();
   if (n == 0) n = 1;
+  for (Address ip : ips_) {
+    ip.set_port(settings_.port);
+    if ((settings_.udp && port_taken(ip, SOCK_DGRAM, error)) ||
+        (settings_.tcp && port_taken(ip, SOCK_STREAM, error))) {
+      return false;
+    }
+    // The server's own listening endpoints are never peers (no relaying to ourselves).
+    settings_.turn.peers.own_addresses.push_back(ip);
+  }
   // Bind everything before starting any thread, so a port in use fails the start cleanly.
   for (unsigned i = 0; i < n; ++i) {
-    auto w = std::make_unique<Worker>(settings_, log_, i);
+    Worker::Shared shared{shared_.credentials, shared_.nonces, shared_.quotas};
+    auto w = std::make_unique<Worker>(settings_, shared, log_, i);
     if (!w->open(ips_, error)) {
       workers_.clear();
       return false;

@@ -78,6 +78,25 @@ int open_tcp_listener(const Address& addr, std::string* error) {
   return fd;
 }
 
+bool port_taken(const Address& addr, int type, std::string* error) {
+  // SO_REUSEPORT lets a second process of the same user share our port silently; a plain bind
+  // fails on a port held by anyone, so it tells "already in use" before the workers bind.
+  int fd = socket(addr.is_v6() ? AF_INET6 : AF_INET, type | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  int one = 1;
+  if (addr.is_v6()) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (type == SOCK_STREAM) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_storage ss;
+  socklen_t len = addr.to_sockaddr(&ss);
+  bool taken = bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 && errno == EADDRINUSE;
+  close(fd);
+  if (taken) {
+    *error = std::string(type == SOCK_STREAM ? "TCP " : "UDP ") + addr.to_string() +
+             " is already in use (another turnserver?)";
+  }
+  return taken;
+}
+
 Address socket_local_address(int fd) {
   sockaddr_storage ss;
   socklen_t len = sizeof ss;

@@ -12,6 +12,9 @@ namespace ferry::net {
 int open_udp_socket(const Address& addr, std::string* error);
 // A non-blocking listening TCP socket bound to `addr` with SO_REUSEPORT.
 int open_tcp_listener(const Address& addr, std::string* error);
+// True (with `error`) if another socket holds this address and port (type: SOCK_DGRAM or
+// SOCK_STREAM).
+bool port_taken(const Address& addr, int type, std::string* error);
 // The address a socket is bound to (to learn ephemeral ports).
 Address socket_local_address(int fd);
 void close_fd(int fd);

@@ -9,11 +9,14 @@
 
 namespace ferry::net {
 
-Worker::Worker(const ServerSettings& settings, Logger& log, unsigned index)
-    : settings_(settings), log_(log), index_(index), core_(settings_.turn, *this) {}
+Worker::Worker(const ServerSettings& settings, const Shared& shared, Logger& log, unsigned index)
+    : settings_(settings), log_(log), index_(index), shared_(shared) {}
 
 Worker::~Worker() {
   connections_.clear();
+  core_.reset();  // closes every relay through the pool, returns quotas
+  relays_.reset();
+  if (tick_ev_ != nullptr) event_free(tick_ev_);
   for (auto& l : tcp_listeners_) {
     if (l->l != nullptr) evconnlistener_free(l->l);
   }
@@ -35,6 +38,14 @@ bool Worker::open(const std::vector<Address>& ips, std::string* error) {
   }
   stop_ev_ = event_new(base_, stop_fd_, EV_READ, &Worker::on_stop, this);
   event_add(stop_ev_, nullptr);
+  relays_ = std::make_unique<RelayPool>(base_, settings_.min_port, settings_.max_port,
+                                        [this](turn::RelayId id, int fd) { drain_relay(id, fd); });
+  core_ = std::make_unique<turn::Server>(turn::Dependencies{
+      settings_.turn, *this, *relays_, shared_.credentials, shared_.nonces, shared_.quotas});
+  // Lifetimes are coarse (seconds): one sweep a second instead of a timer per permission.
+  tick_ev_ = event_new(base_, -1, EV_PERSIST, &Worker::on_tick, this);
+  timeval one_second{1, 0};
+  event_add(tick_ev_, &one_second);
   for (Address ip : ips) {
     ip.set_port(settings_.port);
     if (settings_.udp) {
@@ -100,7 +111,7 @@ void Worker::drain_udp(UdpEndpoint& ep) {
     for (std::size_t i = 0; i < n; ++i) {
       if (recv_.truncated(i)) continue;  // oversized datagram: dropped
       FiveTuple t{recv_.source(i), ep.local, Transport::kUdp};
-      core_.on_client_packet(t, recv_.data(i), now);
+      core_->on_client_packet(t, recv_.data(i), now);
     }
     for (auto& e : udp_) {
       if (!e->batch.empty()) e->batch.flush(e->fd);
@@ -130,11 +141,42 @@ void Worker::accept_tcp(evutil_socket_t fd, const sockaddr* sa, int len, const A
 }
 
 void Worker::on_stream_message(TcpConnection& c, Bytes message) {
-  core_.on_client_packet(c.tuple(), message, Clock::now());
+  core_->on_client_packet(c.tuple(), message, Clock::now());
 }
 
 void Worker::on_connection_closed(TcpConnection& c) {
-  connections_.erase(c.tuple());  // destroys c
+  FiveTuple t = c.tuple();
+  connections_.erase(t);       // destroys c
+  core_->on_client_closed(t);  // RFC 8656 §3.1: the allocation ends with its connection
+}
+
+void Worker::on_tick(evutil_socket_t /*fd*/, short /*what*/, void* arg) {
+  static_cast<Worker*>(arg)->core_->expire(Clock::now());
+}
+
+void Worker::drain_relay(turn::RelayId id, int fd) {
+  for (int round = 0; round < 8; ++round) {
+    std::size_t n = recv_.receive(fd);
+    if (n == 0) break;
+    TimePoint now = Clock::now();
+    for (std::size_t i = 0; i < n; ++i) {
+      if (recv_.truncated(i)) continue;
+      core_->on_peer_packet(id, recv_.source(i), recv_.data(i), now);
+    }
+    for (auto& e : udp_) {
+      if (!e->batch.empty()) e->batch.flush(e->fd);
+    }
+    if (n < RecvBatch::kSlots) break;
+  }
+}
+
+void Worker::to_peer(turn::RelayId relay, const Address& peer, Bytes data) {
+  int fd = relays_->fd(relay);
+  if (fd < 0) return;
+  sockaddr_storage ss;
+  socklen_t len = peer.to_sockaddr(&ss);
+  // Relay sends go out at once; batching them per relay socket comes with the relay engine.
+  (void)sendto(fd, data.data(), data.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&ss), len);
 }
 
 void Worker::to_client(const FiveTuple& tuple, Bytes data) {

@@ -16,6 +16,7 @@
 #include "ferry/net/settings.h"
 #include "ferry/turn/egress.h"
 #include "ferry/turn/server.h"
+#include "relay_pool.h"
 #include "udp_batch.h"
 
 struct bufferevent;
@@ -26,7 +27,13 @@ class TcpConnection;
 
 class Worker final : public turn::Egress {
  public:
-  Worker(const ServerSettings& settings, Logger& log, unsigned index);
+  // What every worker shares: read-only credentials and nonce key, synchronised quotas.
+  struct Shared {
+    const auth::CredentialStore& credentials;
+    const auth::NonceCodec& nonces;
+    turn::Quotas& quotas;
+  };
+  Worker(const ServerSettings& settings, const Shared& shared, Logger& log, unsigned index);
   ~Worker() override;
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -40,6 +47,7 @@ class Worker final : public turn::Egress {
 
   // turn::Egress
   void to_client(const FiveTuple& tuple, Bytes data) override;
+  void to_peer(turn::RelayId relay, const Address& peer, Bytes data) override;
 
   // Called by TcpConnection.
   void on_stream_message(TcpConnection& c, Bytes message);
@@ -59,6 +67,8 @@ class Worker final : public turn::Egress {
   static void on_udp_readable(evutil_socket_t fd, short what, void* arg);
   static void on_accept(evconnlistener* l, evutil_socket_t fd, sockaddr* sa, int len, void* arg);
   static void on_stop(evutil_socket_t fd, short what, void* arg);
+  static void on_tick(evutil_socket_t fd, short what, void* arg);
+  void drain_relay(turn::RelayId id, int fd);
   void drain_udp(UdpEndpoint& ep);
   void accept_tcp(evutil_socket_t fd, const sockaddr* sa, int len, const Address& local);
 
@@ -68,6 +78,7 @@ class Worker final : public turn::Egress {
   event_base* base_ = nullptr;
   int stop_fd_ = -1;
   event* stop_ev_ = nullptr;
+  event* tick_ev_ = nullptr;
   std::vector<std::unique_ptr<UdpEndpoint>> udp_;
   struct Listener {
     evconnlistener* l = nullptr;
@@ -77,7 +88,10 @@ class Worker final : public turn::Egress {
   std::vector<std::unique_ptr<Listener>> tcp_listeners_;
   std::unordered_map<FiveTuple, std::unique_ptr<TcpConnection>> connections_;
   RecvBatch recv_;
-  turn::Server core_;
+  Shared shared_;
+  // Declared before the core: the core's destructor closes its relays through the pool.
+  std::unique_ptr<RelayPool> relays_;
+  std::unique_ptr<turn::Server> core_;
   std::thread thread_;
 };
 

@@ -1,11 +1,13 @@
+// Dispatch, Binding, replies and allocation bookkeeping. The TURN request handlers live in
+// allocate.cc and requests.cc, the data path in relay_data.cc.
 #include "ferry/turn/server.h"
 
+#include "allocation.h"
 #include "ferry/stun/attributes.h"
+#include "ferry/stun/channel_data.h"
 #include "ferry/stun/message.h"
 
 namespace ferry::turn {
-
-namespace {
 
 using stun::Class;
 using stun::MessageBuilder;
@@ -16,31 +18,64 @@ std::string_view reason_phrase(std::uint16_t code) {
   switch (code) {
     case 400:
       return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
     case 420:
       return "Unknown Attribute";
+    case 437:
+      return "Allocation Mismatch";
+    case 438:
+      return "Stale Nonce";
+    case 440:
+      return "Address Family not Supported";
+    case 441:
+      return "Wrong Credentials";
+    case 442:
+      return "Unsupported Transport Protocol";
+    case 443:
+      return "Peer Address Family Mismatch";
+    case 486:
+      return "Allocation Quota Reached";
+    case 508:
+      return "Insufficient Capacity";
     default:
       return "Error";
   }
 }
 
-}  // namespace
+Server::Server(const Dependencies& deps)
+    : deps_(deps), settings_(deps.settings), egress_(deps.egress), policy_(deps.settings.peers) {}
 
-void Server::on_client_packet(const FiveTuple& tuple, Bytes packet, TimePoint now) {
-  (void)now;  // lifetimes arrive with the TURN core
+Server::~Server() {
+  for (auto& [tuple, a] : by_tuple_) {
+    deps_.relays.close(a->relay.id);
+    deps_.quotas.release(a->username);
+  }
+}
+
+void Server::on_client_packet(const FiveTuple& t, Bytes packet, TimePoint now) {
+  if (stun::is_channel_data(packet)) {
+    handle_channel_data(t, packet, now);
+    return;
+  }
   auto parsed = MessageView::parse(packet);
   if (!parsed) {
-    // RFC 8489 §6.3: malformed messages are discarded silently (no amplification).
-    ++counters_.dropped_malformed;
+    ++counters_.dropped_malformed;  // RFC 8489 §6.3: discarded silently (no amplification)
     return;
   }
   const MessageView& m = *parsed;
-  if (m.cls() != Class::kRequest) {
-    // Indications never get answers (a Binding indication is a keepalive); responses from
-    // clients are unsolicited and dropped.
-    ++counters_.dropped_other;
-    return;
+  if (m.cls() == Class::kIndication && m.is(Method::kSend, Class::kIndication)) {
+    auto it = by_tuple_.find(t);
+    if (it != by_tuple_.end()) {
+      handle_send(m, *it->second, now);
+      return;
+    }
   }
-  if (m.rfc3489() && !settings_.stun_backward_compatibility) {
+  if (m.cls() != Class::kRequest || (m.rfc3489() && !settings_.stun_backward_compatibility)) {
+    // Indications never get answers (a Binding indication is a keepalive); responses from
+    // clients are unsolicited.
     ++counters_.dropped_other;
     return;
   }
@@ -52,56 +87,152 @@ void Server::on_client_packet(const FiveTuple& tuple, Bytes packet, TimePoint no
     stun::attr::UnknownAttributes ua;
     for (std::size_t i = 0; i < n; ++i) ua.push(unknown[i]);
     b.add(ua);
-    if (settings_.software) b.add(stun::attr::Software{settings_.software_name});
-    if (settings_.fingerprint || m.has_fingerprint()) b.add_fingerprint();
     ++counters_.error_responses;
-    egress_.to_client(tuple, b.finish());
+    finish_and_send(t, m, b, nullptr, nullptr);
     return;
   }
-  if (m.is(Method::kBinding, Class::kRequest)) {
-    handle_binding(tuple, m);
-    return;
-  }
-  // TURN methods are answered by the relay core once it exists; until then a clear 400.
-  reply_error(tuple, m, 400);
+  handle_request(t, m, now);
 }
 
-void Server::handle_binding(const FiveTuple& tuple, const MessageView& m) {
+void Server::handle_request(const FiveTuple& t, const MessageView& m, TimePoint now) {
+  const auto method = m.method();
+  if (method == static_cast<std::uint16_t>(Method::kBinding)) {
+    handle_binding(t, m);
+    return;
+  }
+  if (!settings_.turn_enabled) {
+    // No credentials configured and no `no-auth`: TURN stays off rather than open.
+    send_error(t, m, 403);
+    return;
+  }
+  if (method == static_cast<std::uint16_t>(Method::kAllocate)) {
+    handle_allocate(t, m, now);
+    return;
+  }
+  const bool known = method == static_cast<std::uint16_t>(Method::kRefresh) ||
+                     method == static_cast<std::uint16_t>(Method::kCreatePermission) ||
+                     method == static_cast<std::uint16_t>(Method::kChannelBind);
+  if (!known) {
+    send_error(t, m, 400);  // RFC 6062 Connect/ConnectionBind come with TCP relaying
+    return;
+  }
+  Auth auth;
+  if (!authenticate(t, m, now, auth)) return;
+  auto it = by_tuple_.find(t);
+  const auth::Md5Key* key = auth.authenticated ? &auth.key : nullptr;
+  if (it == by_tuple_.end()) {
+    send_error(t, m, 437, key);  // RFC 8656 §7.4 etc.: no allocation on this 5-tuple
+    return;
+  }
+  Allocation& a = *it->second;
+  if (auth.authenticated && auth.username != a.username) {
+    send_error(t, m, 441, key);  // RFC 8656 §5: the allocation belongs to another user
+    return;
+  }
+  if (replay_cached(t, m, a)) return;
+  if (method == static_cast<std::uint16_t>(Method::kRefresh)) {
+    handle_refresh(t, m, a, now);
+  } else if (method == static_cast<std::uint16_t>(Method::kCreatePermission)) {
+    handle_create_permission(t, m, a, now);
+  } else {
+    handle_channel_bind(t, m, a, now);
+  }
+}
+
+void Server::handle_binding(const FiveTuple& t, const MessageView& m) {
   ++counters_.binding_requests;
-  const bool fingerprint = settings_.fingerprint || m.has_fingerprint();
+  ++counters_.binding_responses;
   if (m.rfc3489()) {
     // RFC 3489 §11.2.1: classic clients understand only MAPPED-ADDRESS (no XOR, no cookie).
     auto b = MessageBuilder::rfc3489(out_, m.method(), Class::kSuccess, m.rfc3489_id());
-    b.add(stun::attr::MappedAddress{tuple.client});
+    b.add(stun::attr::MappedAddress{t.client});
     if (settings_.software) b.add(stun::attr::Software{settings_.software_name});
-    ++counters_.binding_responses;
-    egress_.to_client(tuple, b.finish());
+    egress_.to_client(t, b.finish());
     return;
   }
   MessageBuilder b(out_, Method::kBinding, Class::kSuccess, m.transaction_id());
   // RFC 8489 §14.2: the reflexive address, XOR-ed so that NATs rewriting addresses in payloads
   // cannot break it. MAPPED-ADDRESS (§14.1) for RFC 3489-era clients reading only that.
-  b.add(stun::attr::XorMappedAddress{tuple.client});
-  if (settings_.stun_backward_compatibility) b.add(stun::attr::MappedAddress{tuple.client});
+  b.add(stun::attr::XorMappedAddress{t.client});
+  if (settings_.stun_backward_compatibility) b.add(stun::attr::MappedAddress{t.client});
   // RFC 5780 §7.3: where the response was sent from.
-  if (settings_.response_origin) b.add(stun::attr::ResponseOrigin{tuple.server});
-  if (settings_.software) b.add(stun::attr::Software{settings_.software_name});
-  if (fingerprint) b.add_fingerprint();
-  ++counters_.binding_responses;
-  egress_.to_client(tuple, b.finish());
+  if (settings_.response_origin) b.add(stun::attr::ResponseOrigin{t.server});
+  finish_and_send(t, m, b, nullptr, nullptr);
 }
 
-void Server::reply_error(const FiveTuple& tuple, const MessageView& m, std::uint16_t code) {
+void Server::send_error(const FiveTuple& t, const MessageView& m, std::uint16_t code,
+                        const auth::Md5Key* key) {
   if (m.rfc3489()) {
     ++counters_.dropped_other;
     return;
   }
+  ++counters_.error_responses;
   MessageBuilder b(out_, m.method(), Class::kError, m.transaction_id());
   b.add(stun::attr::ErrorCode{code, reason_phrase(code)});
-  if (settings_.software) b.add(stun::attr::Software{settings_.software_name});
-  if (settings_.fingerprint || m.has_fingerprint()) b.add_fingerprint();
+  finish_and_send(t, m, b, key, nullptr);
+}
+
+void Server::send_challenge(const FiveTuple& t, const MessageView& m, std::uint16_t code,
+                            TimePoint now) {
+  // RFC 8489 §9.2.4: 401 and 438 carry REALM and a fresh NONCE; no MESSAGE-INTEGRITY.
   ++counters_.error_responses;
-  egress_.to_client(tuple, b.finish());
+  auto nonce = deps_.nonces.make(t.client, now, settings_.nonce_lifetime);
+  MessageBuilder b(out_, m.method(), Class::kError, m.transaction_id());
+  b.add(stun::attr::ErrorCode{code, reason_phrase(code)});
+  b.add(stun::attr::Realm{settings_.realm});
+  b.add(stun::attr::Nonce{auth::as_view(nonce)});
+  finish_and_send(t, m, b, nullptr, nullptr);
+}
+
+void Server::finish_and_send(const FiveTuple& t, const MessageView& m, MessageBuilder& b,
+                             const auth::Md5Key* key, Allocation* cache_in) {
+  if (settings_.software) b.add(stun::attr::Software{settings_.software_name});
+  if (key != nullptr) b.add_message_integrity(Bytes(key->data(), key->size()));
+  if (settings_.fingerprint || m.has_fingerprint()) b.add_fingerprint();
+  Bytes out = b.finish();
+  if (out.empty()) return;  // cannot happen with our sizes; never send a broken message
+  if (cache_in != nullptr) {
+    cache_in->last_tid = m.transaction_id();
+    cache_in->last_response.assign(out.begin(), out.end());
+  }
+  egress_.to_client(t, out);
+}
+
+bool Server::replay_cached(const FiveTuple& t, const MessageView& m, const Allocation& a) {
+  // RFC 8489 §6.3.1: a retransmission gets the same answer, not a second execution.
+  if (a.last_response.empty() || a.last_tid != m.transaction_id()) return false;
+  egress_.to_client(t, Bytes(a.last_response.data(), a.last_response.size()));
+  return true;
+}
+
+void Server::on_client_closed(const FiveTuple& tuple) {
+  remove(tuple);
+}
+
+void Server::remove(const FiveTuple& tuple) {
+  auto it = by_tuple_.find(tuple);
+  if (it == by_tuple_.end()) return;
+  Allocation& a = *it->second;
+  // Everything the allocation held comes back: its port, its quota, its table entries.
+  deps_.relays.close(a.relay.id);
+  deps_.quotas.release(a.username);
+  by_relay_.erase(a.relay.id);
+  by_tuple_.erase(it);
+  ++counters_.allocations_ended;
+}
+
+void Server::expire(TimePoint now) {
+  std::vector<FiveTuple> ended;
+  for (auto& [tuple, a] : by_tuple_) {
+    if (a->expires <= now) {
+      ended.push_back(tuple);
+      continue;
+    }
+    std::erase_if(a->permissions, [now](const Permission& p) { return p.expires <= now; });
+    std::erase_if(a->channels,
+                  [&](const Channel& c) { return c.expires + settings_.channel_rest <= now; });
+  }
+  for (const auto& t : ended) remove(t);
 }
 
 }  // namespace ferry::turn

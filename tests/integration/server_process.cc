@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -70,8 +71,11 @@ std::string slurp(const std::string& path) {
 
 std::uint16_t free_port() {
   // Ephemeral-range ports are what the kernel hands out to clients; pick from a band below it.
+  // Seeded per process: ctest runs test binaries in parallel, and an unseeded rand() would hand
+  // every one of them the same "free" port.
+  static std::mt19937 rng(std::random_device{}() ^ static_cast<unsigned>(getpid()));
   for (int tries = 0; tries < 1000; ++tries) {
-    auto port = static_cast<std::uint16_t>(20000 + (std::rand() % 20000));
+    auto port = static_cast<std::uint16_t>(20000 + rng() % 20000);
     if (port_free(SOCK_DGRAM, "127.0.0.1", port) && port_free(SOCK_STREAM, "127.0.0.1", port) &&
         port_free(SOCK_DGRAM, "::1", port) && port_free(SOCK_STREAM, "::1", port)) {
       return port;
@@ -106,7 +110,9 @@ RunResult run_program(const std::vector<std::string>& argv, Millis timeout) {
   return r;
 }
 
-std::string turnserver_path() { return FERRY_TURNSERVER; }
+std::string turnserver_path() {
+  return FERRY_TURNSERVER;
+}
 
 ServerProcess::ServerProcess(const std::string& config, const Address& probe) {
   std::string conf = dir_.write("turnserver.conf", config);
@@ -129,7 +135,9 @@ ServerProcess::ServerProcess(const std::string& config, const Address& probe) {
   }
 }
 
-ServerProcess::~ServerProcess() { stop(); }
+ServerProcess::~ServerProcess() {
+  stop();
+}
 
 int ServerProcess::stop() {
   if (pid_ <= 0) return -1;
@@ -139,6 +147,8 @@ int ServerProcess::stop() {
   return rc;
 }
 
-std::string ServerProcess::log() const { return slurp(log_path_); }
+std::string ServerProcess::log() const {
+  return slurp(log_path_);
+}
 
 }  // namespace ferry::testing

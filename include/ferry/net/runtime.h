@@ -5,9 +5,11 @@
 #include <string>
 #include <vector>
 
+#include "ferry/auth/nonce.h"
 #include "ferry/common/logger.h"
 #include "ferry/common/result.h"
 #include "ferry/net/settings.h"
+#include "ferry/turn/quotas.h"
 
 namespace ferry::net {
 
@@ -32,6 +34,13 @@ class Runtime {
  private:
   ServerSettings settings_;
   Logger& log_;
+  auth::NonceCodec nonces_;  // one key for all workers: a nonce is valid on any of them
+  turn::Quotas quotas_;
+  struct SharedRefs {
+    const auth::CredentialStore& credentials;
+    const auth::NonceCodec& nonces;
+    turn::Quotas& quotas;
+  } shared_;
   std::vector<Address> ips_;
   std::vector<std::unique_ptr<Worker>> workers_;
   bool running_ = false;

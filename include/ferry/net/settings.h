@@ -2,7 +2,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
+
+#include "ferry/auth/credential_store.h"
 
 #include "ferry/common/address.h"
 #include "ferry/common/time.h"
@@ -23,6 +26,14 @@ struct ServerSettings {
   Duration tcp_idle_timeout = Seconds(60);
   // Bound on connections per worker so a flood cannot exhaust descriptors.
   std::size_t max_tcp_connections_per_worker = 8192;
+  // Relay ports (min-port..max-port), drawn at random per allocation.
+  std::uint16_t min_port = 49152;
+  std::uint16_t max_port = 65535;
+  // user-quota / total-quota (0: unlimited).
+  std::size_t user_quota = 0;
+  std::size_t total_quota = 0;
+  // Long-term credentials (static users now); shared read-only by every worker.
+  std::shared_ptr<const auth::CredentialStore> credentials;
   turn::Settings turn;
 };
 

@@ -4,18 +4,27 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
+#include <unordered_map>
 
+#include "ferry/auth/credential_store.h"
+#include "ferry/auth/nonce.h"
 #include "ferry/common/address.h"
 #include "ferry/common/bytes.h"
 #include "ferry/common/time.h"
 #include "ferry/turn/egress.h"
+#include "ferry/turn/peer_policy.h"
+#include "ferry/turn/quotas.h"
 #include "ferry/turn/settings.h"
 
 namespace ferry::stun {
 class MessageView;
-}
+class MessageBuilder;
+}  // namespace ferry::stun
 
 namespace ferry::turn {
+
+struct Allocation;
 
 // Counters a worker keeps; summed across workers on demand (metrics come later).
 struct Counters {
@@ -24,26 +33,90 @@ struct Counters {
   std::uint64_t error_responses = 0;
   std::uint64_t dropped_malformed = 0;
   std::uint64_t dropped_other = 0;
+  std::uint64_t dropped_no_permission = 0;
+  std::uint64_t allocations_created = 0;
+  std::uint64_t allocations_ended = 0;
+  std::uint64_t relayed_to_peer = 0;
+  std::uint64_t relayed_to_client = 0;
+};
+
+// What a worker's core is built from. The credential store, nonce codec and quotas are shared
+// read-only (or internally synchronised) by every worker.
+struct Dependencies {
+  const Settings& settings;
+  Egress& egress;
+  RelayAllocator& relays;
+  const auth::CredentialStore& credentials;
+  const auth::NonceCodec& nonces;
+  Quotas& quotas;
 };
 
 class Server {
  public:
-  Server(const Settings& settings, Egress& egress) : settings_(settings), egress_(egress) {}
+  explicit Server(const Dependencies& deps);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
 
   // A datagram (or one framed message of a stream) from a client.
   void on_client_packet(const FiveTuple& tuple, Bytes packet, TimePoint now);
+  // A datagram a peer sent to relay socket `relay`.
+  void on_peer_packet(RelayId relay, const Address& peer, Bytes packet, TimePoint now);
+  // The client's TCP/TLS connection closed: its allocation ends now (RFC 8656 §3.1).
+  void on_client_closed(const FiveTuple& tuple);
+  // Ends what has expired: allocations, permissions, channels (call about once a second).
+  void expire(TimePoint now);
 
+  std::size_t allocation_count() const { return by_tuple_.size(); }
   const Counters& counters() const { return counters_; }
 
  private:
-  void handle_binding(const FiveTuple& tuple, const stun::MessageView& m);
-  void reply_error(const FiveTuple& tuple, const stun::MessageView& m, std::uint16_t code);
+  // Who sent an authenticated request (username points into the request).
+  struct Auth {
+    auth::Md5Key key{};
+    std::string_view username;
+    bool authenticated = false;  // false only with no-auth
+  };
+  void handle_request(const FiveTuple& t, const stun::MessageView& m, TimePoint now);
+  void handle_binding(const FiveTuple& t, const stun::MessageView& m);
+  void handle_allocate(const FiveTuple& t, const stun::MessageView& m, TimePoint now);
+  void handle_refresh(const FiveTuple& t, const stun::MessageView& m, Allocation& a, TimePoint now);
+  void handle_create_permission(const FiveTuple& t, const stun::MessageView& m, Allocation& a,
+                                TimePoint now);
+  void handle_channel_bind(const FiveTuple& t, const stun::MessageView& m, Allocation& a,
+                           TimePoint now);
+  void handle_send(const stun::MessageView& m, Allocation& a, TimePoint now);
+  void handle_channel_data(const FiveTuple& t, Bytes packet, TimePoint now);
 
+  // RFC 8489 §9.2.4: checks the long-term credential; on failure it has already answered.
+  bool authenticate(const FiveTuple& t, const stun::MessageView& m, TimePoint now, Auth& out);
+  bool check_allocate_attributes(const FiveTuple& t, const stun::MessageView& m);
+  Seconds granted_lifetime(const stun::MessageView& m) const;
+  Address reported_relay_address(const Address& bound) const;
+
+  // Replies. `key` non-null adds MESSAGE-INTEGRITY (responses to authenticated requests).
+  void send_error(const FiveTuple& t, const stun::MessageView& m, std::uint16_t code,
+                  const auth::Md5Key* key = nullptr);
+  void send_challenge(const FiveTuple& t, const stun::MessageView& m, std::uint16_t code,
+                      TimePoint now);
+  void finish_and_send(const FiveTuple& t, const stun::MessageView& m, stun::MessageBuilder& b,
+                       const auth::Md5Key* key, Allocation* cache_in);
+  bool replay_cached(const FiveTuple& t, const stun::MessageView& m, const Allocation& a);
+
+  void remove(const FiveTuple& tuple);
+
+  const Dependencies deps_;
   const Settings& settings_;
   Egress& egress_;
+  PeerPolicy policy_;
   Counters counters_;
+  std::unordered_map<FiveTuple, std::unique_ptr<Allocation>> by_tuple_;
+  std::unordered_map<RelayId, Allocation*> by_relay_;
   // Responses are built here, never on the heap (one buffer per worker).
   std::array<std::uint8_t, 1500> out_{};
+  // Data indications and ChannelData to clients are assembled here (one copy per packet).
+  std::array<std::uint8_t, 65536 + 64> relay_buf_{};
+  std::uint64_t indication_counter_ = 0;
 };
 
 }  // namespace ferry::turn

@@ -2,9 +2,22 @@
 // Only ferry_config knows option names (DESIGN.md section 3).
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <vector>
+
+#include "ferry/common/address.h"
+#include "ferry/common/time.h"
+#include "ferry/turn/peer_policy.h"
 
 namespace ferry::turn {
+
+// external-ip=PUBLIC[/PRIVATE] (coturn syntax): what to report for a relay bound to `private_ip`
+// (any relay address of the same family when private_ip is empty), for hosts behind 1:1 NAT.
+struct ExternalIp {
+  Address public_ip;
+  Address private_ip;
+};
 
 struct Settings {
   // FINGERPRINT in every response (`fingerprint`); responses to requests that carry one get one
@@ -18,6 +31,24 @@ struct Settings {
   // RESPONSE-ORIGIN in Binding responses (off: `response-origin-only-with-rfc5780` while
   // RFC 5780 is not enabled).
   bool response_origin = true;
+
+  // TURN (RFC 8656). Without credentials configured TURN is refused (secure by default);
+  // `no-auth` turns the server into an open relay.
+  bool turn_enabled = false;
+  bool auth_required = true;
+  std::string realm;
+  Seconds default_lifetime{600};       // RFC 8656 §3.2
+  Seconds max_lifetime{3600};          // max-allocate-lifetime
+  Seconds permission_lifetime{300};    // RFC 8656 §9: exactly 300 s unless configured
+  Seconds channel_lifetime{600};       // RFC 8656 §12: 10 minutes
+  Seconds channel_rest{300};           // RFC 8656 §12: numbers rest 5 minutes before reuse
+  Seconds nonce_lifetime{600};         // stale-nonce
+  std::size_t max_permissions = 1024;  // per allocation (coturn's bound); more -> 508
+  std::size_t max_channels = 4096;     // per allocation: every channel number
+  std::vector<ExternalIp> external_ips;
+  // relay-ip: addresses for relay sockets; empty -> the listening address the request used.
+  std::vector<Address> relay_ips;
+  PeerPolicySettings peers;
 };
 
 }  // namespace ferry::turn

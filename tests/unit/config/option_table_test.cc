@@ -202,26 +202,15 @@ TEST(ConfigOptionTable, RowsAreConsistent) {
 }
 
 TEST(ConfigOptionTable, ImplementedOptions) {
-  const std::set<std::string> expected = {"listening-port",
-                                          "listening-ip",
-                                          "relay-threads",
-                                          "fingerprint",
-                                          "no-software-attribute",
-                                          "verbose",
-                                          "Verbose",
-                                          "log-file",
-                                          "syslog",
-                                          "simple-log",
-                                          "no-stdout-log",
-                                          "no-udp",
-                                          "no-tcp",
-                                          "check-config",
-                                          "version",
-                                          "help",
-                                          "config",
-                                          "no-config",
-                                          "no-stun-backward-compatibility",
-                                          "response-origin-only-with-rfc5780"};
+  const std::set<std::string> expected = {
+      "listening-port", "listening-ip", "relay-threads", "fingerprint", "no-software-attribute",
+      "verbose", "Verbose", "log-file", "syslog", "simple-log", "no-stdout-log", "no-udp", "no-tcp",
+      "check-config", "version", "help", "config", "no-config", "no-stun-backward-compatibility",
+      "response-origin-only-with-rfc5780",
+      // The TURN core (RFC 8656) and long-term credentials.
+      "lt-cred-mech", "no-auth", "user", "realm", "min-port", "max-port", "max-allocate-lifetime",
+      "permission-lifetime", "channel-lifetime", "stale-nonce", "user-quota", "total-quota",
+      "relay-ip", "external-ip", "allowed-peer-ip", "denied-peer-ip", "allow-loopback-peers"};
   for (const auto& name : expected) {
     EXPECT_EQ(find_option(name)->support, Support::kImplemented) << name;
   }
@@ -230,12 +219,6 @@ TEST(ConfigOptionTable, ImplementedOptions) {
     if (spec.support == Support::kImplemented) implemented.emplace(spec.name);
   }
   EXPECT_EQ(implemented, expected) << "the implemented set changed; update this list";
-  // Accepted but not read until the TURN core lands.
-  for (const char* name : {"lt-cred-mech", "no-auth", "user", "realm", "server-name"}) {
-    EXPECT_EQ(find_option(name)->support, Support::kNotYet) << name;
-  }
-  EXPECT_EQ(find_option("external-ip")->support, Support::kNotYet);
-  EXPECT_EQ(find_option("alt-listening-port")->support, Support::kNotYet);
 }
 
 TEST(ConfigOptionTable, ListOptionsRepeat) {

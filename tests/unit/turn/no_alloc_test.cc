@@ -21,8 +21,12 @@ void* operator new(std::size_t n) {
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
   throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
 
 namespace ferry::turn {
 namespace {
@@ -34,13 +38,26 @@ struct CountingEgress : Egress {
     bytes += d.size();
     ++messages;
   }
+  void to_peer(RelayId, const Address&, Bytes d) override {
+    bytes += d.size();
+    ++messages;
+  }
+};
+
+struct NoRelays : RelayAllocator {
+  Result<Relay> open(const Address&, bool) override { return Error{"none"}; }
+  void close(RelayId) override {}
 };
 
 TEST(NoAlloc, BindingAndDroppedPacketsDoNotTouchTheHeap) {
   Settings settings;
   settings.fingerprint = true;
   CountingEgress egress;
-  Server server(settings, egress);
+  NoRelays relays;
+  auth::StaticUsers users("r");
+  auth::NonceCodec nonces(auth::NonceCodec::Key{1});
+  Quotas quotas(0, 0);
+  Server server(Dependencies{settings, egress, relays, users, nonces, quotas});
   FiveTuple t{*Address::parse_endpoint("198.51.100.7:40000"),
               *Address::parse_endpoint("192.0.2.1:3478"), Transport::kUdp};
   std::array<std::uint8_t, 64> req{};

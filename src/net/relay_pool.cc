@@ -1,0 +1,115 @@
+#include "relay_pool.h"
+
+#include <netinet/in.h>
+#include <openssl/rand.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace ferry::net {
+
+namespace {
+
+// Random tries before falling back to a scan: with a mostly free range one or two suffice; the
+// scan makes "exhausted" a fact, not a guess.
+constexpr int kRandomTries = 32;
+
+int try_bind(const Address& ip, std::uint16_t port) {
+  int fd = socket(ip.is_v6() ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  int one = 1;
+  if (ip.is_v6()) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  Address a = ip;
+  a.set_port(port);
+  sockaddr_storage ss;
+  socklen_t len = a.to_sockaddr(&ss);
+  // No SO_REUSEPORT here: a relay port belongs to exactly one allocation.
+  if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
+
+RelayPool::RelayPool(event_base* base, std::uint16_t min_port, std::uint16_t max_port,
+                     OnReadable on_readable)
+    : base_(base), min_port_(min_port), max_port_(max_port), on_readable_(std::move(on_readable)) {}
+
+RelayPool::~RelayPool() {
+  for (auto& s : slots_) {
+    if (s && s->fd >= 0) {
+      event_free(s->ev);
+      ::close(s->fd);
+    }
+  }
+}
+
+int RelayPool::bind_random(const Address& ip, bool even_port, Address* bound) {
+  const std::uint32_t span = static_cast<std::uint32_t>(max_port_ - min_port_) + 1;
+  std::uint32_t r = 0;
+  for (int i = 0; i < kRandomTries; ++i) {
+    RAND_bytes(reinterpret_cast<unsigned char*>(&r), sizeof r);
+    auto port = static_cast<std::uint16_t>(min_port_ + r % span);
+    if (even_port && (port & 1) != 0) continue;
+    int fd = try_bind(ip, port);
+    if (fd >= 0) {
+      *bound = ip;
+      bound->set_port(port);
+      return fd;
+    }
+    if (errno != EADDRINUSE) return -1;
+  }
+  for (std::uint32_t k = 0; k < span; ++k) {  // from the last random point, wrapping
+    auto port = static_cast<std::uint16_t>(min_port_ + (r + k) % span);
+    if (even_port && (port & 1) != 0) continue;
+    int fd = try_bind(ip, port);
+    if (fd >= 0) {
+      *bound = ip;
+      bound->set_port(port);
+      return fd;
+    }
+  }
+  return -1;
+}
+
+Result<turn::Relay> RelayPool::open(const Address& ip, bool even_port) {
+  Address bound;
+  int fd = bind_random(ip, even_port, &bound);
+  if (fd < 0) return Error{"no free relay port"};
+  turn::RelayId id;
+  if (!free_.empty()) {
+    id = free_.back();
+    free_.pop_back();
+  } else {
+    id = static_cast<turn::RelayId>(slots_.size());
+    slots_.push_back(nullptr);
+  }
+  auto slot = std::make_unique<Slot>();
+  slot->pool = this;
+  slot->id = id;
+  slot->fd = fd;
+  slot->ev = event_new(base_, fd, EV_READ | EV_PERSIST, &RelayPool::on_event, slot.get());
+  event_add(slot->ev, nullptr);
+  slots_[id] = std::move(slot);
+  ++open_;
+  return turn::Relay{id, bound};
+}
+
+void RelayPool::close(turn::RelayId id) {
+  if (id >= slots_.size() || !slots_[id]) return;
+  event_free(slots_[id]->ev);
+  ::close(slots_[id]->fd);
+  slots_[id].reset();
+  free_.push_back(id);
+  --open_;
+}
+
+void RelayPool::on_event(evutil_socket_t fd, short /*what*/, void* arg) {
+  auto* slot = static_cast<Slot*>(arg);
+  slot->pool->on_readable_(slot->id, fd);
+}
+
+}  // namespace ferry::net

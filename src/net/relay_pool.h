@@ -1,0 +1,53 @@
+// The relay sockets of one worker (RFC 8656 §7.2): one UDP socket per allocation, bound to a
+// port drawn at random (CSPRNG) from min-port..max-port, registered on the worker's loop.
+#pragma once
+
+#include <event2/event.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "ferry/turn/egress.h"
+
+namespace ferry::net {
+
+class RelayPool final : public turn::RelayAllocator {
+ public:
+  // Called for every readable relay socket with its id and descriptor.
+  using OnReadable = std::function<void(turn::RelayId, int fd)>;
+
+  RelayPool(event_base* base, std::uint16_t min_port, std::uint16_t max_port,
+            OnReadable on_readable);
+  ~RelayPool() override;
+  RelayPool(const RelayPool&) = delete;
+  RelayPool& operator=(const RelayPool&) = delete;
+
+  Result<turn::Relay> open(const Address& ip, bool even_port) override;
+  void close(turn::RelayId id) override;
+
+  // The descriptor of an open relay, -1 if none.
+  int fd(turn::RelayId id) const { return id < slots_.size() && slots_[id] ? slots_[id]->fd : -1; }
+  std::size_t open_count() const { return open_; }
+
+ private:
+  struct Slot {
+    RelayPool* pool = nullptr;
+    turn::RelayId id = 0;
+    int fd = -1;
+    event* ev = nullptr;
+  };
+  static void on_event(evutil_socket_t fd, short what, void* arg);
+  int bind_random(const Address& ip, bool even_port, Address* bound);
+
+  event_base* base_;
+  std::uint16_t min_port_;
+  std::uint16_t max_port_;
+  OnReadable on_readable_;
+  std::vector<std::unique_ptr<Slot>> slots_;
+  std::vector<turn::RelayId> free_;
+  std::size_t open_ = 0;
+};
+
+}  // namespace ferry::net

@@ -1,0 +1,68 @@
+// One allocation's state (RFC 8656 §2.2): its relay, lifetime, permissions and channels.
+// Internal to ferry_turn. Kept compact: permissions and channels are small vectors searched
+// linearly (clients use a handful), bounded by Settings::max_permissions / max_channels.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ferry/auth/long_term_key.h"
+#include "ferry/common/address.h"
+#include "ferry/common/time.h"
+#include "ferry/stun/message.h"
+#include "ferry/turn/egress.h"
+
+namespace ferry::turn {
+
+struct Permission {
+  Address ip;  // port 0: permissions are per IP address (RFC 8656 §9)
+  TimePoint expires;
+};
+
+struct Channel {
+  std::uint16_t number = 0;
+  Address peer;
+  TimePoint expires;  // after this the channel is unusable, and rests until expires + rest
+};
+
+struct Allocation {
+  FiveTuple tuple;
+  Relay relay;
+  Address reported;  // XOR-RELAYED-ADDRESS as the client sees it (external-ip applied)
+  TimePoint expires;
+  std::string username;
+  auth::Md5Key key{};
+  bool authenticated = false;  // false under no-auth: responses then carry no integrity
+  std::vector<Permission> permissions;
+  std::vector<Channel> channels;
+  // The last response, for retransmitted requests (RFC 8656 §7.2, RFC 8489 §6.3.1).
+  stun::TransactionId last_tid{};
+  std::vector<std::uint8_t> last_response;
+
+  const auth::Md5Key* integrity_key() const { return authenticated ? &key : nullptr; }
+
+  Permission* permission_for(const Address& peer) {
+    for (auto& p : permissions) {
+      if (p.ip.same_ip(peer)) return &p;
+    }
+    return nullptr;
+  }
+  bool permitted(const Address& peer, TimePoint now) {
+    Permission* p = permission_for(peer);
+    return p != nullptr && now < p->expires;
+  }
+  Channel* channel_by_number(std::uint16_t n) {
+    for (auto& c : channels) {
+      if (c.number == n) return &c;
+    }
+    return nullptr;
+  }
+  Channel* channel_by_peer(const Address& peer) {
+    for (auto& c : channels) {
+      if (c.peer == peer) return &c;
+    }
+    return nullptr;
+  }
+};
+
+}  // namespace ferry::turn

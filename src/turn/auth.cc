@@ -1,0 +1,44 @@
+// The long-term credential check (RFC 8489 §9.2.4), run before any state changes.
+#include "allocation.h"
+#include "ferry/stun/attributes.h"
+#include "ferry/turn/server.h"
+
+namespace ferry::turn {
+
+bool Server::authenticate(const FiveTuple& t, const stun::MessageView& m, TimePoint now,
+                          Auth& out) {
+  if (!settings_.auth_required) return true;  // no-auth: an open relay, by the operator's choice
+  // MESSAGE-INTEGRITY-SHA256 alone is answered like a missing MESSAGE-INTEGRITY until SHA-256
+  // credentials are offered (PASSWORD-ALGORITHMS arrives with the authentication issue).
+  auto mi = m.message_integrity();
+  if (!mi) {
+    send_challenge(t, m, 401, now);
+    return false;
+  }
+  auto user = m.get<stun::attr::Username>();
+  auto realm = m.get<stun::attr::Realm>();
+  auto nonce = m.get<stun::attr::Nonce>();
+  if (!user || !realm || !nonce) {
+    send_error(t, m, 400);  // §9.2.4 step 2
+    return false;
+  }
+  // Stateless nonce: expired, forged or issued to another address all read as "no longer
+  // valid" -> 438 with a fresh one (§9.2.4 step 3).
+  if (deps_.nonces.check(nonce->value, t.client, now) != auth::NonceCodec::Verdict::kValid) {
+    send_challenge(t, m, 438, now);
+    return false;
+  }
+  auto key = deps_.credentials.key(user->value, realm->value);
+  // Unknown user and wrong password answer alike, so the answer does not reveal which names
+  // exist; the integrity compare is constant time.
+  if (!key || !stun::check_message_integrity(m, Bytes(key->data(), key->size()))) {
+    send_challenge(t, m, 401, now);
+    return false;
+  }
+  out.key = *key;
+  out.username = user->value;
+  out.authenticated = true;
+  return true;
+}
+
+}  // namespace ferry::turn

@@ -1,0 +1,33 @@
+#include "ferry/turn/quotas.h"
+
+namespace ferry::turn {
+
+bool Quotas::acquire(std::string_view user) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (total_quota_ != 0 && total_ >= total_quota_) return false;
+  auto it = per_user_.find(std::string(user));
+  std::size_t used = it == per_user_.end() ? 0 : it->second;
+  if (user_quota_ != 0 && used >= user_quota_) return false;
+  ++total_;
+  if (it == per_user_.end()) {
+    per_user_.emplace(std::string(user), 1);
+  } else {
+    ++it->second;
+  }
+  return true;
+}
+
+void Quotas::release(std::string_view user) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = per_user_.find(std::string(user));
+  if (it == per_user_.end()) return;
+  if (--it->second == 0) per_user_.erase(it);  // no entry left behind per departed user
+  if (total_ > 0) --total_;
+}
+
+std::size_t Quotas::total() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return total_;
+}
+
+}  // namespace ferry::turn

@@ -1,0 +1,90 @@
+// The data path (RFC 8656 §10-12): Send indications and ChannelData from clients to peers, and
+// peer datagrams back as ChannelData (bound channel) or Data indications. No heap allocation:
+// parse in place, look up, copy once into the per-worker buffer.
+#include <cstring>
+
+#include "allocation.h"
+#include "ferry/stun/attributes.h"
+#include "ferry/stun/channel_data.h"
+#include "ferry/turn/server.h"
+
+namespace ferry::turn {
+
+using stun::Class;
+using stun::MessageBuilder;
+using stun::MessageView;
+namespace attr = stun::attr;
+
+void Server::handle_send(const MessageView& m, Allocation& a, TimePoint now) {
+  // §11.2: no response to indications; anything wrong means a silent drop.
+  auto peer = m.get<attr::XorPeerAddress>();
+  auto data = m.get<attr::Data>();
+  if (!peer || !data) {
+    ++counters_.dropped_malformed;
+    return;
+  }
+  if (!policy_.permitted(peer->address) || !a.permitted(peer->address, now)) {
+    ++counters_.dropped_no_permission;
+    return;
+  }
+  ++counters_.relayed_to_peer;
+  egress_.to_peer(a.relay.id, peer->address, data->value);
+}
+
+void Server::handle_channel_data(const FiveTuple& t, Bytes packet, TimePoint now) {
+  auto cd = stun::ChannelDataView::parse(packet, t.transport != Transport::kUdp);
+  auto it = by_tuple_.find(t);
+  if (!cd || it == by_tuple_.end()) {
+    ++counters_.dropped_malformed;
+    return;
+  }
+  Allocation& a = *it->second;
+  Channel* c = a.channel_by_number(cd->channel);
+  // §12.5: data on an unbound (or expired) channel is discarded. The permission installed with
+  // the channel is checked too: it can expire earlier if the client stops refreshing it.
+  if (c == nullptr || now >= c->expires || !a.permitted(c->peer, now)) {
+    ++counters_.dropped_no_permission;
+    return;
+  }
+  ++counters_.relayed_to_peer;
+  egress_.to_peer(a.relay.id, c->peer, cd->data);
+}
+
+void Server::on_peer_packet(RelayId relay, const Address& peer, Bytes packet, TimePoint now) {
+  auto it = by_relay_.find(relay);
+  if (it == by_relay_.end()) return;
+  Allocation& a = *it->second;
+  if (!a.permitted(peer, now)) {
+    ++counters_.dropped_no_permission;  // §10.3/§11.3: no permission, no delivery
+    return;
+  }
+  ++counters_.relayed_to_client;
+  Channel* c = a.channel_by_peer(peer);
+  if (c != nullptr && now < c->expires && packet.size() <= 0xFFFF) {
+    // §12.5: ChannelData; over TCP/TLS padded to a multiple of 4.
+    stun::write_channel_data_header(relay_buf_.data(), c->number,
+                                    static_cast<std::uint16_t>(packet.size()));
+    std::memcpy(relay_buf_.data() + 4, packet.data(), packet.size());
+    std::size_t len = 4 + packet.size();
+    if (a.tuple.transport != Transport::kUdp) {
+      std::size_t padded = stun::padded_size(len);
+      std::memset(relay_buf_.data() + len, 0, padded - len);
+      len = padded;
+    }
+    egress_.to_client(a.tuple, Bytes(relay_buf_.data(), len));
+    return;
+  }
+  // §11.3: a Data indication. Its transaction id need only be unique, not unpredictable: a
+  // counter, not a CSPRNG call per packet.
+  stun::TransactionId tid{};
+  ++indication_counter_;
+  std::memcpy(tid.data(), &indication_counter_, sizeof indication_counter_);
+  MessageBuilder b(relay_buf_, stun::Method::kData, Class::kIndication, tid);
+  b.add(attr::XorPeerAddress{peer});
+  b.add(attr::Data{packet});
+  if (settings_.fingerprint) b.add_fingerprint();
+  Bytes out = b.finish();
+  if (!out.empty()) egress_.to_client(a.tuple, out);
+}
+
+}  // namespace ferry::turn

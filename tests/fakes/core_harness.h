@@ -1,0 +1,83 @@
+// Fakes for unit tests of the protocol core: an Egress that records, a RelayAllocator that
+// hands out addresses without sockets, and a harness wiring a Server to them with a fake clock.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "ferry/auth/credential_store.h"
+#include "ferry/auth/nonce.h"
+#include "ferry/stun/message.h"
+#include "ferry/turn/egress.h"
+#include "ferry/turn/quotas.h"
+#include "ferry/turn/server.h"
+
+namespace ferry::testing {
+
+struct RecordingEgress : turn::Egress {
+  struct ToClient {
+    FiveTuple tuple;
+    std::vector<std::uint8_t> data;
+  };
+  struct ToPeer {
+    turn::RelayId relay;
+    Address peer;
+    std::vector<std::uint8_t> data;
+  };
+  std::vector<ToClient> client;
+  std::vector<ToPeer> peer;
+  void to_client(const FiveTuple& t, Bytes d) override {
+    client.push_back({t, std::vector<std::uint8_t>(d.begin(), d.end())});
+  }
+  void to_peer(turn::RelayId r, const Address& p, Bytes d) override {
+    peer.push_back({r, p, std::vector<std::uint8_t>(d.begin(), d.end())});
+  }
+  void clear() {
+    client.clear();
+    peer.clear();
+  }
+};
+
+// Ports from 50000 upwards; `capacity` relays at most at once (then open() fails: 508).
+struct FakeRelays : turn::RelayAllocator {
+  std::size_t capacity = 1000;
+  std::vector<bool> open_ids;
+  std::size_t open_count = 0;
+  Result<turn::Relay> open(const Address& ip, bool even_port) override {
+    if (open_count >= capacity) return Error{"exhausted"};
+    auto id = static_cast<turn::RelayId>(open_ids.size());
+    open_ids.push_back(true);
+    ++open_count;
+    Address a = ip;
+    a.set_port(static_cast<std::uint16_t>(50000 + 2 * id + (even_port ? 0 : 1)));
+    return turn::Relay{id, a};
+  }
+  void close(turn::RelayId id) override {
+    if (id < open_ids.size() && open_ids[id]) {
+      open_ids[id] = false;
+      --open_count;
+    }
+  }
+};
+
+struct CoreHarness {
+  turn::Settings settings;
+  RecordingEgress egress;
+  FakeRelays relays;
+  auth::StaticUsers users{"example.org"};
+  auth::NonceCodec nonces{auth::NonceCodec::Key{7}};
+  turn::Quotas quotas{0, 0};
+  std::unique_ptr<turn::Server> server;
+  TimePoint now = TimePoint(Seconds(1000000));
+
+  // Builds the server from the current settings (call after changing them).
+  void start() {
+    server = std::make_unique<turn::Server>(
+        turn::Dependencies{settings, egress, relays, users, nonces, quotas});
+  }
+  void advance(Seconds s) { now += s; }
+};
+
+}  // namespace ferry::testing
