@@ -17,17 +17,21 @@ TcpConnection::TcpConnection(Worker& worker, bufferevent* bev, const FiveTuple& 
     : worker_(worker), bev_(bev), tuple_(tuple) {
   bufferevent_setcb(bev_, &TcpConnection::on_read, nullptr, &TcpConnection::on_event, this);
   bufferevent_setwatermark(bev_, EV_READ, 0, kReadHighWatermark);
-  auto idle = std::chrono::duration_cast<std::chrono::microseconds>(
-      worker_.settings().tcp_idle_timeout);
+  auto idle =
+      std::chrono::duration_cast<std::chrono::microseconds>(worker_.settings().tcp_idle_timeout);
   timeval tv{static_cast<time_t>(idle.count() / 1000000),
              static_cast<suseconds_t>(idle.count() % 1000000)};
   bufferevent_set_timeouts(bev_, &tv, nullptr);
   bufferevent_enable(bev_, EV_READ | EV_WRITE);
 }
 
-TcpConnection::~TcpConnection() { bufferevent_free(bev_); }
+TcpConnection::~TcpConnection() {
+  bufferevent_free(bev_);
+}
 
-void TcpConnection::send(Bytes data) { bufferevent_write(bev_, data.data(), data.size()); }
+void TcpConnection::send(Bytes data) {
+  bufferevent_write(bev_, data.data(), data.size());
+}
 
 void TcpConnection::on_read(bufferevent* /*bev*/, void* arg) {
   static_cast<TcpConnection*>(arg)->read_frames();
@@ -54,9 +58,15 @@ void TcpConnection::read_frames() {
   evbuffer_drain(in, used);
 }
 
-void TcpConnection::on_event(bufferevent* /*bev*/, short /*what*/, void* arg) {
-  // EOF, error or idle timeout: all end the connection and everything bound to it.
+void TcpConnection::on_event(bufferevent* /*bev*/, short what, void* arg) {
   auto* self = static_cast<TcpConnection*>(arg);
+  // An idle connection that carries an allocation stays: its lifetime (refreshed by the client)
+  // governs it, and a quiet data channel is not an abandoned one. Idle strangers are closed.
+  if ((what & BEV_EVENT_TIMEOUT) != 0 && self->worker_.has_allocation(self->tuple_)) {
+    bufferevent_enable(self->bev_, EV_READ);
+    return;
+  }
+  // EOF, error or idle timeout: all end the connection and everything bound to it.
   self->worker_.on_connection_closed(*self);
 }
 

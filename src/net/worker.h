@@ -52,6 +52,7 @@ class Worker final : public turn::Egress {
   // Called by TcpConnection.
   void on_stream_message(TcpConnection& c, Bytes message);
   void on_connection_closed(TcpConnection& c);
+  bool has_allocation(const FiveTuple& t) const { return core_->has_allocation(t); }
   event_base* base() const { return base_; }
   Logger& log() { return log_; }
   const ServerSettings& settings() const { return settings_; }

@@ -120,7 +120,10 @@ void Server::handle_channel_bind(const FiveTuple& t, const MessageView& m, Alloc
     send_error(t, m, 400, a.integrity_key());
     return;
   }
-  if (by_number == nullptr && a.channels.size() >= settings_.max_channels) {
+  if ((by_number == nullptr && a.channels.size() >= settings_.max_channels) ||
+      (a.permission_for(peer->address) == nullptr &&
+       a.permissions.size() >= settings_.max_permissions)) {
+    // A channel whose permission cannot be installed could never carry data: refuse it.
     send_error(t, m, 508, a.integrity_key());
     return;
   }
@@ -132,7 +135,7 @@ void Server::handle_channel_bind(const FiveTuple& t, const MessageView& m, Alloc
   // §12.2: binding a channel also installs or refreshes the permission for the peer's IP.
   if (Permission* p = a.permission_for(peer->address)) {
     p->expires = now + settings_.permission_lifetime;
-  } else if (a.permissions.size() < settings_.max_permissions) {
+  } else {
     Address ip = peer->address;
     ip.set_port(0);
     a.permissions.push_back({ip, now + settings_.permission_lifetime});

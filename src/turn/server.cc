@@ -120,6 +120,10 @@ void Server::handle_request(const FiveTuple& t, const MessageView& m, TimePoint 
   if (!authenticate(t, m, now, auth)) return;
   auto it = by_tuple_.find(t);
   const auth::Md5Key* key = auth.authenticated ? &auth.key : nullptr;
+  if (it != by_tuple_.end() && it->second->expires <= now) {
+    remove(t);  // expired but not yet swept: it is gone, whatever the sweep's timing
+    it = by_tuple_.end();
+  }
   if (it == by_tuple_.end()) {
     send_error(t, m, 437, key);  // RFC 8656 §7.4 etc.: no allocation on this 5-tuple
     return;

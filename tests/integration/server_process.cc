@@ -151,4 +151,18 @@ std::string ServerProcess::log() const {
   return slurp(log_path_);
 }
 
+ChildProcess::ChildProcess(const std::vector<std::string>& argv)
+    : out_path_(dir_.path() + "/out.txt"), pid_(spawn(argv, out_path_)) {}
+
+ChildProcess::~ChildProcess() {
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+}
+
+std::string ChildProcess::output() const {
+  return slurp(out_path_);
+}
+
 }  // namespace ferry::testing

@@ -39,6 +39,22 @@ RunResult run_program(const std::vector<std::string>& argv, Millis timeout = Mil
 
 std::string turnserver_path();
 
+// Any helper program (a UDP peer, coturn's tools) running for the length of a test; killed
+// by the destructor.
+class ChildProcess {
+ public:
+  explicit ChildProcess(const std::vector<std::string>& argv);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  std::string output() const;
+
+ private:
+  TempDir dir_;
+  std::string out_path_;
+  pid_t pid_ = -1;
+};
+
 class ServerProcess {
  public:
   // Starts `turnserver -c <dir>/turnserver.conf` with `config` written there, then waits until

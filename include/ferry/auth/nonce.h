@@ -26,8 +26,8 @@ class NonceCodec {
   Nonce make(const Address& client, TimePoint now, Seconds lifetime) const;
 
   enum class Verdict { kValid, kStale, kInvalid };
-  // kStale: genuine but expired (RFC 8489 §9.2.4: answer 438 with a fresh nonce);
-  // kInvalid: not one of ours, or issued to another address (401).
+  // kStale: genuine but expired; kInvalid: not one of ours, or issued to another address.
+  // The core answers both with 438 and a fresh nonce (RFC 8489 §9.2.4: "no longer valid").
   Verdict check(std::string_view nonce, const Address& client, TimePoint now) const;
 
  private:

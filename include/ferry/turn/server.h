@@ -68,6 +68,7 @@ class Server {
   void expire(TimePoint now);
 
   std::size_t allocation_count() const { return by_tuple_.size(); }
+  bool has_allocation(const FiveTuple& t) const { return by_tuple_.contains(t); }
   const Counters& counters() const { return counters_; }
 
  private:
@@ -90,7 +91,8 @@ class Server {
 
   // RFC 8489 §9.2.4: checks the long-term credential; on failure it has already answered.
   bool authenticate(const FiveTuple& t, const stun::MessageView& m, TimePoint now, Auth& out);
-  bool check_allocate_attributes(const FiveTuple& t, const stun::MessageView& m);
+  bool check_allocate_attributes(const FiveTuple& t, const stun::MessageView& m,
+                                 const auth::Md5Key* key);
   Seconds granted_lifetime(const stun::MessageView& m) const;
   Address reported_relay_address(const Address& bound) const;
 

@@ -1,0 +1,74 @@
+// Interop with an independent TURN client: coturn's turnutils_uclient and turnutils_peer (Debian
+// package `coturn`, client tools only) against the real turnserver on loopback.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <thread>
+
+#include "server_process.h"
+
+namespace ferry::testing {
+namespace {
+
+constexpr const char* kClient = "/usr/bin/turnutils_uclient";
+constexpr const char* kPeer = "/usr/bin/turnutils_peer";
+
+class TurnInteropTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (access(kClient, X_OK) != 0 || access(kPeer, X_OK) != 0) {
+      GTEST_SKIP() << "coturn's client tools are not installed (tools/dev setup installs them)";
+    }
+    port_ = free_port();
+    peer_port_ = free_port();
+    server_ = std::make_unique<ServerProcess>(
+        "listening-ip=127.0.0.1\nlistening-port=" + std::to_string(port_) +
+            "\nrelay-ip=127.0.0.1\nmin-port=42000\nmax-port=42999\nrealm=example.org\n"
+            "user=alice:secret\nallow-loopback-peers\nrelay-threads=2\n",
+        *Address::parse_ip("127.0.0.1", port_));
+    ASSERT_TRUE(server_->ready()) << server_->log();
+    peer_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{kPeer, "-L", "127.0.0.1", "-p", std::to_string(peer_port_)});
+    std::this_thread::sleep_for(Millis(200));
+  }
+
+  RunResult uclient(const std::vector<std::string>& extra, const char* password = "secret") {
+    // -c: no RTCP pair (EVEN-PORT reservations are not offered yet); -e/-r: the echo peer.
+    std::vector<std::string> argv{
+        kClient, "-c",        "-p", std::to_string(port_),      "-u", "alice", "-w", password,
+        "-e",    "127.0.0.1", "-r", std::to_string(peer_port_), "-n", "30",    "-m", "3",
+        "-l",    "170"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    argv.push_back("127.0.0.1");
+    return run_program(argv, Millis(30000));
+  }
+
+  std::uint16_t port_ = 0;
+  std::uint16_t peer_port_ = 0;
+  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<ChildProcess> peer_;
+};
+
+TEST_F(TurnInteropTest, SendIndicationsOverUdpWithoutLoss) {
+  auto r = uclient({"-s"});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("Total lost packets 0 (0.000000%)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("tot_recv_msgs=90"), std::string::npos) << r.output;
+}
+
+TEST_F(TurnInteropTest, SendIndicationsOverTcpWithoutLoss) {
+  auto r = uclient({"-s", "-t"});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("Total lost packets 0 (0.000000%)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("tot_recv_msgs=90"), std::string::npos) << r.output;
+}
+
+TEST_F(TurnInteropTest, WrongPasswordCannotAllocate) {
+  auto r = uclient({"-s"}, "wrong");
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("Cannot complete Allocation"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace ferry::testing

@@ -1,0 +1,261 @@
+// TURN (RFC 8656) against the real turnserver on loopback, driven by the project's TurnClient:
+// UDP and TCP control connections, channel and send-indication modes, client-to-client
+// relaying, credentials, stale nonces, quotas, expiry and the peer filter.
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+
+#include "client/turn_client.h"
+#include "server_process.h"
+
+namespace ferry::testing {
+namespace {
+
+using client::ClientSocket;
+using client::TurnClient;
+
+// A UDP echo peer on 127.0.0.1 running on its own thread for the length of a test.
+class EchoPeer {
+ public:
+  EchoPeer() {
+    fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    auto a = *Address::parse_ip("127.0.0.1", 0);
+    sockaddr_storage ss;
+    socklen_t len = a.to_sockaddr(&ss);
+    bind(fd_, reinterpret_cast<sockaddr*>(&ss), len);
+    address_ = *Address::parse_ip("127.0.0.1", 0);
+    sockaddr_storage me;
+    socklen_t mlen = sizeof me;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&me), &mlen);
+    address_ = Address::from_sockaddr(reinterpret_cast<sockaddr*>(&me), mlen);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~EchoPeer() {
+    stop_ = true;
+    thread_.join();
+    close(fd_);
+  }
+  const Address& address() const { return address_; }
+  int echoed() const { return echoed_; }
+  Address last_source() const { return last_source_; }
+
+ private:
+  void run() {
+    std::uint8_t buf[4096];
+    while (!stop_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (poll(&p, 1, 50) <= 0) continue;
+      sockaddr_storage from;
+      socklen_t flen = sizeof from;
+      ssize_t n = recvfrom(fd_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &flen);
+      if (n < 0) continue;
+      last_source_ = Address::from_sockaddr(reinterpret_cast<sockaddr*>(&from), flen);
+      sendto(fd_, buf, static_cast<std::size_t>(n), 0, reinterpret_cast<sockaddr*>(&from), flen);
+      ++echoed_;
+    }
+  }
+  int fd_ = -1;
+  Address address_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> echoed_{0};
+  Address last_source_;
+  std::thread thread_;
+};
+
+std::string base_config(std::uint16_t port, const std::string& extra) {
+  return "listening-ip=127.0.0.1\nlistening-port=" + std::to_string(port) +
+         "\nrelay-ip=127.0.0.1\nmin-port=43000\nmax-port=43999\nrealm=example.org\n"
+         "user=alice:secret\nuser=bob:hunter2\nrelay-threads=2\n" +
+         extra;
+}
+
+class TurnTest : public ::testing::Test {
+ protected:
+  void start(const std::string& extra = "allow-loopback-peers\n") {
+    port_ = free_port();
+    server_ = std::make_unique<ServerProcess>(base_config(port_, extra), server_address());
+    ASSERT_TRUE(server_->ready()) << server_->log();
+  }
+  void TearDown() override {
+    if (server_) {
+      EXPECT_EQ(server_->stop(), 0) << server_->log();
+    }
+  }
+  Address server_address() const { return *Address::parse_ip("127.0.0.1", port_); }
+  TurnClient client(Transport t) {
+    std::string err;
+    auto s = ClientSocket::open(t, server_address(), &err);
+    EXPECT_TRUE(s) << err;
+    return TurnClient(std::move(*s));
+  }
+  // Sends `count` packets to the echo peer through the relay and checks each comes back.
+  void relay_round_trips(TurnClient& c, const EchoPeer& peer, bool channel, int count) {
+    for (int i = 0; i < count; ++i) {
+      std::vector<std::uint8_t> payload(100 + static_cast<std::size_t>(i),
+                                        static_cast<std::uint8_t>(i));
+      bool sent = channel ? c.send_channel_data(0x4000, payload)
+                          : c.send_indication(peer.address(), payload);
+      ASSERT_TRUE(sent);
+      auto got = c.receive_data(Millis(2000));
+      ASSERT_TRUE(got) << "packet " << i << " did not come back";
+      EXPECT_EQ(got->data, payload);
+      EXPECT_EQ(got->peer, peer.address());
+      EXPECT_EQ(got->via_channel, channel);
+    }
+  }
+  void relay_mode(Transport t, bool channel) {
+    start();
+    EchoPeer peer;
+    auto c = client(t);
+    auto a = c.allocate("alice", "secret", 600);
+    ASSERT_TRUE(a.ok) << a.error_code << " " << a.reason;
+    EXPECT_TRUE(a.authenticated);
+    EXPECT_EQ(a.mapped, c.socket().local());
+    EXPECT_EQ(a.relayed.ip_string(), "127.0.0.1");
+    EXPECT_GE(a.relayed.port(), 43000);
+    EXPECT_LE(a.relayed.port(), 43999);
+    auto st =
+        channel ? c.channel_bind(0x4000, peer.address()) : c.create_permission(peer.address());
+    ASSERT_TRUE(st.ok) << st.error_code << " " << st.reason;
+    relay_round_trips(c, peer, channel, 20);
+    EXPECT_EQ(peer.last_source(), a.relayed);  // the peer sees the relayed address
+    EXPECT_TRUE(c.refresh(0).ok);
+  }
+  std::uint16_t port_ = 0;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+TEST_F(TurnTest, UdpChannelMode) {
+  relay_mode(Transport::kUdp, true);
+}
+TEST_F(TurnTest, UdpSendIndicationMode) {
+  relay_mode(Transport::kUdp, false);
+}
+TEST_F(TurnTest, TcpChannelMode) {
+  relay_mode(Transport::kTcp, true);
+}
+TEST_F(TurnTest, TcpSendIndicationMode) {
+  relay_mode(Transport::kTcp, false);
+}
+
+TEST_F(TurnTest, TwoClientsRelayToEachOtherThroughTheirAllocations) {
+  start();
+  auto a = client(Transport::kUdp);
+  auto b = client(Transport::kTcp);
+  auto ra = a.allocate("alice", "secret", 600);
+  auto rb = b.allocate("bob", "hunter2", 600);
+  ASSERT_TRUE(ra.ok && rb.ok);
+  ASSERT_TRUE(a.create_permission(rb.relayed).ok);
+  ASSERT_TRUE(b.channel_bind(0x4001, ra.relayed).ok);
+  const std::vector<std::uint8_t> hello{'h', 'e', 'l', 'l', 'o'};
+  ASSERT_TRUE(a.send_indication(rb.relayed, hello));
+  auto got_b = b.receive_data(Millis(2000));
+  ASSERT_TRUE(got_b);
+  EXPECT_EQ(got_b->data, hello);
+  EXPECT_EQ(got_b->peer, ra.relayed);
+  EXPECT_TRUE(got_b->via_channel);
+  ASSERT_TRUE(b.send_channel_data(0x4001, hello));
+  auto got_a = a.receive_data(Millis(2000));
+  ASSERT_TRUE(got_a);
+  EXPECT_EQ(got_a->peer, rb.relayed);
+  EXPECT_FALSE(got_a->via_channel);
+}
+
+TEST_F(TurnTest, WrongPasswordGets401) {
+  start();
+  auto c = client(Transport::kUdp);
+  auto a = c.allocate("alice", "not-the-password", 600);
+  EXPECT_FALSE(a.ok);
+  EXPECT_EQ(a.error_code, 401);
+  auto u = client(Transport::kUdp).allocate("mallory", "secret", 600);
+  EXPECT_EQ(u.error_code, 401);
+}
+
+TEST_F(TurnTest, StaleNonceGets438ThenAFreshNonceWorks) {
+  start("allow-loopback-peers\nstale-nonce=1\n");
+  auto c = client(Transport::kUdp);
+  ASSERT_TRUE(c.allocate("alice", "secret", 600).ok);
+  std::string first = c.nonce();
+  std::this_thread::sleep_for(Millis(2100));
+  // The client's Refresh carries the expired nonce, gets 438 with a new one, and retries.
+  auto r = c.refresh(600);
+  EXPECT_TRUE(r.ok) << r.error_code << " " << r.reason;
+  EXPECT_NE(c.nonce(), first);
+}
+
+TEST_F(TurnTest, UserQuotaGets486) {
+  start("allow-loopback-peers\nuser-quota=1\n");
+  auto a = client(Transport::kUdp);
+  auto b = client(Transport::kUdp);
+  ASSERT_TRUE(a.allocate("alice", "secret", 600).ok);
+  auto second = b.allocate("alice", "secret", 600);
+  EXPECT_EQ(second.error_code, 486);
+  EXPECT_TRUE(
+      client(Transport::kUdp).allocate("bob", "hunter2", 600).ok);  // other users unaffected
+  ASSERT_TRUE(a.refresh(0).ok);  // the quota comes back with the allocation
+  EXPECT_TRUE(b.allocate("alice", "secret", 600).ok);
+}
+
+TEST_F(TurnTest, ExpiryFreesTheRelayPort) {
+  // One relay port and two-second allocations.
+  port_ = free_port();
+  std::string conf = "listening-ip=127.0.0.1\nlistening-port=" + std::to_string(port_) +
+                     "\nrelay-ip=127.0.0.1\nmin-port=43500\nmax-port=43500\nrealm=example.org\n"
+                     "user=alice:secret\nmax-allocate-lifetime=2\nrelay-threads=1\n";
+  server_ = std::make_unique<ServerProcess>(conf, server_address());
+  ASSERT_TRUE(server_->ready()) << server_->log();
+  auto a = client(Transport::kUdp);
+  auto first = a.allocate("alice", "secret", 0);
+  ASSERT_TRUE(first.ok) << first.error_code;
+  EXPECT_EQ(first.lifetime, 2u);
+  EXPECT_EQ(first.relayed.port(), 43500);
+  auto b = client(Transport::kUdp);
+  EXPECT_EQ(b.allocate("alice", "secret", 0).error_code, 508);  // the only port is taken
+  std::this_thread::sleep_for(Millis(3500));                    // expiry + the one-second sweep
+  auto again = client(Transport::kUdp).allocate("alice", "secret", 0);
+  EXPECT_TRUE(again.ok) << again.error_code;
+  EXPECT_EQ(again.relayed.port(), 43500);
+}
+
+TEST_F(TurnTest, TcpCloseEndsTheAllocationAtOnce) {
+  start("allow-loopback-peers\nuser-quota=1\n");
+  {
+    auto c = client(Transport::kTcp);
+    ASSERT_TRUE(c.allocate("alice", "secret", 600).ok);
+  }  // connection closed here
+  std::this_thread::sleep_for(Millis(200));
+  EXPECT_TRUE(client(Transport::kUdp).allocate("alice", "secret", 600).ok);
+}
+
+TEST_F(TurnTest, ForbiddenPeersGet403) {
+  start("");  // allow-loopback-peers off
+  auto c = client(Transport::kUdp);
+  ASSERT_TRUE(c.allocate("alice", "secret", 600).ok);
+  for (const char* peer :
+       {"127.0.0.1:9", "127.1.2.3:9", "0.0.0.0:9", "169.254.169.254:80", "10.0.0.1:9",
+        "172.16.0.1:9", "192.168.1.1:9", "100.64.0.1:9", "224.0.0.1:9", "239.255.255.250:1900",
+        "240.0.0.1:9", "255.255.255.255:9"}) {
+    auto st = c.create_permission(*Address::parse_endpoint(peer));
+    EXPECT_EQ(st.error_code, 403) << peer;
+    auto cb = c.channel_bind(0x4002, *Address::parse_endpoint(peer));
+    EXPECT_EQ(cb.error_code, 403) << peer;
+  }
+  // A documentation address (TEST-NET-1) is an ordinary peer: the permission is granted (no
+  // packet is sent to it).
+  EXPECT_TRUE(c.create_permission(*Address::parse_endpoint("192.0.2.1:9")).ok);
+}
+
+TEST_F(TurnTest, OwnListeningEndpointIsNeverAPeer) {
+  start();  // loopback peers allowed, but not the server's own port
+  auto c = client(Transport::kUdp);
+  ASSERT_TRUE(c.allocate("alice", "secret", 600).ok);
+  EXPECT_EQ(c.create_permission(server_address()).error_code, 403);
+  EXPECT_TRUE(c.create_permission(*Address::parse_ip("127.0.0.1", 9)).ok);
+}
+
+}  // namespace
+}  // namespace ferry::testing

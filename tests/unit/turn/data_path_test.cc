@@ -1,0 +1,257 @@
+// The data path (RFC 8656 §10-12): Send indications and ChannelData from the client, peer
+// datagrams back as ChannelData or Data indications, permission expiry and TCP close.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "core_harness.h"
+#include "ferry/stun/attributes.h"
+#include "ferry/stun/message.h"
+#include "ferry/turn/server.h"
+#include "turn_client_fake.h"
+
+namespace ferry::turn {
+namespace {
+
+namespace attr = stun::attr;
+using testing::addr;
+using testing::Reply;
+using testing::TurnClient;
+
+const std::vector<std::uint8_t> kPayload = {'h', 'e', 'l', 'l', 'o'};
+
+class DataPathTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    testing::enable_turn(h);
+    h.start();
+  }
+  void allocate(TurnClient& c) {
+    Reply r = c.allocate();
+    ASSERT_TRUE(r.success()) << r.error();
+    h.egress.clear();
+  }
+  void from_peer(const Address& from, RelayId relay = 0) {
+    h.server->on_peer_packet(relay, from, testing::bytes_of(kPayload), h.now);
+  }
+  const Counters& counters() const { return h.server->counters(); }
+
+  testing::CoreHarness h;
+  TurnClient alice{h, testing::udp_tuple("198.51.100.7:40000")};
+  const Address peer = addr("203.0.113.5:7000");
+};
+
+// --- Client to peer ---
+
+TEST_F(DataPathTest, SendIndicationReachesAPermittedPeerWithoutAResponse) {
+  allocate(alice);
+  ASSERT_TRUE(alice.create_permission({peer}).success());
+  h.egress.clear();
+  EXPECT_EQ(alice.send_indication(peer, testing::bytes_of(kPayload)), 0u);
+  ASSERT_EQ(h.egress.peer.size(), 1u);
+  EXPECT_EQ(h.egress.peer[0].relay, 0u);
+  EXPECT_EQ(h.egress.peer[0].peer, peer);
+  EXPECT_EQ(h.egress.peer[0].data, kPayload);
+  EXPECT_TRUE(h.egress.client.empty());
+  EXPECT_EQ(counters().relayed_to_peer, 1u);
+
+  Address other_port = peer;  // the permission is for the IP address, any port (§9)
+  other_port.set_port(9999);
+  alice.send_indication(other_port, testing::bytes_of(kPayload));
+  ASSERT_EQ(h.egress.peer.size(), 2u);
+  EXPECT_EQ(h.egress.peer[1].peer, other_port);
+}
+
+TEST_F(DataPathTest, SendIndicationWithoutPermissionIsDropped) {
+  allocate(alice);
+  const std::uint64_t errors = counters().error_responses;  // the 401 challenge
+  EXPECT_EQ(alice.send_indication(peer, testing::bytes_of(kPayload)), 0u);
+  EXPECT_TRUE(h.egress.peer.empty());
+  EXPECT_TRUE(h.egress.client.empty());
+  EXPECT_EQ(counters().dropped_no_permission, 1u);
+  EXPECT_EQ(counters().error_responses, errors);
+}
+
+TEST_F(DataPathTest, SendIndicationToAForbiddenPeerIsDropped) {
+  allocate(alice);
+  for (const char* bad : {"127.0.0.1:7000", "169.254.169.254:80", "10.0.0.1:7000"}) {
+    EXPECT_EQ(alice.send_indication(addr(bad), testing::bytes_of(kPayload)), 0u) << bad;
+  }
+  EXPECT_TRUE(h.egress.peer.empty());
+  EXPECT_TRUE(h.egress.client.empty());
+  EXPECT_EQ(counters().dropped_no_permission, 3u);
+}
+
+TEST_F(DataPathTest, SendIndicationWithoutAllocationIsDroppedSilently) {
+  TurnClient stranger{h, testing::udp_tuple("198.51.100.8:40000")};
+  EXPECT_EQ(stranger.send_indication(peer, testing::bytes_of(kPayload)), 0u);
+  EXPECT_TRUE(h.egress.peer.empty());
+  EXPECT_TRUE(h.egress.client.empty());
+}
+
+TEST_F(DataPathTest, ChannelDataOnABoundChannelReachesThePeer) {
+  allocate(alice);
+  ASSERT_TRUE(alice.channel_bind(0x4000, peer).success());
+  EXPECT_EQ(alice.channel_data(0x4000, testing::bytes_of(kPayload)), 0u);
+  ASSERT_EQ(h.egress.peer.size(), 1u);
+  EXPECT_EQ(h.egress.peer[0].relay, 0u);
+  EXPECT_EQ(h.egress.peer[0].peer, peer);
+  EXPECT_EQ(h.egress.peer[0].data, kPayload);
+  EXPECT_EQ(counters().relayed_to_peer, 1u);
+}
+
+TEST_F(DataPathTest, ChannelDataOnAnUnboundChannelIsDropped) {
+  allocate(alice);
+  ASSERT_TRUE(alice.channel_bind(0x4000, peer).success());
+  EXPECT_EQ(alice.channel_data(0x4001, testing::bytes_of(kPayload)), 0u);
+  EXPECT_TRUE(h.egress.peer.empty());
+  EXPECT_EQ(counters().dropped_no_permission, 1u);
+}
+
+TEST_F(DataPathTest, ChannelDataOverTcpIsPaddedAndDelivered) {
+  TurnClient tcp{h, testing::tcp_tuple("198.51.100.7:40001")};
+  allocate(tcp);
+  ASSERT_TRUE(tcp.channel_bind(0x4000, peer).success());
+  tcp.channel_data(0x4000, testing::bytes_of(kPayload));  // 9 bytes padded to 12
+  ASSERT_EQ(h.egress.peer.size(), 1u);
+  EXPECT_EQ(h.egress.peer[0].data, kPayload);
+}
+
+// --- Peer to client ---
+
+TEST_F(DataPathTest, PeerDataOnAChannelComesAsChannelData) {
+  allocate(alice);
+  ASSERT_TRUE(alice.channel_bind(0x4000, peer).success());
+  h.egress.clear();
+  from_peer(peer);
+  ASSERT_EQ(h.egress.client.size(), 1u);
+  EXPECT_EQ(h.egress.client[0].tuple, alice.tuple());
+  const std::vector<std::uint8_t> want = {0x40, 0x00, 0x00, 0x05, 'h', 'e', 'l', 'l', 'o'};
+  EXPECT_EQ(h.egress.client[0].data, want);
+  EXPECT_EQ(counters().relayed_to_client, 1u);
+}
+
+TEST_F(DataPathTest, PeerDataOnAChannelOverTcpIsPaddedToFour) {
+  TurnClient tcp{h, testing::tcp_tuple("198.51.100.7:40001")};
+  allocate(tcp);
+  ASSERT_TRUE(tcp.channel_bind(0x4ABC, peer).success());
+  h.egress.clear();
+  from_peer(peer);
+  ASSERT_EQ(h.egress.client.size(), 1u);
+  const std::vector<std::uint8_t> want = {0x4A, 0xBC, 0x00, 0x05, 'h', 'e', 'l', 'l', 'o', 0, 0, 0};
+  EXPECT_EQ(h.egress.client[0].data, want);
+}
+
+TEST_F(DataPathTest, PeerDataWithoutAChannelComesAsADataIndication) {
+  allocate(alice);
+  ASSERT_TRUE(alice.create_permission({peer}).success());
+  h.egress.clear();
+  from_peer(peer);
+  ASSERT_EQ(h.egress.client.size(), 1u);
+  EXPECT_EQ(h.egress.client[0].tuple, alice.tuple());
+  Reply r(h.egress.client[0].data);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r.msg().is(stun::Method::kData, stun::Class::kIndication));
+  ASSERT_TRUE(r.get<attr::XorPeerAddress>());
+  EXPECT_EQ(r.get<attr::XorPeerAddress>()->address, peer);
+  ASSERT_TRUE(r.get<attr::Data>());
+  EXPECT_EQ(std::vector<std::uint8_t>(r.get<attr::Data>()->value.begin(),
+                                      r.get<attr::Data>()->value.end()),
+            kPayload);
+  EXPECT_FALSE(r.has_integrity());
+}
+
+TEST_F(DataPathTest, PeerOnAnotherPortThanTheChannelGetsADataIndication) {
+  allocate(alice);
+  ASSERT_TRUE(alice.channel_bind(0x4000, peer).success());
+  h.egress.clear();
+  Address other_port = peer;
+  other_port.set_port(7001);
+  from_peer(other_port);
+  ASSERT_EQ(h.egress.client.size(), 1u);
+  Reply r(h.egress.client[0].data);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.get<attr::XorPeerAddress>()->address, other_port);
+}
+
+TEST_F(DataPathTest, PeerWithoutPermissionIsDropped) {
+  allocate(alice);
+  ASSERT_TRUE(alice.create_permission({peer}).success());
+  h.egress.clear();
+  from_peer(addr("203.0.113.6:7000"));
+  EXPECT_TRUE(h.egress.client.empty());
+  EXPECT_EQ(counters().dropped_no_permission, 1u);
+  from_peer(peer, 7);  // a relay no allocation owns
+  EXPECT_TRUE(h.egress.client.empty());
+}
+
+// --- Expiry and close ---
+
+TEST_F(DataPathTest, PermissionsExpireAfterTheirLifetime) {
+  allocate(alice);
+  ASSERT_TRUE(alice.create_permission({peer}).success());
+  h.egress.clear();
+  h.advance(h.settings.permission_lifetime - Seconds(1));
+  h.server->expire(h.now);
+  from_peer(peer);
+  EXPECT_EQ(h.egress.client.size(), 1u);
+  alice.send_indication(peer, testing::bytes_of(kPayload));
+  EXPECT_EQ(h.egress.peer.size(), 1u);
+
+  h.advance(Seconds(1));
+  h.server->expire(h.now);
+  h.egress.clear();
+  from_peer(peer);
+  alice.send_indication(peer, testing::bytes_of(kPayload));
+  EXPECT_TRUE(h.egress.client.empty());
+  EXPECT_TRUE(h.egress.peer.empty());
+  EXPECT_EQ(counters().dropped_no_permission, 2u);
+  EXPECT_EQ(h.server->allocation_count(), 1u);  // the allocation lives on (600 s)
+}
+
+TEST_F(DataPathTest, ChannelsExpireAfterTheirLifetime) {
+  allocate(alice);
+  ASSERT_TRUE(alice.channel_bind(0x4000, peer).success());
+  ASSERT_TRUE(alice.refresh(1200).success());
+  for (int i = 0; i < 2; ++i) {  // keep the permission (300 s) alive past the channel (600 s)
+    h.advance(Seconds(250));
+    ASSERT_TRUE(alice.create_permission({peer}).success());
+  }
+  h.advance(Seconds(99));  // 599 s after the bind
+  h.server->expire(h.now);
+  h.egress.clear();
+  alice.channel_data(0x4000, testing::bytes_of(kPayload));
+  EXPECT_EQ(h.egress.peer.size(), 1u);
+
+  h.advance(Seconds(1));
+  h.server->expire(h.now);
+  h.egress.clear();
+  alice.channel_data(0x4000, testing::bytes_of(kPayload));
+  EXPECT_TRUE(h.egress.peer.empty());
+  from_peer(peer);  // the permission still holds: a Data indication, not ChannelData
+  ASSERT_EQ(h.egress.client.size(), 1u);
+  Reply r(h.egress.client[0].data);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r.msg().is(stun::Method::kData, stun::Class::kIndication));
+}
+
+TEST_F(DataPathTest, TcpCloseEndsTheAllocationAtOnce) {
+  TurnClient tcp{h, testing::tcp_tuple("198.51.100.7:40001")};
+  allocate(tcp);
+  allocate(alice);
+  ASSERT_TRUE(tcp.create_permission({peer}).success());
+  ASSERT_EQ(h.server->allocation_count(), 2u);
+  h.server->on_client_closed(tcp.tuple());
+  EXPECT_EQ(h.server->allocation_count(), 1u);
+  EXPECT_FALSE(h.relays.open_ids.at(0));
+  EXPECT_TRUE(h.relays.open_ids.at(1));
+  EXPECT_EQ(h.quotas.total(), 1u);
+  EXPECT_EQ(counters().allocations_ended, 1u);
+  h.egress.clear();
+  from_peer(peer, 0);  // the closed allocation's relay is gone
+  EXPECT_TRUE(h.egress.client.empty());
+  EXPECT_EQ(tcp.refresh(600).error(), 437);
+}
+
+}  // namespace
+}  // namespace ferry::turn

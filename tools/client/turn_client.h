@@ -1,0 +1,148 @@
+// A blocking TURN client (RFC 8656) over a ClientSocket (UDP or TCP), for Ferry's tools and
+// integration tests: Allocate with the long-term credential challenge, Refresh,
+// CreatePermission, ChannelBind, Send indications, ChannelData, and receiving relayed data.
+//
+// Every request carries USERNAME, REALM, NONCE, MESSAGE-INTEGRITY (key MD5(user:realm:pass),
+// RFC 8489 §9.2.2) and FINGERPRINT once the server's 401 has named the realm and nonce; a 438
+// (stale nonce) is retried once with the fresh NONCE. Transaction ids are random and responses
+// are matched by id and method; data relayed from peers that arrives while a transaction is
+// under way is queued for receive_data().
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "client_socket.h"
+#include "ferry/auth/long_term_key.h"
+#include "ferry/stun/message.h"
+
+namespace ferry::client {
+
+struct TurnOptions {
+  Millis timeout{3000};     // one whole transaction, retransmissions included
+  Millis initial_rto{250};  // UDP only; RFC 8489 §6.2.1 suggests 500 ms, loopback tools go faster
+  bool fingerprint = true;  // FINGERPRINT on requests and indications (RFC 8489 §14.7)
+};
+
+// The outcome of a transaction. On failure error_code is the ERROR-CODE number of the error
+// response (RFC 8489 §14.8) with its reason phrase, or 0 when no usable response came (reason
+// then says what went wrong locally: timeout, closed connection, integrity failure).
+struct TurnStatus {
+  bool ok = false;
+  std::uint16_t error_code = 0;
+  std::string reason;
+  bool authenticated = false;  // the response's MESSAGE-INTEGRITY was present and valid
+};
+
+struct AllocateResult : TurnStatus {
+  Address relayed;  // XOR-RELAYED-ADDRESS (RFC 8656 §7.3)
+  Address mapped;   // XOR-MAPPED-ADDRESS: the client's address as the server sees it
+  std::uint32_t lifetime = 0;
+};
+
+struct RefreshResult : TurnStatus {
+  std::uint32_t lifetime = 0;  // LIFETIME granted; 0 after a deletion
+};
+
+// Data relayed from a peer: a Data indication (RFC 8656 §11.4) or ChannelData (§12.6).
+struct PeerData {
+  Address peer;
+  std::vector<std::uint8_t> data;
+  bool via_channel = false;
+  std::uint16_t channel = 0;  // the channel number when via_channel
+  // A Data indication with an ICMP attribute and no DATA (RFC 8656 §11.6): the relay got an
+  // ICMP error for a packet sent to `peer`.
+  bool icmp = false;
+  std::uint8_t icmp_type = 0;
+  std::uint8_t icmp_code = 0;
+};
+
+class TurnClient {
+ public:
+  explicit TurnClient(ClientSocket socket, TurnOptions options = {});
+
+  // RFC 8656 §7.1: Allocate (REQUESTED-TRANSPORT UDP, LIFETIME unless `lifetime` is 0). The
+  // first request goes without credentials (or with those learnt earlier for the same user) and
+  // a 401 answer supplies REALM and NONCE. A failure leaves an earlier allocation's state as is.
+  AllocateResult allocate(std::string_view user, std::string_view password, std::uint32_t lifetime);
+  // RFC 8656 §8.1: Refresh; a lifetime of 0 deletes the allocation. §8.3: a 437 answer to a
+  // deletion means it is already gone, reported as ok with error_code 437.
+  RefreshResult refresh(std::uint32_t lifetime);
+  // RFC 8656 §10.1: one CreatePermission with an XOR-PEER-ADDRESS per peer (ports ignored).
+  TurnStatus create_permission(std::span<const Address> peers);
+  TurnStatus create_permission(const Address& peer) { return create_permission({&peer, 1}); }
+  // RFC 8656 §12.1: binds `channel` (0x4000..0x4FFF) to `peer`; also installs a permission.
+  TurnStatus channel_bind(std::uint16_t channel, const Address& peer);
+
+  // RFC 8656 §11.1: a Send indication (no response, so only the local send can fail).
+  bool send_indication(const Address& peer, Bytes data);
+  // RFC 8656 §12.4/§12.5: ChannelData on a channel bound by channel_bind(); padded to a
+  // multiple of 4 over TCP.
+  bool send_channel_data(std::uint16_t channel, Bytes data);
+  // The next data relayed from a peer with a permission (or on a bound channel), queued or
+  // newly received; nullopt on timeout or a closed connection. Other messages are dropped.
+  std::optional<PeerData> receive_data(Millis timeout);
+
+  ClientSocket& socket() { return socket_; }
+  // The TCP connection to the server was closed (by the server, or unframeable bytes came).
+  bool closed() const { return closed_; }
+  const std::string& realm() const { return creds_.realm; }
+  const std::string& nonce() const { return creds_.nonce; }
+  // Bound channels (channel number, peer), in bind order.
+  const std::vector<std::pair<std::uint16_t, Address>>& channels() const { return channels_; }
+
+ private:
+  using Response = std::vector<std::uint8_t>;
+  // Adds the method's own attributes; credentials and FINGERPRINT are added after them.
+  using AddAttributes = std::function<void(stun::MessageBuilder&)>;
+
+  TurnStatus request(stun::Method method, const AddAttributes& add, Response* out);
+  TurnStatus authenticate_allocate(const AddAttributes& add, Response* out);
+  Bytes build_request(stun::Method method, const AddAttributes& add,
+                      const stun::TransactionId& tid);
+  void add_credentials(stun::MessageBuilder& b) const;
+  std::optional<Response> transact(Bytes request, const stun::TransactionId& tid,
+                                   std::uint16_t method, std::string* why);
+  std::optional<Response> await_response(const stun::TransactionId& tid, std::uint16_t method,
+                                         TimePoint until, std::string* why);
+  const char* integrity_problem(const stun::MessageView& m) const;
+  TurnStatus status_of(const stun::MessageView& m) const;
+  bool learn_challenge(const Response& challenge, std::string* why);
+  bool take_fresh_nonce(const Response& response);
+
+  bool queue_peer_data(const Response& message);
+  std::optional<PeerData> decode_peer_data(const Response& message) const;
+  bool permitted(const Address& peer) const;
+  void remember_permission(const Address& peer);
+  const Address* channel_peer(std::uint16_t channel) const;
+
+  // Long-term credentials (RFC 8489 §9.2): what the caller gave and what the 401 named.
+  struct Credentials {
+    std::string user;
+    std::string password;
+    std::string realm;
+    std::string nonce;
+    std::vector<std::uint8_t> password_algorithms;  // PASSWORD-ALGORITHMS of the 401, echoed
+    auth::Md5Key key{};
+    bool known = false;  // realm and nonce learnt: requests carry MESSAGE-INTEGRITY
+  };
+
+  ClientSocket socket_;
+  TurnOptions options_;
+  Credentials creds_;
+  bool closed_ = false;
+  std::vector<Address> permissions_;  // peer IPs (port 0) with a permission
+  std::vector<std::pair<std::uint16_t, Address>> channels_;
+  std::deque<PeerData> queued_;
+  std::vector<std::uint8_t> request_buf_;
+  std::vector<std::uint8_t> data_buf_;
+};
+
+}  // namespace ferry::client
