@@ -9,6 +9,9 @@ inline constexpr std::string_view kProtocol = "protocol";
 
 inline constexpr OptionSpec kProtocolOptions[] = {
     Opt(kProtocol, "fingerprint", kFlag, "add FINGERPRINT to every response").letter('f').impl(),
+    Opt(kProtocol, "rfc5766-channel-numbers", kFlag,
+        "also accept RFC 5766 channel numbers 0x5000-0x7FFF (RFC 8656 allows 0x4000-0x4FFF)")
+        .impl(),
     Opt(kProtocol, "no-software-attribute", kFlag, "leave the SOFTWARE attribute out of responses")
         .alias("prod")
         .impl(),

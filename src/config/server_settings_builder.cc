@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "ferry/auth/credential_store.h"
+#include "ferry/stun/channel_data.h"
 
 #ifndef FERRY_VERSION
 #define FERRY_VERSION "0.0.0"
@@ -136,6 +137,7 @@ void build_turn(const Config& cfg, net::ServerSettings& s, std::vector<Diagnosti
   t.external_ips = parse_list<turn::ExternalIp>(cfg, "external-ip", "PUBLIC or PUBLIC/PRIVATE", d,
                                                 parse_external_ip);
   build_peers(cfg, t.peers, d);
+  if (cfg.flag("rfc5766-channel-numbers")) t.max_channel_number = stun::kMaxRfc5766ChannelNumber;
 }
 
 void build_stun(const Config& cfg, turn::Settings& t) {

@@ -2,10 +2,13 @@
 
 namespace ferry::stun {
 
-Result<ChannelDataView> ChannelDataView::parse(Bytes datagram, bool stream) {
+Result<ChannelDataView> ChannelDataView::parse(Bytes datagram, bool stream,
+                                               std::uint16_t max_channel) {
   if (datagram.size() < kChannelDataHeaderSize) return Error{"ChannelData shorter than its header"};
   const std::uint16_t channel = load_be16(&datagram[0]);
-  if (!is_valid_channel_number(channel)) return Error{"ChannelData channel number out of range"};
+  if (channel < kMinChannelNumber || channel > max_channel) {
+    return Error{"ChannelData channel number out of range"};
+  }
   const std::size_t length = load_be16(&datagram[2]);
   const std::size_t room = datagram.size() - kChannelDataHeaderSize;
   // RFC 8656 §12.4: a datagram too short for its Length is discarded.

@@ -32,7 +32,8 @@ void Server::handle_send(const MessageView& m, Allocation& a, TimePoint now) {
 }
 
 void Server::handle_channel_data(const FiveTuple& t, Bytes packet, TimePoint now) {
-  auto cd = stun::ChannelDataView::parse(packet, t.transport != Transport::kUdp);
+  auto cd = stun::ChannelDataView::parse(packet, t.transport != Transport::kUdp,
+                                         settings_.max_channel_number);
   auto it = by_tuple_.find(t);
   if (!cd || it == by_tuple_.end()) {
     ++counters_.dropped_malformed;

@@ -99,7 +99,8 @@ void Server::handle_channel_bind(const FiveTuple& t, const MessageView& m, Alloc
                                  TimePoint now) {
   auto number = m.get<attr::ChannelNumber>();
   auto peer = m.get<attr::XorPeerAddress>();
-  if (!number || !peer || !stun::is_valid_channel_number(number->number)) {
+  if (!number || !peer || number->number < stun::kMinChannelNumber ||
+      number->number > settings_.max_channel_number) {
     send_error(t, m, 400, a.integrity_key());  // §12.2: 0x4000..0x4FFF and a peer are required
     return;
   }

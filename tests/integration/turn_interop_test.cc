@@ -25,7 +25,9 @@ class TurnInteropTest : public ::testing::Test {
     server_ = std::make_unique<ServerProcess>(
         "listening-ip=127.0.0.1\nlistening-port=" + std::to_string(port_) +
             "\nrelay-ip=127.0.0.1\nmin-port=42000\nmax-port=42999\nrealm=example.org\n"
-            "user=alice:secret\nallow-loopback-peers\nrelay-threads=2\n",
+            "user=alice:secret\nallow-loopback-peers\nrelay-threads=2\n"
+            // turnutils_uclient draws channel numbers from RFC 5766's 0x4000-0x7FFF.
+            "rfc5766-channel-numbers\n",
         *Address::parse_ip("127.0.0.1", port_));
     ASSERT_TRUE(server_->ready()) << server_->log();
     peer_ = std::make_unique<ChildProcess>(
@@ -59,6 +61,20 @@ TEST_F(TurnInteropTest, SendIndicationsOverUdpWithoutLoss) {
 
 TEST_F(TurnInteropTest, SendIndicationsOverTcpWithoutLoss) {
   auto r = uclient({"-s", "-t"});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("Total lost packets 0 (0.000000%)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("tot_recv_msgs=90"), std::string::npos) << r.output;
+}
+
+TEST_F(TurnInteropTest, ChannelsOverUdpWithoutLoss) {
+  auto r = uclient({});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("Total lost packets 0 (0.000000%)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("tot_recv_msgs=90"), std::string::npos) << r.output;
+}
+
+TEST_F(TurnInteropTest, ChannelsOverTcpWithoutLoss) {
+  auto r = uclient({"-t"});
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("Total lost packets 0 (0.000000%)"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("tot_recv_msgs=90"), std::string::npos) << r.output;

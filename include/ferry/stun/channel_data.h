@@ -13,6 +13,8 @@ namespace ferry::stun {
 // RFC 8656 §12: channel numbers 0x4000..0x4FFF; 0x5000..0xFFFF are reserved.
 inline constexpr std::uint16_t kMinChannelNumber = 0x4000;
 inline constexpr std::uint16_t kMaxChannelNumber = 0x4FFF;
+// RFC 5766 §11 allowed 0x4000..0x7FFF; RFC 8656 reserved 0x5000..0x7FFF (RFC 7983 demultiplexing).
+inline constexpr std::uint16_t kMaxRfc5766ChannelNumber = 0x7FFF;
 inline constexpr std::size_t kChannelDataHeaderSize = 4;
 
 constexpr bool is_valid_channel_number(std::uint16_t n) {
@@ -33,7 +35,10 @@ struct ChannelDataView {
   // too-short UDP datagram is discarded). stream=false (UDP/DTLS): any trailing bytes are
   // ignored, padding being optional (§12.5). stream=true (one frame cut by next_frame()):
   // at most the 3 bytes of padding may follow the data.
-  static Result<ChannelDataView> parse(Bytes datagram, bool stream);
+  // `max_channel`: the highest number accepted; RFC 5766's 0x7FFF where a server still
+  // accepts the old range (rfc5766-channel-numbers), RFC 8656's 0x4FFF otherwise.
+  static Result<ChannelDataView> parse(Bytes datagram, bool stream,
+                                       std::uint16_t max_channel = kMaxChannelNumber);
 };
 
 // Writes Channel Number and Length (§12.4) into out4[0..4]; the data follows the header.

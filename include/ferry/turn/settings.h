@@ -45,6 +45,9 @@ struct Settings {
   Seconds nonce_lifetime{600};         // stale-nonce
   std::size_t max_permissions = 1024;  // per allocation (coturn's bound); more -> 508
   std::size_t max_channels = 4096;     // per allocation: every channel number
+  // RFC 8656 §12: 0x4000..0x4FFF. `rfc5766-channel-numbers` accepts RFC 5766's 0x4000..0x7FFF
+  // for old clients (coturn's own test client still draws from it).
+  std::uint16_t max_channel_number = 0x4FFF;
   std::vector<ExternalIp> external_ips;
   // relay-ip: addresses for relay sockets; empty -> the listening address the request used.
   std::vector<Address> relay_ips;

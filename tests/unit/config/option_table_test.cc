@@ -133,7 +133,8 @@ TEST(ConfigOptionTable, KnowsEveryCoturnName) {
 TEST(ConfigOptionTable, KnowsFerryAndOldCoturnNames) {
   for (const char* name : {"check-config", "help", "config", "no-config", "no-web",
                            "web-listening-ip", "web-listening-port", "web-cert", "web-pkey",
-                           "web-test-credentials", "sha256", "no-loopback-peers"}) {
+                           "web-test-credentials", "sha256", "no-loopback-peers",
+                           "rfc5766-channel-numbers"}) {
     EXPECT_NE(find_option(name), nullptr) << name;
   }
 }
@@ -210,7 +211,8 @@ TEST(ConfigOptionTable, ImplementedOptions) {
       // The TURN core (RFC 8656) and long-term credentials.
       "lt-cred-mech", "no-auth", "user", "realm", "min-port", "max-port", "max-allocate-lifetime",
       "permission-lifetime", "channel-lifetime", "stale-nonce", "user-quota", "total-quota",
-      "relay-ip", "external-ip", "allowed-peer-ip", "denied-peer-ip", "allow-loopback-peers"};
+      "relay-ip", "external-ip", "allowed-peer-ip", "denied-peer-ip", "allow-loopback-peers",
+      "rfc5766-channel-numbers"};
   for (const auto& name : expected) {
     EXPECT_EQ(find_option(name)->support, Support::kImplemented) << name;
   }

@@ -228,6 +228,17 @@ TEST_F(RequestsTest, ChannelNumbersOutsideTheRangeAre400) {
   EXPECT_TRUE(alice.channel_bind(0x4FFF, peer_b).success());
 }
 
+TEST_F(RequestsTest, Rfc5766ChannelNumbersOnlyWithTheOption) {
+  h.settings.max_channel_number = 0x7FFF;  // rfc5766-channel-numbers
+  start_and_allocate();
+  EXPECT_TRUE(alice.channel_bind(0x7FFF, peer_a).success());
+  EXPECT_EQ(alice.channel_bind(0x8000, peer_b).error(), 400);
+  // ChannelData on the old-range number is relayed too.
+  const std::size_t before = h.egress.peer.size();
+  alice.channel_data(0x7FFF, kPing);
+  EXPECT_EQ(h.egress.peer.size(), before + 1);
+}
+
 TEST_F(RequestsTest, ChannelBindWithoutPeerOrNumberIs400) {
   start_and_allocate();
   Reply r = alice.request(Method::kChannelBind,
