@@ -31,7 +31,8 @@ inline constexpr OptionSpec kListeningOptions[] = {
     Opt(kListening, "listening-device", kString,
         "bind the listening sockets to this network interface (Linux only)")
         .letter('d')
-        .arg("DEVICE"),
+        .arg("DEVICE")
+        .impl(),
     Opt(kListening, "no-udp", kFlag, "do not accept clients over UDP").impl(),
     Opt(kListening, "no-tcp", kFlag, "do not accept clients over TCP").impl(),
     Opt(kListening, "aux-server", kList, "extra listening endpoint without RFC 5780 alternates")

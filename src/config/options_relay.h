@@ -17,7 +17,8 @@ inline constexpr OptionSpec kRelayOptions[] = {
     Opt(kRelay, "relay-device", kString,
         "bind relay sockets to this network interface (Linux only)")
         .letter('i')
-        .arg("DEVICE"),
+        .arg("DEVICE")
+        .impl(),
     Opt(kRelay, "external-ip", kList,
         "public address to report when behind NAT; PUBLIC/PRIVATE pairs map several addresses")
         .letter('X')

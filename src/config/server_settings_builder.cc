@@ -33,6 +33,8 @@ void build_listen(const Config& cfg, net::ServerSettings& s, std::vector<Diagnos
     s.listen_ips.push_back(*a);
   }
   s.port = static_cast<std::uint16_t>(cfg.integer("listening-port"));
+  s.listening_device = cfg.is_set("listening-device") ? cfg.string("listening-device") : "";
+  s.relay_device = cfg.is_set("relay-device") ? cfg.string("relay-device") : "";
   s.udp = !cfg.flag("no-udp");
   s.tcp = !cfg.flag("no-tcp");
   if (!s.udp && !s.tcp) {

@@ -1,5 +1,7 @@
 #include "relay_pool.h"
 
+#include "sockets.h"
+
 #include <netinet/in.h>
 #include <openssl/rand.h>
 #include <sys/socket.h>
@@ -15,11 +17,16 @@ namespace {
 // scan makes "exhausted" a fact, not a guess.
 constexpr int kRandomTries = 32;
 
-int try_bind(const Address& ip, std::uint16_t port) {
+int try_bind(const Address& ip, std::uint16_t port, const std::string& device) {
   int fd = socket(ip.is_v6() ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   int one = 1;
   if (ip.is_v6()) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  std::string ignored;
+  if (!bind_to_device(fd, device, &ignored)) {  // checked once at start (Runtime::start)
+    ::close(fd);
+    return -1;
+  }
   Address a = ip;
   a.set_port(port);
   sockaddr_storage ss;
@@ -34,9 +41,12 @@ int try_bind(const Address& ip, std::uint16_t port) {
 
 }  // namespace
 
-RelayPool::RelayPool(event_base* base, std::uint16_t min_port, std::uint16_t max_port,
-                     OnReadable on_readable)
-    : base_(base), min_port_(min_port), max_port_(max_port), on_readable_(std::move(on_readable)) {}
+RelayPool::RelayPool(event_base* base, Range range, OnReadable on_readable)
+    : base_(base),
+      min_port_(range.min_port),
+      max_port_(range.max_port),
+      device_(std::move(range.device)),
+      on_readable_(std::move(on_readable)) {}
 
 RelayPool::~RelayPool() {
   for (auto& s : slots_) {
@@ -54,7 +64,7 @@ int RelayPool::bind_random(const Address& ip, bool even_port, Address* bound) {
     RAND_bytes(reinterpret_cast<unsigned char*>(&r), sizeof r);
     auto port = static_cast<std::uint16_t>(min_port_ + r % span);
     if (even_port && (port & 1) != 0) continue;
-    int fd = try_bind(ip, port);
+    int fd = try_bind(ip, port, device_);
     if (fd >= 0) {
       *bound = ip;
       bound->set_port(port);
@@ -65,7 +75,7 @@ int RelayPool::bind_random(const Address& ip, bool even_port, Address* bound) {
   for (std::uint32_t k = 0; k < span; ++k) {  // from the last random point, wrapping
     auto port = static_cast<std::uint16_t>(min_port_ + (r + k) % span);
     if (even_port && (port & 1) != 0) continue;
-    int fd = try_bind(ip, port);
+    int fd = try_bind(ip, port, device_);
     if (fd >= 0) {
       *bound = ip;
       bound->set_port(port);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "ferry/turn/egress.h"
@@ -18,8 +19,12 @@ class RelayPool final : public turn::RelayAllocator {
   // Called for every readable relay socket with its id and descriptor.
   using OnReadable = std::function<void(turn::RelayId, int fd)>;
 
-  RelayPool(event_base* base, std::uint16_t min_port, std::uint16_t max_port,
-            OnReadable on_readable);
+  struct Range {
+    std::uint16_t min_port = 49152;
+    std::uint16_t max_port = 65535;
+    std::string device;  // relay-device, empty for none
+  };
+  RelayPool(event_base* base, Range range, OnReadable on_readable);
   ~RelayPool() override;
   RelayPool(const RelayPool&) = delete;
   RelayPool& operator=(const RelayPool&) = delete;
@@ -44,6 +49,7 @@ class RelayPool final : public turn::RelayAllocator {
   event_base* base_;
   std::uint16_t min_port_;
   std::uint16_t max_port_;
+  std::string device_;
   OnReadable on_readable_;
   std::vector<std::unique_ptr<Slot>> slots_;
   std::vector<turn::RelayId> free_;

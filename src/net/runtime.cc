@@ -42,6 +42,14 @@ bool Runtime::start(std::string* error) {
     // The server's own listening endpoints are never peers (no relaying to ourselves).
     settings_.turn.peers.own_addresses.push_back(ip);
   }
+  if (!settings_.relay_device.empty()) {
+    // Relay sockets are opened later, per allocation: try the device once now so that a wrong
+    // name or a missing CAP_NET_RAW stops the start instead of failing every Allocate.
+    int probe = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    bool ok = bind_to_device(probe, settings_.relay_device, error);
+    close_fd(probe);
+    if (!ok) return false;
+  }
   // Bind everything before starting any thread, so a port in use fails the start cleanly.
   for (unsigned i = 0; i < n; ++i) {
     Worker::Shared shared{shared_.credentials, shared_.nonces, shared_.quotas};

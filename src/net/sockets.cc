@@ -33,14 +33,14 @@ bool set_common_options(int fd, const Address& addr, std::string* error) {
   return true;
 }
 
-int open_bound(const Address& addr, int type, std::string* error) {
+int open_bound(const Address& addr, int type, const std::string& device, std::string* error) {
   int domain = addr.is_v6() ? AF_INET6 : AF_INET;
   int fd = socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     *error = std::string("socket(): ") + std::strerror(errno);
     return -1;
   }
-  if (!set_common_options(fd, addr, error)) {
+  if (!set_common_options(fd, addr, error) || !bind_to_device(fd, device, error)) {
     close(fd);
     return -1;
   }
@@ -56,8 +56,18 @@ int open_bound(const Address& addr, int type, std::string* error) {
 
 }  // namespace
 
-int open_udp_socket(const Address& addr, std::string* error) {
-  int fd = open_bound(addr, SOCK_DGRAM, error);
+bool bind_to_device(int fd, const std::string& device, std::string* error) {
+  if (device.empty()) return true;
+  if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, device.c_str(),
+                 static_cast<socklen_t>(device.size())) != 0) {
+    *error = "cannot bind to device '" + device + "': " + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+int open_udp_socket(const Address& addr, const std::string& device, std::string* error) {
+  int fd = open_bound(addr, SOCK_DGRAM, device, error);
   if (fd < 0) return -1;
   // A larger receive buffer absorbs bursts between event-loop wakeups; the kernel caps it at
   // net.core.rmem_max, which is fine.
@@ -67,8 +77,8 @@ int open_udp_socket(const Address& addr, std::string* error) {
   return fd;
 }
 
-int open_tcp_listener(const Address& addr, std::string* error) {
-  int fd = open_bound(addr, SOCK_STREAM, error);
+int open_tcp_listener(const Address& addr, const std::string& device, std::string* error) {
+  int fd = open_bound(addr, SOCK_STREAM, device, error);
   if (fd < 0) return -1;
   if (listen(fd, 1024) != 0) {
     *error = "listen(" + addr.to_string() + "): " + std::strerror(errno);

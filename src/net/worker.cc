@@ -38,8 +38,9 @@ bool Worker::open(const std::vector<Address>& ips, std::string* error) {
   }
   stop_ev_ = event_new(base_, stop_fd_, EV_READ, &Worker::on_stop, this);
   event_add(stop_ev_, nullptr);
-  relays_ = std::make_unique<RelayPool>(base_, settings_.min_port, settings_.max_port,
-                                        [this](turn::RelayId id, int fd) { drain_relay(id, fd); });
+  relays_ = std::make_unique<RelayPool>(
+      base_, RelayPool::Range{settings_.min_port, settings_.max_port, settings_.relay_device},
+      [this](turn::RelayId id, int fd) { drain_relay(id, fd); });
   core_ = std::make_unique<turn::Server>(turn::Dependencies{
       settings_.turn, *this, *relays_, shared_.credentials, shared_.nonces, shared_.quotas});
   // Lifetimes are coarse (seconds): one sweep a second instead of a timer per permission.
@@ -51,7 +52,7 @@ bool Worker::open(const std::vector<Address>& ips, std::string* error) {
     if (settings_.udp) {
       auto ep = std::make_unique<UdpEndpoint>();
       ep->w = this;
-      ep->fd = open_udp_socket(ip, error);
+      ep->fd = open_udp_socket(ip, settings_.listening_device, error);
       if (ep->fd < 0) return false;
       ep->local = socket_local_address(ep->fd);
       ep->ev = event_new(base_, ep->fd, EV_READ | EV_PERSIST, &Worker::on_udp_readable, ep.get());
@@ -59,7 +60,7 @@ bool Worker::open(const std::vector<Address>& ips, std::string* error) {
       udp_.push_back(std::move(ep));
     }
     if (settings_.tcp) {
-      int fd = open_tcp_listener(ip, error);
+      int fd = open_tcp_listener(ip, settings_.listening_device, error);
       if (fd < 0) return false;
       auto l = std::make_unique<Listener>();
       l->local = socket_local_address(fd);

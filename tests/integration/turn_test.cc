@@ -249,12 +249,64 @@ TEST_F(TurnTest, ForbiddenPeersGet403) {
   EXPECT_TRUE(c.create_permission(*Address::parse_endpoint("192.0.2.1:9")).ok);
 }
 
+TEST_F(TurnTest, ForbiddenIpv6PeerFormsGet403) {
+  // An IPv6 allocation (the client reaches the server over ::1), loopback peers not allowed.
+  port_ = free_port();
+  std::string conf =
+      "listening-ip=127.0.0.1\nlistening-ip=::1\nlistening-port=" + std::to_string(port_) +
+      "\nmin-port=43000\nmax-port=43999\n"
+      "realm=example.org\nuser=alice:secret\n";
+  server_ = std::make_unique<ServerProcess>(conf, server_address());
+  ASSERT_TRUE(server_->ready()) << server_->log();
+  std::string err;
+  auto s = ClientSocket::open(Transport::kUdp, *Address::parse_ip("::1", port_), &err);
+  ASSERT_TRUE(s) << err;
+  TurnClient c(std::move(*s));
+  auto a = c.allocate("alice", "secret", 600);
+  ASSERT_TRUE(a.ok) << a.error_code;
+  ASSERT_TRUE(a.relayed.is_v6());
+  // Every IPv4-embedding form of a forbidden IPv4 address, and IPv6's own forbidden ranges.
+  for (const char* peer :
+       {"[::1]:9", "[::]:9", "[::ffff:127.0.0.1]:9", "[::127.0.0.1]:9", "[64:ff9b::7f00:1]:9",
+        "[64:ff9b::a9fe:a9fe]:80", "[2002:7f00:1::1]:9", "[2001:0:7f00:1::1]:9",
+        "[::ffff:10.0.0.1]:9", "[::ffff:169.254.169.254]:80", "[fe80::1]:9", "[fec0::1]:9",
+        "[fc00::1]:9", "[fd00::1]:9", "[ff02::1]:9", "[64:ff9b:1::1]:9"}) {
+    EXPECT_EQ(c.create_permission(*Address::parse_endpoint(peer)).error_code, 403) << peer;
+    EXPECT_EQ(c.channel_bind(0x4003, *Address::parse_endpoint(peer)).error_code, 403) << peer;
+  }
+  EXPECT_EQ(c.create_permission(*Address::parse_endpoint("192.0.2.1:9")).error_code, 443);
+  EXPECT_TRUE(c.create_permission(*Address::parse_endpoint("[2001:db8::1]:9")).ok);
+}
+
 TEST_F(TurnTest, OwnListeningEndpointIsNeverAPeer) {
   start();  // loopback peers allowed, but not the server's own port
   auto c = client(Transport::kUdp);
   ASSERT_TRUE(c.allocate("alice", "secret", 600).ok);
   EXPECT_EQ(c.create_permission(server_address()).error_code, 403);
   EXPECT_TRUE(c.create_permission(*Address::parse_ip("127.0.0.1", 9)).ok);
+}
+
+TEST_F(TurnTest, ListeningAndRelayDevicePinSocketsToAnInterface) {
+  if (geteuid() != 0) GTEST_SKIP() << "SO_BINDTODEVICE needs root (CAP_NET_RAW)";
+  start("allow-loopback-peers\nlistening-device=lo\nrelay-device=lo\n");
+  EchoPeer peer;
+  auto c = client(Transport::kUdp);
+  auto a = c.allocate("alice", "secret", 600);
+  ASSERT_TRUE(a.ok) << a.error_code;
+  ASSERT_TRUE(c.create_permission(peer.address()).ok);
+  relay_round_trips(c, peer, false, 3);
+}
+
+TEST(TurnDevice, UnknownDeviceStopsTheStartWithTheReason) {
+  if (geteuid() != 0) GTEST_SKIP() << "SO_BINDTODEVICE needs root (CAP_NET_RAW)";
+  auto port = free_port();
+  for (const char* option : {"--listening-device", "--relay-device"}) {
+    auto r =
+        run_program({turnserver_path(), "-n", "--listening-ip", "127.0.0.1", "--listening-port",
+                     std::to_string(port), "--user", "a:b", "--realm", "r", option, "no-such-if0"});
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find("cannot bind to device 'no-such-if0'"), std::string::npos) << r.output;
+  }
 }
 
 }  // namespace

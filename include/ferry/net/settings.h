@@ -18,6 +18,10 @@ struct ServerSettings {
   // IPv6, enumerated at start (like coturn), so replies leave from the address that was asked.
   std::vector<Address> listen_ips;
   std::uint16_t port = 3478;
+  // listening-device / relay-device: SO_BINDTODEVICE on listeners / relay sockets (needs
+  // CAP_NET_RAW; a failure stops the start with the reason).
+  std::string listening_device;
+  std::string relay_device;
   bool udp = true;
   bool tcp = true;
   // Share-nothing workers (DESIGN.md section 2); 0 means one per CPU.

@@ -131,10 +131,10 @@ TEST(ConfigOptionTable, KnowsEveryCoturnName) {
 }
 
 TEST(ConfigOptionTable, KnowsFerryAndOldCoturnNames) {
-  for (const char* name : {"check-config", "help", "config", "no-config", "no-web",
-                           "web-listening-ip", "web-listening-port", "web-cert", "web-pkey",
-                           "web-test-credentials", "sha256", "no-loopback-peers",
-                           "rfc5766-channel-numbers"}) {
+  for (const char* name :
+       {"check-config", "help", "config", "no-config", "no-web", "web-listening-ip",
+        "web-listening-port", "web-cert", "web-pkey", "web-test-credentials", "sha256",
+        "no-loopback-peers", "rfc5766-channel-numbers"}) {
     EXPECT_NE(find_option(name), nullptr) << name;
   }
 }
@@ -212,7 +212,7 @@ TEST(ConfigOptionTable, ImplementedOptions) {
       "lt-cred-mech", "no-auth", "user", "realm", "min-port", "max-port", "max-allocate-lifetime",
       "permission-lifetime", "channel-lifetime", "stale-nonce", "user-quota", "total-quota",
       "relay-ip", "external-ip", "allowed-peer-ip", "denied-peer-ip", "allow-loopback-peers",
-      "rfc5766-channel-numbers"};
+      "rfc5766-channel-numbers", "listening-device", "relay-device"};
   for (const auto& name : expected) {
     EXPECT_EQ(find_option(name)->support, Support::kImplemented) << name;
   }
