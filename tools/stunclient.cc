@@ -7,6 +7,7 @@
 #include <cstring>
 #include <string>
 
+#include "client/cli_args.h"
 #include "client/stun_binding.h"
 
 namespace {
@@ -44,9 +45,11 @@ int main(int argc, char** argv) {
     if (a == "-t" || a == "--tcp") {
       transport = ferry::Transport::kTcp;
     } else if ((a == "-p" || a == "--port") && i + 1 < argc) {
-      port = std::strtol(argv[++i], nullptr, 10);
+      if (!ferry::client::parse_number(argv[++i], 1, 65535, &port)) return usage();
     } else if ((a == "-T" || a == "--timeout") && i + 1 < argc) {
-      opts.timeout = ferry::Millis(std::strtol(argv[++i], nullptr, 10));
+      long ms = 0;
+      if (!ferry::client::parse_number(argv[++i], 1, 600000, &ms)) return usage();
+      opts.timeout = ferry::Millis(ms);
     } else if (a == "--no-fingerprint") {
       opts.fingerprint = false;
     } else if (a == "-h" || a == "--help") {

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "client/cli_args.h"
 #include "client/turn_client.h"
 
 namespace {
@@ -70,13 +71,7 @@ int usage(FILE* out, int status) {
   return status;
 }
 
-bool parse_number(const char* text, long min, long max, long* out) {
-  char* end = nullptr;
-  long v = std::strtol(text, &end, 10);
-  if (end == text || *end != '\0' || v < min || v > max) return false;
-  *out = v;
-  return true;
-}
+using ferry::client::parse_number;
 
 // One option with a value; false when the option is unknown or the value is bad.
 bool parse_value(const std::string& a, const char* v, Options* o) {

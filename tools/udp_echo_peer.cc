@@ -16,6 +16,7 @@
 #include <cstring>
 #include <string>
 
+#include "client/cli_args.h"
 #include "ferry/common/address.h"
 #include "ferry/common/time.h"
 
@@ -43,13 +44,7 @@ int usage(FILE* out, int status) {
   return status;
 }
 
-bool parse_number(const char* text, long min, long max, long* out) {
-  char* end = nullptr;
-  long v = std::strtol(text, &end, 10);
-  if (end == text || *end != '\0' || v < min || v > max) return false;
-  *out = v;
-  return true;
-}
+using ferry::client::parse_number;
 
 // False on a usage error; sets *help for -h.
 bool parse_args(int argc, char** argv, Options* o, bool* help) {

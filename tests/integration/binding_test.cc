@@ -18,8 +18,9 @@ class BindingTest : public ::testing::Test {
   static void SetUpTestSuite() {
     port_ = free_port();
     ASSERT_NE(port_, 0);
-    std::string conf = "listening-ip=127.0.0.1\nlistening-ip=::1\nlistening-port=" +
-                       std::to_string(port_) + "\nrelay-threads=2\nrealm=test.ferry\n";
+    std::string conf =
+        "listening-ip=127.0.0.1\nlistening-ip=::1\nlistening-port=" + std::to_string(port_) +
+        "\nrelay-threads=2\nrealm=test.ferry\n";
     server_ = new ServerProcess(conf, v4());
     ASSERT_TRUE(server_->ready()) << server_->log();
   }
@@ -60,10 +61,18 @@ class BindingTest : public ::testing::Test {
 std::uint16_t BindingTest::port_ = 0;
 ServerProcess* BindingTest::server_ = nullptr;
 
-TEST_F(BindingTest, UdpIpv4) { expect_binding_works(Transport::kUdp, v4()); }
-TEST_F(BindingTest, UdpIpv6) { expect_binding_works(Transport::kUdp, v6()); }
-TEST_F(BindingTest, TcpIpv4) { expect_binding_works(Transport::kTcp, v4()); }
-TEST_F(BindingTest, TcpIpv6) { expect_binding_works(Transport::kTcp, v6()); }
+TEST_F(BindingTest, UdpIpv4) {
+  expect_binding_works(Transport::kUdp, v4());
+}
+TEST_F(BindingTest, UdpIpv6) {
+  expect_binding_works(Transport::kUdp, v6());
+}
+TEST_F(BindingTest, TcpIpv4) {
+  expect_binding_works(Transport::kTcp, v4());
+}
+TEST_F(BindingTest, TcpIpv6) {
+  expect_binding_works(Transport::kTcp, v6());
+}
 
 TEST_F(BindingTest, NoFingerprintWhenNotRequestedNorConfigured) {
   auto s = open(Transport::kUdp, v4());
@@ -130,9 +139,8 @@ TEST_F(BindingTest, UnknownOptionalAttributeIsIgnored) {
 TEST_F(BindingTest, Rfc3489RequestGetsMappedAddress) {
   auto s = open(Transport::kUdp, v4());
   // RFC 3489 header: type, length, 16-byte transaction id without the magic cookie.
-  std::array<std::uint8_t, 20> req{0x00, 0x01, 0x00, 0x00, 0xde, 0xad, 0xbe, 0xef,
-                                   1,    2,    3,    4,    5,    6,    7,    8,
-                                   9,    10,   11,   12};
+  std::array<std::uint8_t, 20> req{0x00, 0x01, 0x00, 0x00, 0xde, 0xad, 0xbe, 0xef, 1,  2,
+                                   3,    4,    5,    6,    7,    8,    9,    10,   11, 12};
   ASSERT_TRUE(s.send(req));
   auto got = s.receive(Millis(2000));
   ASSERT_TRUE(got);
