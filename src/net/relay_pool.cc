@@ -41,11 +41,13 @@ int try_bind(const Address& ip, std::uint16_t port, const std::string& device) {
 
 }  // namespace
 
-RelayPool::RelayPool(event_base* base, Range range, OnReadable on_readable)
+RelayPool::RelayPool(event_base* base, Range range, Reservations& reservations,
+                     OnReadable on_readable)
     : base_(base),
       min_port_(range.min_port),
       max_port_(range.max_port),
       device_(std::move(range.device)),
+      reservations_(reservations),
       on_readable_(std::move(on_readable)) {}
 
 RelayPool::~RelayPool() {
@@ -89,6 +91,10 @@ Result<turn::Relay> RelayPool::open(const Address& ip, bool even_port) {
   Address bound;
   int fd = bind_random(ip, even_port, &bound);
   if (fd < 0) return Error{"no free relay port"};
+  return adopt(fd, bound);
+}
+
+turn::Relay RelayPool::adopt(int fd, const Address& bound) {
   turn::RelayId id;
   if (!free_.empty()) {
     id = free_.back();
@@ -106,6 +112,21 @@ Result<turn::Relay> RelayPool::open(const Address& ip, bool even_port) {
   slots_[id] = std::move(slot);
   ++open_;
   return turn::Relay{id, bound};
+}
+
+Result<RelayPool::Token> RelayPool::reserve(const Address& ip_port, TimePoint now) {
+  if (ip_port.port() < min_port_ || ip_port.port() > max_port_) {
+    return Error{"reserved port outside the relay range"};
+  }
+  int fd = try_bind(ip_port, ip_port.port(), device_);
+  if (fd < 0) return Error{"port taken"};
+  return reservations_.put(fd, ip_port, now);
+}
+
+Result<turn::Relay> RelayPool::claim(const Token& token, TimePoint now) {
+  auto held = reservations_.take(token, now);
+  if (!held) return Error{"unknown or lapsed reservation token"};
+  return adopt(held->fd, held->address);
 }
 
 void RelayPool::close(turn::RelayId id) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ferry/turn/egress.h"
+#include "reservations.h"
 
 namespace ferry::net {
 
@@ -24,13 +25,15 @@ class RelayPool final : public turn::RelayAllocator {
     std::uint16_t max_port = 65535;
     std::string device;  // relay-device, empty for none
   };
-  RelayPool(event_base* base, Range range, OnReadable on_readable);
+  RelayPool(event_base* base, Range range, Reservations& reservations, OnReadable on_readable);
   ~RelayPool() override;
   RelayPool(const RelayPool&) = delete;
   RelayPool& operator=(const RelayPool&) = delete;
 
   Result<turn::Relay> open(const Address& ip, bool even_port) override;
   void close(turn::RelayId id) override;
+  Result<Token> reserve(const Address& ip_port, TimePoint now) override;
+  Result<turn::Relay> claim(const Token& token, TimePoint now) override;
 
   // The descriptor of an open relay, -1 if none.
   int fd(turn::RelayId id) const { return id < slots_.size() && slots_[id] ? slots_[id]->fd : -1; }
@@ -45,11 +48,13 @@ class RelayPool final : public turn::RelayAllocator {
   };
   static void on_event(evutil_socket_t fd, short what, void* arg);
   int bind_random(const Address& ip, bool even_port, Address* bound);
+  turn::Relay adopt(int fd, const Address& bound);
 
   event_base* base_;
   std::uint16_t min_port_;
   std::uint16_t max_port_;
   std::string device_;
+  Reservations& reservations_;
   OnReadable on_readable_;
   std::vector<std::unique_ptr<Slot>> slots_;
   std::vector<turn::RelayId> free_;

@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "reservations.h"
 #include "sockets.h"
 #include "worker.h"
 
@@ -19,6 +20,7 @@ Runtime::Runtime(const ServerSettings& settings, Logger& log)
       log_(log),
       nonces_(auth::NonceCodec::with_random_key()),
       quotas_(settings.user_quota, settings.total_quota),
+      reservations_(std::make_unique<Reservations>()),
       shared_{settings_.credentials ? *settings_.credentials : kNoUsers, nonces_, quotas_} {}
 
 Runtime::~Runtime() {
@@ -52,7 +54,7 @@ bool Runtime::start(std::string* error) {
   }
   // Bind everything before starting any thread, so a port in use fails the start cleanly.
   for (unsigned i = 0; i < n; ++i) {
-    Worker::Shared shared{shared_.credentials, shared_.nonces, shared_.quotas};
+    Worker::Shared shared{shared_.credentials, shared_.nonces, shared_.quotas, *reservations_};
     auto w = std::make_unique<Worker>(settings_, shared, log_, i);
     if (!w->open(ips_, error)) {
       workers_.clear();

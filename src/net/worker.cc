@@ -40,7 +40,7 @@ bool Worker::open(const std::vector<Address>& ips, std::string* error) {
   event_add(stop_ev_, nullptr);
   relays_ = std::make_unique<RelayPool>(
       base_, RelayPool::Range{settings_.min_port, settings_.max_port, settings_.relay_device},
-      [this](turn::RelayId id, int fd) { drain_relay(id, fd); });
+      shared_.reservations, [this](turn::RelayId id, int fd) { drain_relay(id, fd); });
   core_ = std::make_unique<turn::Server>(turn::Dependencies{
       settings_.turn, *this, *relays_, shared_.credentials, shared_.nonces, shared_.quotas});
   // Lifetimes are coarse (seconds): one sweep a second instead of a timer per permission.

@@ -32,6 +32,7 @@ class Worker final : public turn::Egress {
     const auth::CredentialStore& credentials;
     const auth::NonceCodec& nonces;
     turn::Quotas& quotas;
+    Reservations& reservations;
   };
   Worker(const ServerSettings& settings, const Shared& shared, Logger& log, unsigned index);
   ~Worker() override;

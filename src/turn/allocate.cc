@@ -60,10 +60,6 @@ bool Server::check_allocate_attributes(const FiveTuple& t, const MessageView& m,
     send_error(t, m, 400, key);  // §7.2: mutually exclusive with RESERVATION-TOKEN
     return false;
   }
-  if (token) {
-    send_error(t, m, 508, key);  // no reservations are held, so no token is valid
-    return false;
-  }
   if (m.has<attr::RequestedAddressFamily>() && !m.get<attr::RequestedAddressFamily>()) {
     send_error(t, m, 440, key);  // a family value that is neither IPv4 nor IPv6
     return false;
@@ -90,6 +86,57 @@ Address Server::reported_relay_address(const Address& bound) const {
   return bound;
 }
 
+Allocation& Server::insert_allocation(const FiveTuple& t, const Relay& relay, const Auth& auth,
+                                      TimePoint expires) {
+  auto a = std::make_unique<Allocation>();
+  a->tuple = t;
+  a->relay = relay;
+  a->reported = reported_relay_address(relay.address);
+  a->expires = expires;
+  a->username = std::string(auth.username);
+  a->key = auth.key;
+  a->authenticated = auth.authenticated;
+  Allocation& ref = *a;
+  by_relay_[relay.id] = &ref;
+  by_tuple_.emplace(t, std::move(a));
+  ++counters_.allocations_created;
+  return ref;
+}
+
+Address Server::relay_ip_for(const FiveTuple& t, const MessageView& m) const {
+  // The configured relay-ip of the requested family, else the address the request arrived on
+  // (§7.2: a server without an address of that family answers 440).
+  Family family = requested_family(t, m, settings_.relay_ips);
+  for (const auto& r : settings_.relay_ips) {
+    if (r.family() == family) return r;
+  }
+  if (settings_.relay_ips.empty() && t.server.family() == family) return t.server;
+  return {};
+}
+
+Result<Relay> Server::open_relay(const Address& ip, const MessageView& m, TimePoint now,
+                                 std::optional<RelayAllocator::Token>* reserved) {
+  if (auto token = m.get<attr::ReservationToken>()) {
+    return deps_.relays.claim(token->token, now);  // §7.2: the port held for this token
+  }
+  auto even = m.get<attr::EvenPort>();
+  if (!even || !even->reserve) return deps_.relays.open(ip, even.has_value());
+  // §7.2, R bit: an even port P, and P + 1 held for a later Allocate with the token. A few
+  // tries: another allocation may own P + 1.
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    auto relay = deps_.relays.open(ip, true);
+    if (!relay) return relay;
+    Address next = relay->address;
+    next.set_port(static_cast<std::uint16_t>(next.port() + 1));
+    if (auto token = deps_.relays.reserve(next, now)) {
+      *reserved = *token;
+      return relay;
+    }
+    deps_.relays.close(relay->id);
+  }
+  return Error{"no even/odd port pair free"};
+}
+
 void Server::handle_allocate(const FiveTuple& t, const MessageView& m, TimePoint now) {
   Auth auth;
   if (!authenticate(t, m, now, auth)) return;
@@ -103,18 +150,8 @@ void Server::handle_allocate(const FiveTuple& t, const MessageView& m, TimePoint
     return;
   }
   if (!check_allocate_attributes(t, m, key)) return;
-  // Relay address: the configured relay-ip of the requested family, else the address the
-  // request arrived on (§7.2: a server without an address of that family answers 440).
-  Family family = requested_family(t, m, settings_.relay_ips);
-  Address ip;
-  for (const auto& r : settings_.relay_ips) {
-    if (r.family() == family) {
-      ip = r;
-      break;
-    }
-  }
-  if (ip.empty() && settings_.relay_ips.empty() && t.server.family() == family) ip = t.server;
-  if (ip.empty()) {
+  Address ip = relay_ip_for(t, m);
+  if (ip.empty() && !m.has<attr::ReservationToken>()) {
     send_error(t, m, 440, key);
     return;
   }
@@ -122,30 +159,20 @@ void Server::handle_allocate(const FiveTuple& t, const MessageView& m, TimePoint
     send_error(t, m, 486, key);
     return;
   }
-  auto relay = deps_.relays.open(ip, m.has<attr::EvenPort>());
+  std::optional<RelayAllocator::Token> reserved;
+  auto relay = open_relay(ip, m, now, &reserved);
   if (!relay) {
     deps_.quotas.release(auth.username);
-    send_error(t, m, 508, key);  // port range exhausted
+    send_error(t, m, 508, key);  // no port (or no valid reservation)
     return;
   }
-  auto a = std::make_unique<Allocation>();
-  a->tuple = t;
-  a->relay = *relay;
-  a->reported = reported_relay_address(relay->address);
   Seconds lifetime = granted_lifetime(m);
-  a->expires = now + lifetime;
-  a->username = std::string(auth.username);
-  a->key = auth.key;
-  a->authenticated = auth.authenticated;
-  Allocation& ref = *a;
-  by_relay_[relay->id] = &ref;
-  by_tuple_.emplace(t, std::move(a));
-  ++counters_.allocations_created;
-
+  Allocation& ref = insert_allocation(t, *relay, auth, now + lifetime);
   MessageBuilder b(out_, m.method(), Class::kSuccess, m.transaction_id());
   b.add(attr::XorRelayedAddress{ref.reported});
   b.add(attr::Lifetime{static_cast<std::uint32_t>(lifetime.count())});
   b.add(attr::XorMappedAddress{t.client});  // §7.3: the client's server-reflexive address
+  if (reserved) b.add(attr::ReservationToken{*reserved});
   if (auto extra = m.get<attr::AdditionalAddressFamily>()) {
     // RFC 8656 §7.2: one family per allocation for now; say so for the additional one.
     b.add(attr::AddressErrorCode{extra->family, 440, "Address Family not Supported"});

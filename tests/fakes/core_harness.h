@@ -60,6 +60,33 @@ struct FakeRelays : turn::RelayAllocator {
       --open_count;
     }
   }
+  // Reservations: the held address per token, lapsing after 30 s like the real pool.
+  struct Held {
+    Address address;
+    TimePoint expires;
+  };
+  std::vector<std::pair<Token, Held>> held;
+  bool refuse_reservations = false;
+  Result<Token> reserve(const Address& ip_port, TimePoint now) override {
+    if (refuse_reservations) return Error{"port taken"};
+    Token t{};
+    t[0] = static_cast<std::uint8_t>(held.size() + 1);
+    held.push_back({t, {ip_port, now + Seconds(30)}});
+    return t;
+  }
+  Result<turn::Relay> claim(const Token& token, TimePoint now) override {
+    for (auto it = held.begin(); it != held.end(); ++it) {
+      if (it->first != token) continue;
+      Held h = it->second;
+      held.erase(it);
+      if (now >= h.expires) return Error{"lapsed"};
+      auto id = static_cast<turn::RelayId>(open_ids.size());
+      open_ids.push_back(true);
+      ++open_count;
+      return turn::Relay{id, h.address};
+    }
+    return Error{"unknown token"};
+  }
 };
 
 struct CoreHarness {

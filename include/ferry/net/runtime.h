@@ -14,6 +14,7 @@
 namespace ferry::net {
 
 class Worker;
+class Reservations;
 
 class Runtime {
  public:
@@ -36,6 +37,8 @@ class Runtime {
   Logger& log_;
   auth::NonceCodec nonces_;  // one key for all workers: a nonce is valid on any of them
   turn::Quotas quotas_;
+  // EVEN-PORT reservations, shared by the workers (declared before them: outlives them).
+  std::unique_ptr<Reservations> reservations_;
   struct SharedRefs {
     const auth::CredentialStore& credentials;
     const auth::NonceCodec& nonces;

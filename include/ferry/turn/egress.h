@@ -2,11 +2,13 @@
 // network layer implements Egress and RelayAllocator and batches what it is given.
 #pragma once
 
+#include <array>
 #include <cstdint>
 
 #include "ferry/common/address.h"
 #include "ferry/common/bytes.h"
 #include "ferry/common/result.h"
+#include "ferry/common/time.h"
 
 namespace ferry::turn {
 
@@ -35,6 +37,15 @@ class RelayAllocator {
   // one when `even_port`, RFC 8656 §14.6); an error when no port is free (the core answers 508).
   virtual Result<Relay> open(const Address& ip, bool even_port) = 0;
   virtual void close(RelayId relay) = 0;
+
+  // RFC 8656 §7.2, EVEN-PORT with the R bit: hold `ip_port` (the port after an even relay port)
+  // for a later Allocate presenting the returned RESERVATION-TOKEN, for 30 seconds. An error
+  // when that port is taken or outside the relay range.
+  using Token = std::array<std::uint8_t, 8>;
+  virtual Result<Token> reserve(const Address& ip_port, TimePoint now) = 0;
+  // Opens a relay on the port held for `token`, whichever worker reserved it. An error for an
+  // unknown, used or lapsed token (the core answers 508).
+  virtual Result<Relay> claim(const Token& token, TimePoint now) = 0;
 };
 
 }  // namespace ferry::turn

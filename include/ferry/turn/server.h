@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 
 #include "ferry/auth/credential_store.h"
@@ -94,6 +95,11 @@ class Server {
   bool check_allocate_attributes(const FiveTuple& t, const stun::MessageView& m,
                                  const auth::Md5Key* key);
   Seconds granted_lifetime(const stun::MessageView& m) const;
+  Address relay_ip_for(const FiveTuple& t, const stun::MessageView& m) const;
+  Result<Relay> open_relay(const Address& ip, const stun::MessageView& m, TimePoint now,
+                           std::optional<RelayAllocator::Token>* reserved);
+  Allocation& insert_allocation(const FiveTuple& t, const Relay& relay, const Auth& auth,
+                                TimePoint expires);
   Address reported_relay_address(const Address& bound) const;
 
   // Replies. `key` non-null adds MESSAGE-INTEGRITY (responses to authenticated requests).

@@ -230,6 +230,44 @@ TEST_F(AllocateTest, ReservationTokenWithEvenPortIs400AndAloneIs508) {
   expect_nothing_allocated();
 }
 
+// RFC 8656 §7.2: EVEN-PORT with R: an even port, the next one held behind a RESERVATION-TOKEN
+// that a later Allocate (another 5-tuple) presents once.
+TEST_F(AllocateTest, EvenPortReserveHoldsTheNextPortForItsToken) {
+  h.start();
+  Reply r = allocate_with(alice, [](stun::MessageBuilder& b) { b.add(attr::EvenPort{true}); });
+  ASSERT_TRUE(r.success()) << r.error();
+  auto relayed = r.get<attr::XorRelayedAddress>()->address;
+  EXPECT_EQ(relayed.port() % 2, 0);
+  auto token = r.get<attr::ReservationToken>();
+  ASSERT_TRUE(token);
+  TurnClient rtcp{h, testing::udp_tuple("198.51.100.7:40001")};
+  Reply second = allocate_with(rtcp, [&](stun::MessageBuilder& b) { b.add(*token); });
+  ASSERT_TRUE(second.success()) << second.error();
+  EXPECT_EQ(second.get<attr::XorRelayedAddress>()->address.port(), relayed.port() + 1);
+  EXPECT_FALSE(second.get<attr::ReservationToken>());
+  TurnClient again{h, testing::udp_tuple("198.51.100.7:40002")};
+  EXPECT_EQ(allocate_with(again, [&](stun::MessageBuilder& b) { b.add(*token); }).error(), 508);
+  EXPECT_EQ(h.server->allocation_count(), 2u);
+}
+
+TEST_F(AllocateTest, LapsedReservationTokenIs508) {
+  h.start();
+  Reply r = allocate_with(alice, [](stun::MessageBuilder& b) { b.add(attr::EvenPort{true}); });
+  auto token = r.get<attr::ReservationToken>();
+  ASSERT_TRUE(token);
+  h.advance(Seconds(31));
+  TurnClient rtcp{h, testing::udp_tuple("198.51.100.7:40001")};
+  EXPECT_EQ(allocate_with(rtcp, [&](stun::MessageBuilder& b) { b.add(*token); }).error(), 508);
+}
+
+TEST_F(AllocateTest, EvenPortReserveWithoutAFreeNextPortIs508AndHoldsNothing) {
+  h.relays.refuse_reservations = true;
+  h.start();
+  Reply r = allocate_with(alice, [](stun::MessageBuilder& b) { b.add(attr::EvenPort{true}); });
+  EXPECT_EQ(r.error(), 508);
+  expect_nothing_allocated();
+}
+
 TEST_F(AllocateTest, RelaysExhaustedIs508AndReleasesTheQuota) {
   h.relays.capacity = 0;
   h.start();

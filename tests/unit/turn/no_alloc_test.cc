@@ -47,6 +47,8 @@ struct CountingEgress : Egress {
 struct NoRelays : RelayAllocator {
   Result<Relay> open(const Address&, bool) override { return Error{"none"}; }
   void close(RelayId) override {}
+  Result<Token> reserve(const Address&, TimePoint) override { return Error{"none"}; }
+  Result<Relay> claim(const Token&, TimePoint) override { return Error{"none"}; }
 };
 
 TEST(NoAlloc, BindingAndDroppedPacketsDoNotTouchTheHeap) {
