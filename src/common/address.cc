@@ -173,20 +173,6 @@ std::string Address::to_string() const {
   return out;
 }
 
-std::size_t Address::hash() const {
-  // FNV-1a over the significant bytes; cheap and good enough for flat tables keyed by address.
-  std::uint64_t h = 1469598103934665603ULL;
-  auto mix = [&h](std::uint8_t b) {
-    h ^= b;
-    h *= 1099511628211ULL;
-  };
-  for (std::size_t i = 0; i < ip_len(); ++i) mix(ip_[i]);
-  mix(static_cast<std::uint8_t>(port_ >> 8));
-  mix(static_cast<std::uint8_t>(port_));
-  mix(static_cast<std::uint8_t>(family_));
-  return static_cast<std::size_t>(h);
-}
-
 std::string_view transport_name(Transport t) {
   switch (t) {
     case Transport::kUdp:
@@ -199,13 +185,6 @@ std::string_view transport_name(Transport t) {
       return "dtls";
   }
   return "?";
-}
-
-std::size_t FiveTuple::hash() const {
-  std::size_t h = client.hash();
-  h ^= server.hash() + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-  h ^= static_cast<std::size_t>(transport) * 0x9e3779b97f4a7c15ULL;
-  return h;
 }
 
 }  // namespace ferry

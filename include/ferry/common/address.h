@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <optional>
 #include <string>
@@ -42,10 +43,12 @@ class Address {
   void set_port(std::uint16_t p) { port_ = p; }
   // The address bytes: 4 for IPv4, 16 for IPv6, 0 when empty.
   Bytes ip() const { return Bytes(ip_.data(), ip_len()); }
-  std::size_t ip_len() const { return family_ == Family::kV4 ? 4 : family_ == Family::kV6 ? 16 : 0; }
+  std::size_t ip_len() const {
+    return family_ == Family::kV4 ? 4 : family_ == Family::kV6 ? 16 : 0;
+  }
   const std::array<std::uint8_t, 16>& raw() const { return ip_; }
 
-  bool same_ip(const Address& o) const { return family_ == o.family_ && ip_ == o.ip_; }
+  bool same_ip(const Address& o) const { return family_ == o.family_ && ip_words_equal(o); }
   bool is_any() const;       // 0.0.0.0 or ::
   bool is_loopback() const;  // 127/8 or ::1
 
@@ -53,12 +56,31 @@ class Address {
   std::string to_string() const;  // "1.2.3.4:5" or "[::1]:5"
 
   friend bool operator==(const Address& a, const Address& b) {
-    return a.family_ == b.family_ && a.port_ == b.port_ && a.ip_ == b.ip_;
+    return a.family_ == b.family_ && a.port_ == b.port_ && a.ip_words_equal(b);
   }
 
-  std::size_t hash() const;
+  // Inline and word-wise: addresses are hashed and compared for every relayed packet.
+  std::size_t hash() const {
+    std::uint64_t lo = 0;
+    std::uint64_t hi = 0;
+    std::memcpy(&lo, ip_.data(), 8);
+    std::memcpy(&hi, ip_.data() + 8, 8);
+    std::uint64_t h = lo * 0x9E3779B97F4A7C15ULL;
+    h ^= (hi + (static_cast<std::uint64_t>(port_) << 8 | static_cast<std::uint64_t>(family_))) *
+         0xC2B2AE3D27D4EB4FULL;
+    return static_cast<std::size_t>(h ^ (h >> 29));
+  }
 
  private:
+  // Two 8-byte compares instead of a libc memcmp call (the unused IPv4 tail is always zero).
+  bool ip_words_equal(const Address& o) const {
+    std::uint64_t a[2];
+    std::uint64_t b[2];
+    std::memcpy(a, ip_.data(), 16);
+    std::memcpy(b, o.ip_.data(), 16);
+    return ((a[0] ^ b[0]) | (a[1] ^ b[1])) == 0;
+  }
+
   std::array<std::uint8_t, 16> ip_{};  // IPv4 uses the first 4 bytes, the rest stay zero
   std::uint16_t port_ = 0;
   Family family_ = Family::kNone;
@@ -73,7 +95,11 @@ struct FiveTuple {
   Address server;
   Transport transport = Transport::kUdp;
   friend bool operator==(const FiveTuple&, const FiveTuple&) = default;
-  std::size_t hash() const;
+  std::size_t hash() const {
+    std::size_t h = client.hash();
+    h ^= server.hash() + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    return h ^ (static_cast<std::size_t>(transport) * 0x9e3779b97f4a7c15ULL);
+  }
 };
 
 }  // namespace ferry
