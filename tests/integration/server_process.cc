@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,6 +51,9 @@ int wait_exit(pid_t pid, Millis timeout) {
 pid_t spawn(const std::vector<std::string>& argv, const std::string& out_path) {
   pid_t pid = fork();
   if (pid != 0) return pid;
+  // The child dies with the test process, even when a failed assertion aborts it before the
+  // destructor that would have stopped it runs.
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
   int fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   dup2(fd, 1);
   dup2(fd, 2);
