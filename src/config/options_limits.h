@@ -54,10 +54,12 @@ inline constexpr OptionSpec kLimitsOptions[] = {
         .def("300")
         .arg("SECONDS")
         .impl(),
-    Opt(kLimits, "max-allocate-timeout", kInt, "time allowed to complete an allocation")
+    Opt(kLimits, "max-allocate-timeout", kInt,
+        "a TCP connection that carries no allocation and sends nothing for this long is closed")
         .range(1, kIntMax)
         .def("60")
-        .arg("SECONDS"),
+        .arg("SECONDS")
+        .impl(),
 };
 
 }  // namespace ferry::config::detail

@@ -127,6 +127,10 @@ void build_turn(const Config& cfg, net::ServerSettings& s, std::vector<Diagnosti
   t.permission_lifetime = Seconds(cfg.integer("permission-lifetime"));
   t.channel_lifetime = Seconds(cfg.integer("channel-lifetime"));
   t.nonce_lifetime = Seconds(cfg.integer("stale-nonce"));
+  // coturn's "time allowed to complete an allocation": a control connection that has not
+  // allocated is closed after this long without a message (slow or abandoned handshakes hold
+  // descriptors otherwise); connections with an allocation live as long as it does.
+  s.tcp_idle_timeout = Seconds(cfg.integer("max-allocate-timeout"));
   s.user_quota = static_cast<std::size_t>(cfg.integer("user-quota"));
   s.total_quota = static_cast<std::size_t>(cfg.integer("total-quota"));
   s.min_port = static_cast<std::uint16_t>(cfg.integer("min-port"));

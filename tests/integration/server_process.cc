@@ -121,7 +121,13 @@ std::string turnserver_path() {
 ServerProcess::ServerProcess(const std::string& config, const Address& probe) {
   std::string conf = dir_.write("turnserver.conf", config);
   log_path_ = dir_.path() + "/server.log";
-  pid_ = spawn({turnserver_path(), "-c", conf}, log_path_);
+  std::vector<std::string> argv{turnserver_path(), "-c", conf};
+  // ctest runs the suite once per worker count (tests/integration/CMakeLists.txt); the command
+  // line overrides the config file's relay-threads.
+  if (const char* threads = std::getenv("FERRY_TEST_RELAY_THREADS")) {
+    argv.insert(argv.end(), {"--relay-threads", threads});
+  }
+  pid_ = spawn(argv, log_path_);
   auto deadline = Clock::now() + Millis(10000);
   while (Clock::now() < deadline && !ready_) {
     std::string err;

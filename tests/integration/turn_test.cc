@@ -201,24 +201,28 @@ TEST_F(TurnTest, UserQuotaGets486) {
 }
 
 TEST_F(TurnTest, ExpiryFreesTheRelayPort) {
-  // One relay port and two-second allocations.
+  // One relay port and two-second allocations. The port is a free one, not from the range the
+  // other tests (maybe running at the same time) draw from.
   port_ = free_port();
+  std::uint16_t only = free_port();
+  while (only == port_) only = free_port();
+  const std::string p = std::to_string(only);
   std::string conf = "listening-ip=127.0.0.1\nlistening-port=" + std::to_string(port_) +
-                     "\nrelay-ip=127.0.0.1\nmin-port=43500\nmax-port=43500\nrealm=example.org\n"
-                     "user=alice:secret\nmax-allocate-lifetime=2\nrelay-threads=1\n";
+                     "\nrelay-ip=127.0.0.1\nmin-port=" + p + "\nmax-port=" + p +
+                     "\nrealm=example.org\nuser=alice:secret\nmax-allocate-lifetime=2\n";
   server_ = std::make_unique<ServerProcess>(conf, server_address());
   ASSERT_TRUE(server_->ready()) << server_->log();
   auto a = client(Transport::kUdp);
   auto first = a.allocate("alice", "secret", 0);
   ASSERT_TRUE(first.ok) << first.error_code;
   EXPECT_EQ(first.lifetime, 2u);
-  EXPECT_EQ(first.relayed.port(), 43500);
+  EXPECT_EQ(first.relayed.port(), only);
   auto b = client(Transport::kUdp);
   EXPECT_EQ(b.allocate("alice", "secret", 0).error_code, 508);  // the only port is taken
   std::this_thread::sleep_for(Millis(3500));                    // expiry + the one-second sweep
   auto again = client(Transport::kUdp).allocate("alice", "secret", 0);
   EXPECT_TRUE(again.ok) << again.error_code;
-  EXPECT_EQ(again.relayed.port(), 43500);
+  EXPECT_EQ(again.relayed.port(), only);
 }
 
 TEST_F(TurnTest, TcpCloseEndsTheAllocationAtOnce) {
@@ -229,6 +233,26 @@ TEST_F(TurnTest, TcpCloseEndsTheAllocationAtOnce) {
   }  // connection closed here
   std::this_thread::sleep_for(Millis(200));
   EXPECT_TRUE(client(Transport::kUdp).allocate("alice", "secret", 600).ok);
+}
+
+// Whether the server has closed TCP socket `fd`: waits up to `wait` for EOF (or a reset).
+bool peer_closed(int fd, Millis wait) {
+  pollfd p{fd, POLLIN, 0};
+  if (poll(&p, 1, static_cast<int>(wait.count())) <= 0) return false;
+  std::uint8_t b;
+  return recv(fd, &b, 1, MSG_DONTWAIT) <= 0;
+}
+
+TEST_F(TurnTest, MaxAllocateTimeoutClosesIdleConnectionsWithoutAnAllocation) {
+  start("allow-loopback-peers\nmax-allocate-timeout=1\n");
+  auto idle = client(Transport::kTcp);  // connects, never allocates
+  auto allocated = client(Transport::kTcp);
+  ASSERT_TRUE(allocated.allocate("alice", "secret", 600).ok);
+  EXPECT_TRUE(peer_closed(idle.socket().fd(), Millis(4000)));
+  // Just as idle, but it holds an allocation: the allocation's lifetime governs it.
+  EXPECT_FALSE(peer_closed(allocated.socket().fd(), Millis(500)));
+  auto r = allocated.refresh(600);
+  EXPECT_TRUE(r.ok) << r.error_code;
 }
 
 TEST_F(TurnTest, ForbiddenPeersGet403) {

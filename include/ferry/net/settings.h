@@ -26,7 +26,8 @@ struct ServerSettings {
   bool tcp = true;
   // Share-nothing workers (DESIGN.md section 2); 0 means one per CPU.
   unsigned threads = 0;
-  // A TCP connection that delivers no complete message for this long is closed.
+  // max-allocate-timeout: a TCP connection without an allocation that delivers no complete
+  // message for this long is closed.
   Duration tcp_idle_timeout = Seconds(60);
   // Bound on connections per worker so a flood cannot exhaust descriptors.
   std::size_t max_tcp_connections_per_worker = 8192;
