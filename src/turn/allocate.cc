@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "allocation.h"
+#include "allocation_table.h"
 #include "ferry/stun/attributes.h"
 #include "ferry/turn/server.h"
 
@@ -88,19 +89,16 @@ Address Server::reported_relay_address(const Address& bound) const {
 
 Allocation& Server::insert_allocation(const FiveTuple& t, const Relay& relay, const Auth& auth,
                                       TimePoint expires) {
-  auto a = std::make_unique<Allocation>();
-  a->tuple = t;
-  a->relay = relay;
-  a->reported = reported_relay_address(relay.address);
-  a->expires = expires;
-  a->username = std::string(auth.username);
-  a->key = auth.key;
-  a->authenticated = auth.authenticated;
-  Allocation& ref = *a;
-  by_relay_[relay.id] = &ref;
-  by_tuple_.emplace(t, std::move(a));
+  Allocation& a = allocations_->insert(t, relay.id);
+  a.relay = relay;
+  a.reported = reported_relay_address(relay.address);
+  a.expires = expires;
+  a.username = std::string(auth.username);
+  a.key = auth.key;
+  a.authenticated = auth.authenticated;
+  schedule(a, expires);
   ++counters_.allocations_created;
-  return ref;
+  return a;
 }
 
 Address Server::relay_ip_for(const FiveTuple& t, const MessageView& m) const {
@@ -141,11 +139,8 @@ void Server::handle_allocate(const FiveTuple& t, const MessageView& m, TimePoint
   Auth auth;
   if (!authenticate(t, m, now, auth)) return;
   const auth::Md5Key* key = auth.authenticated ? &auth.key : nullptr;
-  if (auto it = by_tuple_.find(t); it != by_tuple_.end() && it->second->expires <= now) {
-    remove(t);  // expired but not yet swept
-  }
-  if (auto it = by_tuple_.find(t); it != by_tuple_.end()) {
-    if (replay_cached(t, m, *it->second)) return;
+  if (Allocation* existing = current(t, now)) {
+    if (replay_cached(t, m, *existing)) return;
     send_error(t, m, 437, key);  // §7.2: this 5-tuple already has an allocation
     return;
   }

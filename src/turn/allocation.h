@@ -1,6 +1,7 @@
 // One allocation's state (RFC 8656 §2.2): its relay, lifetime, permissions and channels.
 // Internal to ferry_turn. Kept compact: permissions and channels are small vectors searched
-// linearly (clients use a handful), bounded by Settings::max_permissions / max_channels.
+// linearly (clients use a handful), stored inline up to a few of each (SmallVector), bounded
+// by Settings::max_permissions / max_channels.
 #pragma once
 
 #include <string>
@@ -11,6 +12,7 @@
 #include "ferry/common/time.h"
 #include "ferry/stun/message.h"
 #include "ferry/turn/egress.h"
+#include "small_vector.h"
 
 namespace ferry::turn {
 
@@ -26,15 +28,21 @@ struct Channel {
 };
 
 struct Allocation {
+  // Hot: what every relayed packet reads, first and together.
   FiveTuple tuple;
   Relay relay;
-  Address reported;  // XOR-RELAYED-ADDRESS as the client sees it (external-ip applied)
   TimePoint expires;
+  SmallVector<Channel, 2> channels;
+  SmallVector<Permission, 4> permissions;
+  // Bookkeeping: its place in the AllocationTable and its timer (TimerWheel).
+  std::uint32_t index = 0;
+  std::uint64_t timer_stamp = 0;  // matches the one live timer entry
+  TimePoint next_check;           // when that entry fires: never after any deadline above
+  // Cold: requests only.
+  Address reported;  // XOR-RELAYED-ADDRESS as the client sees it (external-ip applied)
   std::string username;
   auth::Md5Key key{};
   bool authenticated = false;  // false under no-auth: responses then carry no integrity
-  std::vector<Permission> permissions;
-  std::vector<Channel> channels;
   // The last response, for retransmitted requests (RFC 8656 §7.2, RFC 8489 §6.3.1).
   stun::TransactionId last_tid{};
   std::vector<std::uint8_t> last_response;

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "allocation.h"
+#include "allocation_table.h"
 #include "ferry/stun/attributes.h"
 #include "ferry/stun/channel_data.h"
 #include "ferry/turn/server.h"
@@ -34,12 +35,12 @@ void Server::handle_send(const MessageView& m, Allocation& a, TimePoint now) {
 void Server::handle_channel_data(const FiveTuple& t, Bytes packet, TimePoint now) {
   auto cd = stun::ChannelDataView::parse(packet, t.transport != Transport::kUdp,
                                          settings_.max_channel_number);
-  auto it = by_tuple_.find(t);
-  if (!cd || it == by_tuple_.end()) {
+  Allocation* found = cd ? allocations_->find(t) : nullptr;
+  if (found == nullptr) {
     ++counters_.dropped_malformed;
     return;
   }
-  Allocation& a = *it->second;
+  Allocation& a = *found;
   Channel* c = a.channel_by_number(cd->channel);
   // §12.5: data on an unbound (or expired) channel is discarded. The permission installed with
   // the channel is checked too: it can expire earlier if the client stops refreshing it.
@@ -52,9 +53,9 @@ void Server::handle_channel_data(const FiveTuple& t, Bytes packet, TimePoint now
 }
 
 void Server::on_peer_packet(RelayId relay, const Address& peer, Bytes packet, TimePoint now) {
-  auto it = by_relay_.find(relay);
-  if (it == by_relay_.end()) return;
-  Allocation& a = *it->second;
+  Allocation* found = allocations_->by_relay(relay);
+  if (found == nullptr) return;
+  Allocation& a = *found;
   if (!a.permitted(peer, now)) {
     ++counters_.dropped_no_permission;  // §10.3/§11.3: no permission, no delivery
     return;

@@ -46,11 +46,12 @@ void Server::handle_refresh(const FiveTuple& t, const MessageView& m, Allocation
     b.add(attr::Lifetime{0});
     auto key = a.key;
     finish_and_send(t, m, b, a.authenticated ? &key : nullptr, nullptr);
-    remove(t);
+    remove(a);
     return;
   }
   Seconds lifetime = granted_lifetime(m);
   a.expires = now + lifetime;
+  schedule(a, a.expires);  // a shorter lifetime than before needs an earlier timer
   b.add(attr::Lifetime{static_cast<std::uint32_t>(lifetime.count())});
   finish_and_send(t, m, b, a.integrity_key(), &a);
 }
@@ -89,6 +90,7 @@ void Server::handle_create_permission(const FiveTuple& t, const MessageView& m, 
       Address ip = p;
       ip.set_port(0);
       a.permissions.push_back({ip, now + settings_.permission_lifetime});
+      schedule(a, now + settings_.permission_lifetime);
     }
   }
   MessageBuilder b(out_, m.method(), Class::kSuccess, m.transaction_id());
@@ -132,6 +134,7 @@ void Server::handle_channel_bind(const FiveTuple& t, const MessageView& m, Alloc
     by_number->expires = now + settings_.channel_lifetime;  // the same pair again: refresh
   } else {
     a.channels.push_back({number->number, peer->address, now + settings_.channel_lifetime});
+    schedule(a, now + settings_.channel_lifetime + settings_.channel_rest);
   }
   // §12.2: binding a channel also installs or refreshes the permission for the peer's IP.
   if (Permission* p = a.permission_for(peer->address)) {
@@ -140,6 +143,7 @@ void Server::handle_channel_bind(const FiveTuple& t, const MessageView& m, Alloc
     Address ip = peer->address;
     ip.set_port(0);
     a.permissions.push_back({ip, now + settings_.permission_lifetime});
+    schedule(a, now + settings_.permission_lifetime);
   }
   MessageBuilder b(out_, m.method(), Class::kSuccess, m.transaction_id());
   finish_and_send(t, m, b, a.integrity_key(), &a);

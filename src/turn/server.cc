@@ -2,10 +2,14 @@
 // allocate.cc and requests.cc, the data path in relay_data.cc.
 #include "ferry/turn/server.h"
 
+#include <algorithm>
+
 #include "allocation.h"
+#include "allocation_table.h"
 #include "ferry/stun/attributes.h"
 #include "ferry/stun/channel_data.h"
 #include "ferry/stun/message.h"
+#include "timer_wheel.h"
 
 namespace ferry::turn {
 
@@ -46,13 +50,26 @@ std::string_view reason_phrase(std::uint16_t code) {
 }
 
 Server::Server(const Dependencies& deps)
-    : deps_(deps), settings_(deps.settings), egress_(deps.egress), policy_(deps.settings.peers) {}
+    : deps_(deps),
+      settings_(deps.settings),
+      egress_(deps.egress),
+      policy_(deps.settings.peers),
+      allocations_(std::make_unique<AllocationTable>()),
+      timers_(std::make_unique<TimerWheel>()) {}
 
 Server::~Server() {
-  for (auto& [tuple, a] : by_tuple_) {
-    deps_.relays.close(a->relay.id);
-    deps_.quotas.release(a->username);
-  }
+  allocations_->for_each([this](Allocation& a) {
+    deps_.relays.close(a.relay.id);
+    deps_.quotas.release(a.username);
+  });
+}
+
+std::size_t Server::allocation_count() const {
+  return allocations_->size();
+}
+
+bool Server::has_allocation(const FiveTuple& t) const {
+  return allocations_->find(t) != nullptr;
 }
 
 void Server::on_client_packet(const FiveTuple& t, Bytes packet, TimePoint now) {
@@ -67,9 +84,8 @@ void Server::on_client_packet(const FiveTuple& t, Bytes packet, TimePoint now) {
   }
   const MessageView& m = *parsed;
   if (m.cls() == Class::kIndication && m.is(Method::kSend, Class::kIndication)) {
-    auto it = by_tuple_.find(t);
-    if (it != by_tuple_.end()) {
-      handle_send(m, *it->second, now);
+    if (Allocation* a = allocations_->find(t)) {
+      handle_send(m, *a, now);
       return;
     }
   }
@@ -118,17 +134,13 @@ void Server::handle_request(const FiveTuple& t, const MessageView& m, TimePoint 
   }
   Auth auth;
   if (!authenticate(t, m, now, auth)) return;
-  auto it = by_tuple_.find(t);
   const auth::Md5Key* key = auth.authenticated ? &auth.key : nullptr;
-  if (it != by_tuple_.end() && it->second->expires <= now) {
-    remove(t);  // expired but not yet swept: it is gone, whatever the sweep's timing
-    it = by_tuple_.end();
-  }
-  if (it == by_tuple_.end()) {
+  Allocation* found = current(t, now);
+  if (found == nullptr) {
     send_error(t, m, 437, key);  // RFC 8656 §7.4 etc.: no allocation on this 5-tuple
     return;
   }
-  Allocation& a = *it->second;
+  Allocation& a = *found;
   if (auth.authenticated && auth.username != a.username) {
     send_error(t, m, 441, key);  // RFC 8656 §5: the allocation belongs to another user
     return;
@@ -210,33 +222,54 @@ bool Server::replay_cached(const FiveTuple& t, const MessageView& m, const Alloc
 }
 
 void Server::on_client_closed(const FiveTuple& tuple) {
-  remove(tuple);
+  if (Allocation* a = allocations_->find(tuple)) remove(*a);
 }
 
-void Server::remove(const FiveTuple& tuple) {
-  auto it = by_tuple_.find(tuple);
-  if (it == by_tuple_.end()) return;
-  Allocation& a = *it->second;
-  // Everything the allocation held comes back: its port, its quota, its table entries.
+Allocation* Server::current(const FiveTuple& t, TimePoint now) {
+  Allocation* a = allocations_->find(t);
+  if (a != nullptr && a->expires <= now) {
+    remove(*a);
+    return nullptr;
+  }
+  return a;
+}
+
+void Server::remove(Allocation& a) {
+  // Everything the allocation held comes back: its port, its quota, its table entries (its
+  // timer entry is left to lapse: it no longer matches a live allocation).
   deps_.relays.close(a.relay.id);
   deps_.quotas.release(a.username);
-  by_relay_.erase(a.relay.id);
-  by_tuple_.erase(it);
+  allocations_->erase(a);
   ++counters_.allocations_ended;
 }
 
+void Server::schedule(Allocation& a, TimePoint deadline) {
+  if (a.timer_stamp != 0 && a.next_check <= deadline) return;  // the timer fires soon enough
+  a.timer_stamp = ++next_timer_stamp_;
+  a.next_check = deadline;
+  timers_->schedule(a.index, a.timer_stamp, deadline);
+}
+
 void Server::expire(TimePoint now) {
-  std::vector<FiveTuple> ended;
-  for (auto& [tuple, a] : by_tuple_) {
-    if (a->expires <= now) {
-      ended.push_back(tuple);
-      continue;
-    }
-    std::erase_if(a->permissions, [now](const Permission& p) { return p.expires <= now; });
-    std::erase_if(a->channels,
-                  [&](const Channel& c) { return c.expires + settings_.channel_rest <= now; });
+  timers_->advance(now, [&](const TimerWheel::Entry& e) {
+    Allocation* a = allocations_->live(e.owner);
+    if (a != nullptr && a->timer_stamp == e.stamp) on_timer(*a, now);
+  });
+}
+
+void Server::on_timer(Allocation& a, TimePoint now) {
+  if (a.expires <= now) {
+    remove(a);
+    return;
   }
-  for (const auto& t : ended) remove(t);
+  a.permissions.erase_if([now](const Permission& p) { return p.expires <= now; });
+  // A channel's number and peer rest after expiry before they can be bound again (§12).
+  a.channels.erase_if([&](const Channel& c) { return c.expires + settings_.channel_rest <= now; });
+  TimePoint next = a.expires;
+  for (const Permission& p : a.permissions) next = std::min(next, p.expires);
+  for (const Channel& c : a.channels) next = std::min(next, c.expires + settings_.channel_rest);
+  a.timer_stamp = 0;  // this entry has fired: schedule unconditionally
+  schedule(a, next);
 }
 
 }  // namespace ferry::turn

@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <unordered_map>
 
 #include "ferry/auth/credential_store.h"
 #include "ferry/auth/nonce.h"
@@ -26,6 +25,8 @@ class MessageBuilder;
 namespace ferry::turn {
 
 struct Allocation;
+class AllocationTable;
+class TimerWheel;
 
 // Counters a worker keeps; summed across workers on demand (metrics come later).
 struct Counters {
@@ -65,11 +66,12 @@ class Server {
   void on_peer_packet(RelayId relay, const Address& peer, Bytes packet, TimePoint now);
   // The client's TCP/TLS connection closed: its allocation ends now (RFC 8656 §3.1).
   void on_client_closed(const FiveTuple& tuple);
-  // Ends what has expired: allocations, permissions, channels (call about once a second).
+  // Ends what has expired: allocations, permissions, channels (call about once a second; the
+  // cost is the expiring allocations', not all of them: a timer wheel).
   void expire(TimePoint now);
 
-  std::size_t allocation_count() const { return by_tuple_.size(); }
-  bool has_allocation(const FiveTuple& t) const { return by_tuple_.contains(t); }
+  std::size_t allocation_count() const;
+  bool has_allocation(const FiveTuple& t) const;
   const Counters& counters() const { return counters_; }
 
  private:
@@ -111,15 +113,22 @@ class Server {
                        const auth::Md5Key* key, Allocation* cache_in);
   bool replay_cached(const FiveTuple& t, const stun::MessageView& m, const Allocation& a);
 
-  void remove(const FiveTuple& tuple);
+  void remove(Allocation& a);
+  // The allocation on `t` unless it has expired (then it is removed, whatever the timer's
+  // timing, and the result is null).
+  Allocation* current(const FiveTuple& t, TimePoint now);
+  // Makes sure the allocation's timer fires no later than `deadline`.
+  void schedule(Allocation& a, TimePoint deadline);
+  void on_timer(Allocation& a, TimePoint now);
 
   const Dependencies deps_;
   const Settings& settings_;
   Egress& egress_;
   PeerPolicy policy_;
   Counters counters_;
-  std::unordered_map<FiveTuple, std::unique_ptr<Allocation>> by_tuple_;
-  std::unordered_map<RelayId, Allocation*> by_relay_;
+  std::unique_ptr<AllocationTable> allocations_;
+  std::unique_ptr<TimerWheel> timers_;
+  std::uint64_t next_timer_stamp_ = 0;
   // Responses are built here, never on the heap (one buffer per worker).
   std::array<std::uint8_t, 1500> out_{};
   // Data indications and ChannelData to clients are assembled here (one copy per packet).

@@ -65,6 +65,46 @@ TEST_F(RequestsTest, RefreshSetsANewLifetime) {
   EXPECT_EQ(h.server->allocation_count(), 0u);
 }
 
+TEST_F(RequestsTest, ARefreshToAShorterLifetimeEndsTheAllocationEarlier) {
+  start_and_allocate(3600);
+  Reply r = alice.refresh(60);  // the minimum a refresh may ask for is raised to 600 s
+  ASSERT_TRUE(r.success()) << r.error();
+  const auto granted = Seconds(r.get<attr::Lifetime>()->seconds);
+  ASSERT_LT(granted, Seconds(3600));
+  h.advance(granted - Seconds(1));
+  h.server->expire(h.now);
+  EXPECT_EQ(h.server->allocation_count(), 1u);
+  h.advance(Seconds(1));
+  h.server->expire(h.now);  // not only at the first, longer deadline
+  EXPECT_EQ(h.server->allocation_count(), 0u);
+}
+
+TEST_F(RequestsTest, EachOfManyAllocationsEndsAtItsOwnDeadline) {
+  // Allocations made 10 s apart: each ends at its own deadline, one deleted early is gone at
+  // once, and the others stay (the timer wheel and the flat table under churn).
+  start_and_allocate(600);
+  std::vector<std::unique_ptr<TurnClient>> others;
+  for (int i = 0; i < 40; ++i) {
+    h.advance(Seconds(10));
+    others.push_back(std::make_unique<TurnClient>(
+        h, testing::udp_tuple(("198.51.100." + std::to_string(10 + i) + ":4000").c_str())));
+    ASSERT_TRUE(others.back()->allocate().success());
+  }
+  ASSERT_TRUE(others[20]->refresh(0).success());  // deleted now: its timer entry lapses
+  EXPECT_EQ(h.server->allocation_count(), 40u);
+  // alice's allocation (t = 0) ends at 600, others[i] at 610 + 10 i.
+  h.advance(Seconds(200));  // t = 600
+  h.server->expire(h.now);
+  EXPECT_EQ(h.server->allocation_count(), 39u);
+  std::size_t expected = 39;
+  for (int i = 0; i < 40; ++i) {
+    h.advance(Seconds(10));
+    h.server->expire(h.now);
+    if (i != 20) --expected;
+    EXPECT_EQ(h.server->allocation_count(), expected) << "at t = " << 610 + 10 * i;
+  }
+}
+
 TEST_F(RequestsTest, RefreshWithLifetimeZeroDeletesAtOnce) {
   start_and_allocate();
   Reply r = alice.refresh(0);
