@@ -4,9 +4,11 @@
 
 #include <netinet/in.h>
 #include <openssl/rand.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 
 namespace ferry::net {
@@ -42,21 +44,26 @@ int try_bind(const Address& ip, std::uint16_t port, const std::string& device) {
 }  // namespace
 
 RelayPool::RelayPool(event_base* base, Range range, Reservations& reservations,
-                     OnReadable on_readable)
+                     OnReadable on_readable, OnBatchEnd on_batch_end)
     : base_(base),
       min_port_(range.min_port),
       max_port_(range.max_port),
       device_(std::move(range.device)),
       reservations_(reservations),
-      on_readable_(std::move(on_readable)) {}
+      on_readable_(std::move(on_readable)),
+      on_batch_end_(std::move(on_batch_end)),
+      epoll_fd_(epoll_create1(EPOLL_CLOEXEC)) {
+  if (epoll_fd_ < 0) return;
+  ev_ = event_new(base_, epoll_fd_, EV_READ | EV_PERSIST, &RelayPool::on_event, this);
+  if (ev_ != nullptr) event_add(ev_, nullptr);
+}
 
 RelayPool::~RelayPool() {
-  for (auto& s : slots_) {
-    if (s && s->fd >= 0) {
-      event_free(s->ev);
-      ::close(s->fd);
-    }
+  for (int fd : fds_) {
+    if (fd >= 0) ::close(fd);
   }
+  if (ev_ != nullptr) event_free(ev_);
+  if (epoll_fd_ >= 0) ::close(epoll_fd_);
 }
 
 int RelayPool::bind_random(const Address& ip, bool even_port, Address* bound) {
@@ -100,16 +107,14 @@ turn::Relay RelayPool::adopt(int fd, const Address& bound) {
     id = free_.back();
     free_.pop_back();
   } else {
-    id = static_cast<turn::RelayId>(slots_.size());
-    slots_.push_back(nullptr);
+    id = static_cast<turn::RelayId>(fds_.size());
+    fds_.push_back(-1);
   }
-  auto slot = std::make_unique<Slot>();
-  slot->pool = this;
-  slot->id = id;
-  slot->fd = fd;
-  slot->ev = event_new(base_, fd, EV_READ | EV_PERSIST, &RelayPool::on_event, slot.get());
-  event_add(slot->ev, nullptr);
-  slots_[id] = std::move(slot);
+  epoll_event ev{};
+  ev.events = EPOLLIN;  // level-triggered: what one wake-up leaves unread is reported again
+  ev.data.u32 = id;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+  fds_[id] = fd;
   ++open_;
   return turn::Relay{id, bound};
 }
@@ -130,17 +135,27 @@ Result<turn::Relay> RelayPool::claim(const Token& token, TimePoint now) {
 }
 
 void RelayPool::close(turn::RelayId id) {
-  if (id >= slots_.size() || !slots_[id]) return;
-  event_free(slots_[id]->ev);
-  ::close(slots_[id]->fd);
-  slots_[id].reset();
+  if (id >= fds_.size() || fds_[id] < 0) return;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fds_[id], nullptr);
+  ::close(fds_[id]);
+  fds_[id] = -1;
   free_.push_back(id);
   --open_;
 }
 
-void RelayPool::on_event(evutil_socket_t fd, short /*what*/, void* arg) {
-  auto* slot = static_cast<Slot*>(arg);
-  slot->pool->on_readable_(slot->id, fd);
+void RelayPool::on_event(evutil_socket_t /*fd*/, short /*what*/, void* arg) {
+  static_cast<RelayPool*>(arg)->drain_ready();
+}
+
+void RelayPool::drain_ready() {
+  std::array<epoll_event, 64> ready;
+  int n = epoll_wait(epoll_fd_, ready.data(), static_cast<int>(ready.size()), 0);
+  for (int i = 0; i < n; ++i) {
+    const turn::RelayId id = ready[static_cast<std::size_t>(i)].data.u32;
+    // An earlier socket's packets cannot close this one today, but check rather than trust.
+    if (int fd = this->fd(id); fd >= 0) on_readable_(id, fd);
+  }
+  on_batch_end_();
 }
 
 }  // namespace ferry::net

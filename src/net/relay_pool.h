@@ -1,5 +1,8 @@
 // The relay sockets of one worker (RFC 8656 §7.2): one UDP socket per allocation, bound to a
-// port drawn at random (CSPRNG) from min-port..max-port, registered on the worker's loop.
+// port drawn at random (CSPRNG) from min-port..max-port. They sit in one epoll set of their
+// own, which is a single event on the worker's loop: a wake-up drains every ready relay
+// socket and then ends the batch once (the worker sends everything queued for clients in as
+// few sendmmsg calls as possible), instead of one libevent callback and one flush per socket.
 #pragma once
 
 #include <event2/event.h>
@@ -19,13 +22,18 @@ class RelayPool final : public turn::RelayAllocator {
  public:
   // Called for every readable relay socket with its id and descriptor.
   using OnReadable = std::function<void(turn::RelayId, int fd)>;
+  // Called after the ready sockets of one wake-up were handled.
+  using OnBatchEnd = std::function<void()>;
 
   struct Range {
     std::uint16_t min_port = 49152;
     std::uint16_t max_port = 65535;
     std::string device;  // relay-device, empty for none
   };
-  RelayPool(event_base* base, Range range, Reservations& reservations, OnReadable on_readable);
+  // `error` is set (and ok() false) when the epoll set cannot be created.
+  RelayPool(event_base* base, Range range, Reservations& reservations, OnReadable on_readable,
+            OnBatchEnd on_batch_end);
+  bool ok() const { return epoll_fd_ >= 0 && ev_ != nullptr; }
   ~RelayPool() override;
   RelayPool(const RelayPool&) = delete;
   RelayPool& operator=(const RelayPool&) = delete;
@@ -36,17 +44,12 @@ class RelayPool final : public turn::RelayAllocator {
   Result<turn::Relay> claim(const Token& token, TimePoint now) override;
 
   // The descriptor of an open relay, -1 if none.
-  int fd(turn::RelayId id) const { return id < slots_.size() && slots_[id] ? slots_[id]->fd : -1; }
+  int fd(turn::RelayId id) const { return id < fds_.size() ? fds_[id] : -1; }
   std::size_t open_count() const { return open_; }
 
  private:
-  struct Slot {
-    RelayPool* pool = nullptr;
-    turn::RelayId id = 0;
-    int fd = -1;
-    event* ev = nullptr;
-  };
   static void on_event(evutil_socket_t fd, short what, void* arg);
+  void drain_ready();
   int bind_random(const Address& ip, bool even_port, Address* bound);
   turn::Relay adopt(int fd, const Address& bound);
 
@@ -56,7 +59,10 @@ class RelayPool final : public turn::RelayAllocator {
   std::string device_;
   Reservations& reservations_;
   OnReadable on_readable_;
-  std::vector<std::unique_ptr<Slot>> slots_;
+  OnBatchEnd on_batch_end_;
+  int epoll_fd_ = -1;
+  event* ev_ = nullptr;
+  std::vector<int> fds_;  // by relay id; -1: free
   std::vector<turn::RelayId> free_;
   std::size_t open_ = 0;
 };

@@ -91,4 +91,58 @@ void SendBatch::flush(int fd) {
   count_ = 0;
 }
 
+struct PeerSendBatch::Storage {
+  std::array<int, kSlots> fds{};
+  std::array<iovec, kSlots> iov{};
+  std::array<sockaddr_storage, kSlots> addrs{};
+  std::array<socklen_t, kSlots> addr_lens{};
+  std::array<bool, kSlots> done{};
+  std::array<mmsghdr, kSlots> group{};  // one socket's messages, built at flush
+};
+
+PeerSendBatch::PeerSendBatch() : s_(std::make_unique<Storage>()) {}
+PeerSendBatch::~PeerSendBatch() = default;
+
+void PeerSendBatch::add(int fd, const Address& to, Bytes data) {
+  if (count_ == kSlots) flush();
+  std::size_t i = count_++;
+  s_->fds[i] = fd;
+  // sendmmsg takes a non-const iovec; the kernel only reads it.
+  s_->iov[i] = {const_cast<std::uint8_t*>(data.data()), data.size()};
+  s_->addr_lens[i] = to.to_sockaddr(&s_->addrs[i]);
+  s_->done[i] = false;
+}
+
+void PeerSendBatch::flush() {
+  // Group by socket, in order: with few allocations, a client batch holds several packets per
+  // relay socket (one system call for them); with many, each packet has its own.
+  for (std::size_t first = 0; first < count_; ++first) {
+    if (s_->done[first]) continue;
+    const int fd = s_->fds[first];
+    unsigned n = 0;
+    for (std::size_t i = first; i < count_; ++i) {
+      if (s_->done[i] || s_->fds[i] != fd) continue;
+      s_->done[i] = true;
+      auto& h = s_->group[n++].msg_hdr;
+      h = {};
+      h.msg_name = &s_->addrs[i];
+      h.msg_namelen = s_->addr_lens[i];
+      h.msg_iov = &s_->iov[i];
+      h.msg_iovlen = 1;
+    }
+    unsigned sent = 0;
+    while (sent < n) {
+      int r = sendmmsg(fd, s_->group.data() + sent, n - sent, MSG_DONTWAIT);
+      if (r > 0) {
+        sent += static_cast<unsigned>(r);
+      } else if (r < 0 && errno == EINTR) {
+        continue;
+      } else {
+        ++sent;  // as SendBatch::flush: a full buffer or bad destination drops one, not all
+      }
+    }
+  }
+  count_ = 0;
+}
+
 }  // namespace ferry::net

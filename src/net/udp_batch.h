@@ -57,4 +57,27 @@ class SendBatch {
   std::size_t count_ = 0;
 };
 
+// Datagrams to peers, each from its own relay socket (RFC 8656 §7.2: one socket per
+// allocation). Nothing is copied: each entry points at the payload inside the datagram or
+// stream message it came in with, so flush() must run before that buffer is reused (the
+// worker flushes after every receive batch and after every TCP message). flush() sends the
+// entries of one socket with one sendmmsg, keeping their order.
+class PeerSendBatch {
+ public:
+  static constexpr std::size_t kSlots = 64;
+
+  PeerSendBatch();
+  ~PeerSendBatch();
+  PeerSendBatch(const PeerSendBatch&) = delete;
+  PeerSendBatch& operator=(const PeerSendBatch&) = delete;
+  void add(int fd, const Address& to, Bytes data);
+  void flush();
+  bool empty() const { return count_ == 0; }
+
+ private:
+  struct Storage;
+  std::unique_ptr<Storage> s_;
+  std::size_t count_ = 0;
+};
+
 }  // namespace ferry::net

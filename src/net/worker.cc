@@ -40,7 +40,12 @@ bool Worker::open(const std::vector<Address>& ips, std::string* error) {
   event_add(stop_ev_, nullptr);
   relays_ = std::make_unique<RelayPool>(
       base_, RelayPool::Range{settings_.min_port, settings_.max_port, settings_.relay_device},
-      shared_.reservations, [this](turn::RelayId id, int fd) { drain_relay(id, fd); });
+      shared_.reservations, [this](turn::RelayId id, int fd) { drain_relay(id, fd); },
+      [this] { flush(); });
+  if (!relays_->ok()) {
+    *error = "cannot create the relay sockets' epoll set";
+    return false;
+  }
   core_ = std::make_unique<turn::Server>(turn::Dependencies{
       settings_.turn, *this, *relays_, shared_.credentials, shared_.nonces, shared_.quotas});
   // Lifetimes are coarse (seconds): one sweep a second instead of a timer per permission.
@@ -114,9 +119,7 @@ void Worker::drain_udp(UdpEndpoint& ep) {
       FiveTuple t{recv_.source(i), ep.local, Transport::kUdp};
       core_->on_client_packet(t, recv_.data(i), now);
     }
-    for (auto& e : udp_) {
-      if (!e->batch.empty()) e->batch.flush(e->fd);
-    }
+    flush();  // before the next receive reuses the buffers the peer batch points into
     if (n < RecvBatch::kSlots) break;
   }
 }
@@ -143,6 +146,14 @@ void Worker::accept_tcp(evutil_socket_t fd, const sockaddr* sa, int len, const A
 
 void Worker::on_stream_message(TcpConnection& c, Bytes message) {
   core_->on_client_packet(c.tuple(), message, Clock::now());
+  to_peers_.flush();  // `message` lives in the connection's buffer only during this call
+}
+
+void Worker::flush() {
+  if (!to_peers_.empty()) to_peers_.flush();
+  for (auto& e : udp_) {
+    if (!e->batch.empty()) e->batch.flush(e->fd);
+  }
 }
 
 void Worker::on_connection_closed(TcpConnection& c) {
@@ -164,9 +175,8 @@ void Worker::drain_relay(turn::RelayId id, int fd) {
       if (recv_.truncated(i)) continue;
       core_->on_peer_packet(id, recv_.source(i), recv_.data(i), now);
     }
-    for (auto& e : udp_) {
-      if (!e->batch.empty()) e->batch.flush(e->fd);
-    }
+    // No flush here: the client datagrams wait in their listener's batch (copies) until
+    // every ready relay socket of this wake-up is drained (RelayPool's batch end).
     if (n < RecvBatch::kSlots) break;
   }
 }
@@ -174,10 +184,9 @@ void Worker::drain_relay(turn::RelayId id, int fd) {
 void Worker::to_peer(turn::RelayId relay, const Address& peer, Bytes data) {
   int fd = relays_->fd(relay);
   if (fd < 0) return;
-  sockaddr_storage ss;
-  socklen_t len = peer.to_sockaddr(&ss);
-  // Relay sends go out at once; batching them per relay socket comes with the relay engine.
-  (void)sendto(fd, data.data(), data.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&ss), len);
+  // `data` is the client's payload inside the packet being handled (Egress contract): queued
+  // without a copy, sent at the end of the receive batch.
+  to_peers_.add(fd, peer, data);
 }
 
 void Worker::to_client(const FiveTuple& tuple, Bytes data) {

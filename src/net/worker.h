@@ -72,6 +72,8 @@ class Worker final : public turn::Egress {
   static void on_tick(evutil_socket_t fd, short what, void* arg);
   void drain_relay(turn::RelayId id, int fd);
   void drain_udp(UdpEndpoint& ep);
+  // Sends everything queued: datagrams to peers, then to clients on every UDP listener.
+  void flush();
   void accept_tcp(evutil_socket_t fd, const sockaddr* sa, int len, const Address& local);
 
   const ServerSettings& settings_;
@@ -90,6 +92,7 @@ class Worker final : public turn::Egress {
   std::vector<std::unique_ptr<Listener>> tcp_listeners_;
   std::unordered_map<FiveTuple, std::unique_ptr<TcpConnection>> connections_;
   RecvBatch recv_;
+  PeerSendBatch to_peers_;
   Shared shared_;
   // Declared before the core: the core's destructor closes its relays through the pool.
   std::unique_ptr<RelayPool> relays_;

@@ -25,7 +25,9 @@ class Egress {
   // Send `data` to the client of this 5-tuple, from the server address it used. The bytes are
   // only valid during the call: implementations copy them into their send batch.
   virtual void to_client(const FiveTuple& tuple, Bytes data) = 0;
-  // Send `data` to `peer` from relay socket `relay`.
+  // Send `data` to `peer` from relay socket `relay`. `data` is always a part of the client
+  // packet the core is handling in the call that emits it (the core never builds peer data),
+  // so an implementation may queue it without a copy for as long as it keeps that packet.
   virtual void to_peer(RelayId relay, const Address& peer, Bytes data) = 0;
 };
 

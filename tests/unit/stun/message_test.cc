@@ -47,6 +47,27 @@ TEST(StunMessage, Crc32MatchesZlib) {
   EXPECT_EQ(crc32(as_bytes("56789"), crc32(as_bytes("1234"))), 0xCBF43926u);
 }
 
+TEST(StunMessage, Crc32MatchesTheBitwiseDefinitionAtEveryLengthAndAlignment) {
+  // The eight-bytes-at-a-time path against the polynomial itself, bit by bit.
+  auto bitwise = [](const std::uint8_t* p, std::size_t n) {
+    std::uint32_t c = 0xFFFFFFFFu;
+    for (std::size_t i = 0; i < n; ++i) {
+      c ^= p[i];
+      for (int b = 0; b < 8; ++b) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    }
+    return ~c;
+  };
+  std::vector<std::uint8_t> buf(1300);
+  std::uint32_t x = 12345;
+  for (auto& b : buf) b = static_cast<std::uint8_t>((x = x * 1103515245u + 12345u) >> 16);
+  for (std::size_t offset = 0; offset < 8; ++offset) {
+    for (std::size_t n = 0; n + offset <= buf.size(); n += (n < 64 ? 1 : 37)) {
+      ASSERT_EQ(crc32(Bytes(buf.data() + offset, n)), bitwise(buf.data() + offset, n))
+          << "offset " << offset << " length " << n;
+    }
+  }
+}
+
 TEST(StunMessage, BuildsAResponseAndParsesItBack) {
   const Address mapped = *Address::parse_endpoint("198.51.100.7:40000");
   const Address origin = *Address::parse_endpoint("[2001:db8::1]:3478");
