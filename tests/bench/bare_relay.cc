@@ -253,7 +253,7 @@ bool parse_args(int argc, char** argv, Options* o) {
     } else if (a == "--relay-port") {
       ok = parse_number(v, 1, 65535, &o->relay_port);
     } else if (a == "--channels") {
-      ok = parse_number(v, 1, 4096, &o->channels);
+      ok = parse_number(v, 1, 16384, &o->channels);  // numbers 0x4000..0x7FFF
     } else if (a == "--seconds") {
       ok = parse_number(v, 1, 86400, &o->seconds);
     }

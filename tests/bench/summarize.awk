@@ -73,6 +73,9 @@ END {
   row("RSS per 1,000 held allocations (permission + channel each), MB, " big " held", "", "rss_mb_per_1000", "", "rss_mb_per_1000", "", 4, 2)
   row("CPU per Allocate (401 + authenticated Allocate), / coturn's", "coturn", "alloc_cpu_us", "coturn", "alloc_cpu_us", "", 0.5, 2)
   row("CPU/packet with " big " live allocations / with " small " (100 B c2p, own server)", "ferry", "big_c2p", "coturn", "big_c2p", "cd100_c2p", 1.10, 2)
+  n = collect("bare", "big_c2p", "bare", "cd100_c2p")
+  printf "| the same for the bare relay (%s mappings / %s): the kernel's share | %s | | | |\n", \
+    big, small, spread(n, 2)
   row("loss at 80% of saturation (both directions, 100 B), %", "", "loss80_pct", "", "loss80_pct", "", 0, 4, "zero")
   print ""
   print "Absolute figures (medians over the rounds; loss rows: min / median / max):"

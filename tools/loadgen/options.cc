@@ -95,6 +95,8 @@ bool check(const Options& o, std::string* error) {
     *error = "--bare is for relay mode only";
   } else if (o.bare && o.framing != Framing::kChannel) {
     *error = "the bare relay speaks ChannelData only";
+  } else if (o.bare && o.allocations > 16384) {
+    *error = "the bare relay has 16384 channel numbers (0x4000..0x7FFF)";
   } else if (o.bare && o.bare_relay_port + o.allocations - 1 > 65535) {
     *error = "--bare PORT + allocations exceeds 65535";
   } else {

@@ -129,7 +129,9 @@ bool Fleet::add_bare(std::size_t i, std::string* error) {
   s.fd = s.bare_socket->fd();
   s.relayed = o_.server;
   s.relayed.set_port(static_cast<std::uint16_t>(o_.bare_relay_port + static_cast<long>(i)));
-  s.channel = static_cast<std::uint16_t>(kFirstChannel + i % kChannels);
+  // The bare relay maps channel 0x4000 + i to mapping i for every mapping (no RFC range to
+  // respect: it is not TURN), so each of up to 16,384 mappings has its own number.
+  s.channel = static_cast<std::uint16_t>(kFirstChannel + i);
   s.relayed_len = s.relayed.to_sockaddr(&s.relayed_sa);
   if (!handshake_bare(s)) {
     *error = "no answer from the bare relay on " + s.relayed.to_string();
