@@ -4,6 +4,7 @@
 // by Settings::max_permissions / max_channels.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "ferry/common/time.h"
 #include "ferry/stun/message.h"
 #include "ferry/turn/egress.h"
+#include "position_table.h"
 #include "small_vector.h"
 
 namespace ferry::turn {
@@ -49,28 +51,31 @@ struct Allocation {
 
   const auth::Md5Key* integrity_key() const { return authenticated ? &key : nullptr; }
 
-  Permission* permission_for(const Address& peer) {
-    for (auto& p : permissions) {
-      if (p.ip.same_ip(peer)) return &p;
-    }
-    return nullptr;
-  }
+  // Lookups: a scan while the lists are short, the hash indexes beyond (allocation.cc).
+  Permission* permission_for(const Address& peer);
   bool permitted(const Address& peer, TimePoint now) {
     Permission* p = permission_for(peer);
     return p != nullptr && now < p->expires;
   }
-  Channel* channel_by_number(std::uint16_t n) {
-    for (auto& c : channels) {
-      if (c.number == n) return &c;
-    }
-    return nullptr;
-  }
-  Channel* channel_by_peer(const Address& peer) {
-    for (auto& c : channels) {
-      if (c.peer == peer) return &c;
-    }
-    return nullptr;
-  }
+  Channel* channel_by_number(std::uint16_t n);
+  Channel* channel_by_peer(const Address& peer);
+
+  // Changes go through these, which keep the indexes in step with the lists.
+  void add_permission(const Address& peer, TimePoint until);
+  void add_channel(const Channel& c);
+  // Drops permissions expired by `now` and channels whose rest after expiry is over.
+  void prune(TimePoint now, Duration channel_rest);
+
+ private:
+  void reindex();
+  // Built only for lists longer than kShortList (null otherwise: no memory for the common case).
+  static constexpr std::size_t kShortList = 8;
+  struct Indexes {
+    PositionTable permission_by_ip;
+    PositionTable channel_by_number;
+    PositionTable channel_by_peer;
+  };
+  std::unique_ptr<Indexes> indexes_;
 };
 
 }  // namespace ferry::turn

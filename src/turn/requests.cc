@@ -87,9 +87,7 @@ void Server::handle_create_permission(const FiveTuple& t, const MessageView& m, 
     if (Permission* existing = a.permission_for(p)) {
       existing->expires = now + settings_.permission_lifetime;  // §9.2: refresh
     } else {
-      Address ip = p;
-      ip.set_port(0);
-      a.permissions.push_back({ip, now + settings_.permission_lifetime});
+      a.add_permission(p, now + settings_.permission_lifetime);
       schedule(a, now + settings_.permission_lifetime);
     }
   }
@@ -133,16 +131,14 @@ void Server::handle_channel_bind(const FiveTuple& t, const MessageView& m, Alloc
   if (by_number != nullptr) {
     by_number->expires = now + settings_.channel_lifetime;  // the same pair again: refresh
   } else {
-    a.channels.push_back({number->number, peer->address, now + settings_.channel_lifetime});
+    a.add_channel({number->number, peer->address, now + settings_.channel_lifetime});
     schedule(a, now + settings_.channel_lifetime + settings_.channel_rest);
   }
   // §12.2: binding a channel also installs or refreshes the permission for the peer's IP.
   if (Permission* p = a.permission_for(peer->address)) {
     p->expires = now + settings_.permission_lifetime;
   } else {
-    Address ip = peer->address;
-    ip.set_port(0);
-    a.permissions.push_back({ip, now + settings_.permission_lifetime});
+    a.add_permission(peer->address, now + settings_.permission_lifetime);
     schedule(a, now + settings_.permission_lifetime);
   }
   MessageBuilder b(out_, m.method(), Class::kSuccess, m.transaction_id());

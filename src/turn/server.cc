@@ -262,9 +262,8 @@ void Server::on_timer(Allocation& a, TimePoint now) {
     remove(a);
     return;
   }
-  a.permissions.erase_if([now](const Permission& p) { return p.expires <= now; });
   // A channel's number and peer rest after expiry before they can be bound again (§12).
-  a.channels.erase_if([&](const Channel& c) { return c.expires + settings_.channel_rest <= now; });
+  a.prune(now, settings_.channel_rest);
   TimePoint next = a.expires;
   for (const Permission& p : a.permissions) next = std::min(next, p.expires);
   for (const Channel& c : a.channels) next = std::min(next, c.expires + settings_.channel_rest);

@@ -18,6 +18,8 @@ constexpr std::uint16_t kFirstChannel = 0x4000;  // RFC 8656 §12: 0x4000..0x4FF
 constexpr std::size_t kChannels = 0x1000;
 constexpr int kProbeAttempts = 20;
 constexpr int kProbeWaitMs = 50;
+constexpr int kBareProbeAttempts = 250;
+constexpr int kBareProbeWaitMs = 2;
 constexpr std::size_t kBigFleet = 256;  // above this, client sockets keep default buffers
 
 // The next datagram on `fd` within `timeout_ms`, with its source; false if none came.
@@ -149,13 +151,18 @@ bool Fleet::handshake_bare(Session& s) {
   write_channel_header(probe, s.channel, 8);
   bool at_peer = false;
   bool at_client = false;
-  for (int attempt = 0; attempt < kProbeAttempts && !(at_peer && at_client); ++attempt) {
+  // The first round can only reach the peer (the relay learns the client from its probe after
+  // it has dropped the peer's); the second reaches both. Short waits: with 16,000 mappings a
+  // wait that runs out on every mapping would take minutes.
+  for (int attempt = 0; attempt < kBareProbeAttempts && !(at_peer && at_client); ++attempt) {
     sendto(peer_fd_, probe + kChannelHeader, 8, 0, reinterpret_cast<sockaddr*>(&s.relayed_sa),
            s.relayed_len);
     send(s.fd, probe, sizeof probe, 0);
     Address from;
-    while (receive_from(peer_fd_, kProbeWaitMs, &from)) at_peer |= from == s.relayed;
-    while (receive_from(s.fd, at_client ? 0 : kProbeWaitMs, &from)) at_client = true;
+    while (receive_from(peer_fd_, at_peer ? 0 : kBareProbeWaitMs, &from)) {
+      at_peer |= from == s.relayed;
+    }
+    while (receive_from(s.fd, at_client ? 0 : kBareProbeWaitMs, &from)) at_client = true;
   }
   return at_peer && at_client;
 }

@@ -100,6 +100,49 @@ TEST_F(DataPathTest, ChannelDataOnABoundChannelReachesThePeer) {
   EXPECT_EQ(counters().relayed_to_peer, 1u);
 }
 
+TEST_F(DataPathTest, ManyChannelsAndPermissionsEachRouteToTheirOwnPeer) {
+  // Past the short-list scan (8), lookups go through the allocation's hash indexes: every
+  // channel must still reach its peer and come back with its number, also after some
+  // permissions expire and the indexes are rebuilt.
+  allocate(alice);
+  std::vector<Address> peers;
+  for (int i = 0; i < 100; ++i) {
+    peers.push_back(addr(("203.0." + std::to_string(113 + i / 200) + "." +
+                          std::to_string(1 + i % 200) + ":" + std::to_string(7000 + i))
+                             .c_str()));
+    ASSERT_TRUE(alice.channel_bind(static_cast<std::uint16_t>(0x4000 + i), peers.back()).success())
+        << i;
+  }
+  // 20 permissions without channels, refreshed later than the channels' ones.
+  h.advance(Seconds(100));
+  std::vector<Address> extra;
+  for (int i = 0; i < 20; ++i)
+    extra.push_back(addr(("198.51.100." + std::to_string(i + 101) + ":9").c_str()));
+  // Two requests: one CreatePermission carries at most 16 peers (a bound on the work of one).
+  ASSERT_TRUE(alice.create_permission({extra.begin(), extra.begin() + 10}).success());
+  ASSERT_TRUE(alice.create_permission({extra.begin() + 10, extra.end()}).success());
+  h.egress.clear();
+  for (int i = 0; i < 100; ++i) {
+    alice.channel_data(static_cast<std::uint16_t>(0x4000 + i), testing::bytes_of(kPayload));
+    ASSERT_EQ(h.egress.peer.size(), static_cast<std::size_t>(i + 1));
+    EXPECT_EQ(h.egress.peer.back().peer, peers[static_cast<std::size_t>(i)]);
+    from_peer(peers[static_cast<std::size_t>(i)]);
+    ASSERT_EQ(h.egress.client.size(), static_cast<std::size_t>(i + 1));
+    const auto& got = h.egress.client.back().data;
+    ASSERT_GE(got.size(), 4u);
+    EXPECT_EQ(got[0] << 8 | got[1], 0x4000 + i);  // ChannelData on the peer's own channel
+  }
+  // The channels' permissions (installed at t = 0) expire at 300 s, the extra ones at 400 s.
+  h.advance(Seconds(250));
+  h.server->expire(h.now);
+  h.egress.clear();
+  from_peer(peers[42]);
+  EXPECT_TRUE(h.egress.client.empty());  // its permission is gone
+  from_peer(extra[7]);
+  ASSERT_EQ(h.egress.client.size(), 1u);  // still permitted, as a Data indication
+  EXPECT_EQ(h.egress.client[0].data[0], 0x00);
+}
+
 TEST_F(DataPathTest, ChannelDataOnAnUnboundChannelIsDropped) {
   allocate(alice);
   ASSERT_TRUE(alice.channel_bind(0x4000, peer).success());
