@@ -61,7 +61,7 @@ Status MessageView::index_attributes() {
 Status MessageView::add_attribute(std::uint16_t type, std::size_t offset, std::size_t length) {
   if (count_ == kMaxAttributes) return Error{"STUN message has too many attributes"};
   const std::size_t i = count_++;
-  attrs_[i] = RawAttribute{type, data_.subspan(offset + 4, length), offset};
+  attrs_[i] = Packed{type, static_cast<std::uint16_t>(length), static_cast<std::uint32_t>(offset)};
   if (type == attr::kFingerprint) {
     if (length != 4) return Error{"STUN FINGERPRINT is not 4 bytes"};
     fingerprint_ = true;
@@ -84,7 +84,7 @@ Status MessageView::add_attribute(std::uint16_t type, std::size_t offset, std::s
 
 std::optional<RawAttribute> MessageView::at(std::size_t index) const {
   if (index >= count_) return std::nullopt;
-  return attrs_[index];
+  return expand(attrs_[index]);
 }
 
 std::optional<RawAttribute> MessageView::find(std::uint16_t type) const {
@@ -95,7 +95,7 @@ std::optional<RawAttribute> MessageView::find(std::uint16_t type) const {
   // so they are ignored: an attacker could append anything there.
   const std::size_t end = std::min(count_, integrity_index_);
   for (std::size_t i = 0; i < end; ++i) {
-    if (attrs_[i].type == type) return attrs_[i];
+    if (attrs_[i].type == type) return expand(attrs_[i]);
   }
   return std::nullopt;
 }

@@ -2,6 +2,7 @@
 // Pure: bytes in, bytes out; no sockets, no clock, no logging, no heap per message.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -102,7 +103,7 @@ class MessageView {
   std::size_t size() const { return data_.size(); }
 
   std::size_t attribute_count() const { return count_; }
-  const RawAttribute& attribute(std::size_t i) const { return attrs_[i]; }
+  RawAttribute attribute(std::size_t i) const { return expand(attrs_[i]); }
 
   // The first attribute of this type that precedes MESSAGE-INTEGRITY(-SHA256) (RFC 8489 §14.5:
   // attributes after it are ignored, except FINGERPRINT).
@@ -139,6 +140,18 @@ class MessageView {
   Status add_attribute(std::uint16_t type, std::size_t offset, std::size_t length);
   std::optional<RawAttribute> at(std::size_t index) const;
 
+  // 8 bytes an attribute instead of a RawAttribute's 32: a view is built for every message
+  // and returned by value, so its size is paid in every parse (no zeroing, and copies take
+  // only the attributes present).
+  struct Packed {
+    std::uint16_t type;
+    std::uint16_t length;
+    std::uint32_t offset;  // of the attribute header in data_
+  };
+  RawAttribute expand(const Packed& p) const {
+    return RawAttribute{p.type, data_.subspan(p.offset + 4, p.length), p.offset};
+  }
+
   Bytes data_;
   std::uint16_t type_ = 0;
   TransactionId tid_{};
@@ -148,7 +161,24 @@ class MessageView {
   std::size_t mi_index_ = kMaxAttributes;         // the MESSAGE-INTEGRITY that counts
   std::size_t mi256_index_ = kMaxAttributes;      // the MESSAGE-INTEGRITY-SHA256 that counts
   std::size_t count_ = 0;
-  std::array<RawAttribute, kMaxAttributes> attrs_{};
+  std::array<Packed, kMaxAttributes> attrs_;  // [0, count_) set; the rest never read
+
+ public:
+  MessageView() = default;
+  MessageView(const MessageView& o) { *this = o; }
+  MessageView& operator=(const MessageView& o) {
+    data_ = o.data_;
+    type_ = o.type_;
+    tid_ = o.tid_;
+    rfc3489_ = o.rfc3489_;
+    fingerprint_ = o.fingerprint_;
+    integrity_index_ = o.integrity_index_;
+    mi_index_ = o.mi_index_;
+    mi256_index_ = o.mi256_index_;
+    count_ = o.count_;
+    std::copy_n(o.attrs_.begin(), count_, attrs_.begin());
+    return *this;
+  }
 };
 
 // Is this datagram plausibly STUN (first two bits zero, length field consistent)? Cheap

@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# User-space instructions per relayed packet and per Allocate (measure 2 of
+# /work/shared/docs/BENCHMARKING.md), for Ferry, coturn and the bare relay; exact to about 1%
+# whatever else the machine does, so it complements run.sh's CPU ratios on a noisy machine.
+#
+#   tests/bench/callgrind.sh [--build-dir DIR] [--keep]
+#
+# Each figure runs twice on a fresh server under `valgrind --tool=callgrind`: W1 and W2 units
+# of work (packets at a fixed rate with no loss, or Allocates), and Ir per unit =
+# (Ir(W2) - Ir(W1)) / (W2 - W1): start-up, handshakes and shutdown cancel out. Prints a markdown
+# table, then the top functions of Ferry's W2 runs (callgrind_annotate). Loopback only; about
+# 5 minutes. --keep leaves the callgrind files in /tmp/ferry-callgrind.*.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD="$ROOT/build"
+KEEP=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --build-dir) BUILD=$(realpath -m "$2"); shift ;;
+    --keep) KEEP=1 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "usage: $0 [--build-dir DIR] [--keep]" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+RATE=1000              # packets/s: slow enough for every server under valgrind
+W1_S=1; W2_S=5         # seconds of traffic: W1 = 1,000 packets, W2 = 5,000
+A1=100; A2=500         # Allocates
+PORT=13578; RELAY_MIN=32000; RELAY_MAX=32999; BARE_RELAY=33500
+COTURN=/usr/bin/turnserver
+OUT=$(mktemp -d /tmp/ferry-callgrind.XXXXXX)
+SERVER_PID=""
+
+log() { echo "[callgrind] $*" >&2; }
+die() { log "error: $*"; exit 1; }
+cleanup() {
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then kill -9 "$SERVER_PID"; fi
+  [ "$KEEP" = 1 ] || rm -rf "$OUT"
+}
+trap cleanup EXIT
+
+command -v valgrind >/dev/null || die "valgrind is needed (apt-get install valgrind)"
+[ -x "$COTURN" ] || die "coturn is needed (apt-get install coturn)"
+log "building in $BUILD"
+[ -f "$BUILD/CMakeCache.txt" ] || cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$BUILD" --target turnserver ferry-loadgen ferry-bare-relay -j"$(nproc)" >/dev/null
+LOADGEN="$BUILD/bin/ferry-loadgen"
+SOURCE_N=0
+
+# start SERVER FILE: the server under callgrind, writing FILE when it exits.
+start() {
+  local server=$1 file=$2
+  local vg=(valgrind --tool=callgrind --separate-threads=no --callgrind-out-file="$file")
+  case $server in
+    ferry) "${vg[@]}" "$BUILD/bin/turnserver" -n -L 127.0.0.1 -p $PORT --relay-ip 127.0.0.1 \
+             --min-port $RELAY_MIN --max-port $RELAY_MAX --allow-loopback-peers --lt-cred-mech \
+             --user u:p --realm r --relay-threads 1 --no-stdout-log ;;
+    coturn) "${vg[@]}" "$COTURN" -n --no-cli --listening-ip 127.0.0.1 --listening-port $PORT \
+              --relay-ip 127.0.0.1 --allow-loopback-peers --lt-cred-mech --user u:p --realm r \
+              --no-tls --no-dtls --min-port $RELAY_MIN --max-port $RELAY_MAX --relay-threads 1 \
+              --pidfile "$OUT/coturn.pid" --log-file stdout ;;
+    bare) "${vg[@]}" "$BUILD/bin/ferry-bare-relay" --listen 127.0.0.1:$PORT \
+            --relay-port $BARE_RELAY --channels 10 ;;
+  esac >"$file.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 100); do
+    kill -0 "$SERVER_PID" 2>/dev/null || die "$server exited at start (see $file.log)"
+    if [ "$server" = bare ]; then
+      grep -q "^bare relay on" "$file.log" && return 0
+    elif "$LOADGEN" allocate --server 127.0.0.1:$PORT -k 1 -d 2 --source 127.3.0.1 \
+        >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep 0.2
+  done
+  die "$server did not answer under valgrind (see $file.log)"
+}
+
+# stop: SIGTERM (callgrind writes its file at exit), SIGKILL after 20 s.
+stop() {
+  kill -TERM "$SERVER_PID" 2>/dev/null || true
+  for _ in $(seq 1 100); do
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.2
+  done
+  kill -9 "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+}
+
+ir_of() { awk '/^(summary|totals):/ {print $2; exit}' "$1"; }
+
+# run SERVER FIGURE UNITS LOADGEN-ARGS...: one server run; sets RESULT to "units ir" (not
+# printed: in a $(...) subshell the server would escape the EXIT trap's cleanup).
+run() {
+  local server=$1 figure=$2 units=$3
+  shift 3
+  local file="$OUT/$server-$figure-$units.cg"
+  start "$server" "$file"
+  SOURCE_N=$((SOURCE_N + 1))
+  "$LOADGEN" "$@" --server 127.0.0.1:$PORT --source "127.3.1.$SOURCE_N" >"$file.lg" 2>&1 ||
+    die "ferry-loadgen failed on $server $figure (see $file.lg)"
+  stop
+  local done_units
+  if [ "$figure" = allocate ]; then
+    done_units=$(grep -o 'ok=[0-9]*' "$file.lg" | head -1 | cut -d= -f2)
+  else
+    done_units=$(grep -o 'delivered=[0-9]*' "$file.lg" | head -1 | cut -d= -f2)
+    grep -q ' lost=[1-9]' "$file.lg" && log "warning: $server $figure lost packets ($file.lg)"
+  fi
+  RESULT="$done_units $(ir_of "$file")"
+}
+
+# figure SERVER NAME ARGS...: Ir per unit from a W1 and a W2 run.
+figure() {
+  local server=$1 name=$2
+  shift 2
+  local a b
+  if [ "$name" = allocate ]; then
+    run "$server" "$name" $A1 allocate -k $A1 --keep -d 200
+    a=$RESULT
+    run "$server" "$name" $A2 allocate -k $A2 --keep -d 200
+    b=$RESULT
+  else
+    run "$server" "$name" $W1_S relay -n 10 --rate $RATE -d $W1_S "$@"
+    a=$RESULT
+    run "$server" "$name" $W2_S relay -n 10 --rate $RATE -d $W2_S "$@"
+    b=$RESULT
+  fi
+  echo "$server $name $a $b" >>"$OUT/results.txt"
+  log "$server $name: $a -> $b"
+}
+
+bare=(--bare $BARE_RELAY)
+for server in bare ferry coturn; do
+  extra=()
+  [ "$server" = bare ] && extra=("${bare[@]}")
+  figure "$server" cd_c2p --direction c2p "${extra[@]}"
+  figure "$server" cd_p2c --direction p2c "${extra[@]}"
+  [ "$server" = bare ] && continue
+  figure "$server" send_c2p --direction c2p --framing send
+  figure "$server" data_p2c --direction p2c --framing send
+  figure "$server" allocate
+done
+
+echo
+echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); Ferry $(cd "$ROOT" && git describe --always --dirty)," \
+  "$($COTURN --version 2>/dev/null | head -1 | sed 's/^/coturn /')"
+echo "- valgrind --tool=callgrind --separate-threads=no; $RATE packets/s, W1 = ${W1_S} s, W2 = ${W2_S} s" \
+  "of traffic (10 allocations, 100-byte payloads); Allocates: W1 = $A1, W2 = $A2 (kept)"
+echo
+echo "| Ir per unit | ChannelData c2p | ChannelData p2c | Send ind. c2p | Data ind. p2c | Allocate (401 + auth) |"
+echo "|---|---|---|---|---|---|"
+awk '
+  { ir[$1, $2] = ($6 - $4) / ($5 - $3) }
+  function cell(s, f) { return ((s, f) in ir) ? sprintf("%\047d", ir[s, f]) : "-" }
+  END {
+    n = split("bare ferry coturn", s, " ")
+    for (i = 1; i <= n; i++)
+      printf "| %s | %s | %s | %s | %s | %s |\n", s[i], cell(s[i], "cd_c2p"), cell(s[i], "cd_p2c"),
+        cell(s[i], "send_c2p"), cell(s[i], "data_p2c"), cell(s[i], "allocate")
+    printf "| Ferry / coturn | %.2f | %.2f | %.2f | %.2f | %.2f |\n", ir["ferry", "cd_c2p"] / ir["coturn", "cd_c2p"],
+      ir["ferry", "cd_p2c"] / ir["coturn", "cd_p2c"], ir["ferry", "send_c2p"] / ir["coturn", "send_c2p"],
+      ir["ferry", "data_p2c"] / ir["coturn", "data_p2c"], ir["ferry", "allocate"] / ir["coturn", "allocate"]
+  }' "$OUT/results.txt"
+echo
+for f in cd_c2p cd_p2c; do
+  echo "Ferry, top functions of the $f W2 run (Ir, all of the run):"
+  echo '```'
+  callgrind_annotate "$OUT/ferry-$f-$W2_S.cg" 2>/dev/null | sed -n '/^Ir/,$p' | sed -n '3,14p' |
+    cut -c1-110
+  echo '```'
+done
