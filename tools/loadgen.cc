@@ -69,14 +69,19 @@ void print_relay_result(const Options& o, const TrafficResult& r) {
               r.foreign);
 }
 
-int run_relay(const Options& o) {
+// The generator's peer socket, or -1 after saying why.
+int open_peer_or_report(const Options& o, ferry::Address* peer) {
   std::string error;
+  const int fd = open_peer_socket(o.source, peer, &error);
+  if (fd < 0) std::fprintf(stderr, "ferry-loadgen: %s\n", error.c_str());
+  return fd;
+}
+
+int run_relay(const Options& o) {
   ferry::Address peer;
-  const int peer_fd = open_peer_socket(o.source, &peer, &error);
-  if (peer_fd < 0) {
-    std::fprintf(stderr, "ferry-loadgen: %s\n", error.c_str());
-    return 1;
-  }
+  const int peer_fd = open_peer_or_report(o, &peer);
+  if (peer_fd < 0) return 1;
+  std::string error;
   std::printf("relay server=%s bare=%s framing=%s size=%ld allocations=%ld rate=%ld seconds=%ld\n",
               o.server.to_string().c_str(), o.bare ? "yes" : "no", framing_name(o.framing), o.size,
               o.allocations, o.rate, o.seconds);
@@ -171,13 +176,10 @@ void sleep_until(std::uint64_t until_ns) {
 }
 
 int run_hold(const Options& o) {
-  std::string error;
   ferry::Address peer;
-  const int peer_fd = open_peer_socket(o.source, &peer, &error);
-  if (peer_fd < 0) {
-    std::fprintf(stderr, "ferry-loadgen: %s\n", error.c_str());
-    return 1;
-  }
+  const int peer_fd = open_peer_or_report(o, &peer);
+  if (peer_fd < 0) return 1;
+  std::string error;
   std::printf("hold server=%s allocations=%ld seconds=%ld\n", o.server.to_string().c_str(),
               o.allocations, o.seconds);
   sync_point(o, "setup");

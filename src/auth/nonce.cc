@@ -1,10 +1,11 @@
 #include "ferry/auth/nonce.h"
 
 #include <openssl/crypto.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <cstring>
+
+#include "ferry/common/hmac.h"
 
 namespace ferry::auth {
 
@@ -43,9 +44,9 @@ void NonceCodec::tag(std::uint64_t expiry, const Address& client, char* out32) c
   for (int i = 0; i < 8; ++i) msg[i] = static_cast<std::uint8_t>(expiry >> (56 - 8 * i));
   msg[8] = static_cast<std::uint8_t>(client.family());
   std::memcpy(msg + 9, client.raw().data(), 16);
-  std::uint8_t mac[32];
-  unsigned len = 0;
-  HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()), msg, sizeof msg, mac, &len);
+  std::uint8_t mac[32] = {};  // zeros only if OpenSSL failed, which it does not in practice
+  ferry::hmac(HmacDigest::kSha256, Bytes(key_.data(), key_.size()), Bytes(msg, sizeof msg), {},
+              mac);
   for (int i = 0; i < 16; ++i) {
     out32[2 * i] = kHex[mac[i] >> 4];
     out32[2 * i + 1] = kHex[mac[i] & 15];

@@ -33,6 +33,7 @@ class RecvBatch {
  private:
   struct Storage;
   std::unique_ptr<Storage> s_;
+  std::size_t last_ = 0;  // datagrams the last receive() returned
 };
 
 class SendBatch {

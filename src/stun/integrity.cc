@@ -1,20 +1,13 @@
 // MESSAGE-INTEGRITY (HMAC-SHA1, RFC 8489 §14.5), MESSAGE-INTEGRITY-SHA256 (§14.6) and
 // FINGERPRINT (CRC-32, §14.7): writing them and checking them.
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/opensslv.h>
 
 #include <array>
 #include <cstring>
 
+#include "ferry/common/hmac.h"
 #include "ferry/stun/crc32.h"
 #include "ferry/stun/message.h"
-#if OPENSSL_VERSION_NUMBER >= 0x30000000L
-#include <openssl/core_names.h>
-#include <openssl/params.h>
-#else
-#include <openssl/hmac.h>
-#endif
 
 namespace ferry::stun {
 
@@ -24,40 +17,7 @@ namespace {
 // patched copy of the 20-byte header, then the rest of the message in place. `out` receives
 // 20 (SHA-1) or 32 (SHA-256) bytes.
 bool hmac(bool sha256, Bytes key, Bytes a, Bytes b, std::uint8_t* out) {
-  // OpenSSL reads a null key as "no key"; an empty key is still a key (zero bytes).
-  static constexpr std::uint8_t kNoBytes = 0;
-  const std::uint8_t* key_data = key.empty() ? &kNoBytes : key.data();
-#if OPENSSL_VERSION_NUMBER >= 0x30000000L
-  // Fetching the algorithm is a provider lookup under a lock; do it once per process. The
-  // handle is immutable and safe to share between threads.
-  static EVP_MAC* const kMac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  if (kMac == nullptr) return false;
-  EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(kMac);
-  if (ctx == nullptr) return false;
-  char sha1_name[] = "SHA1";
-  char sha256_name[] = "SHA256";
-  const OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, sha256 ? sha256_name : sha1_name, 0),
-      OSSL_PARAM_construct_end()};
-  std::size_t n = 0;
-  bool ok = EVP_MAC_init(ctx, key_data, key.size(), params) == 1;
-  ok = ok && (a.empty() || EVP_MAC_update(ctx, a.data(), a.size()) == 1);
-  ok = ok && (b.empty() || EVP_MAC_update(ctx, b.data(), b.size()) == 1);
-  ok = ok && EVP_MAC_final(ctx, out, &n, kHmacSha256Size) == 1;
-  EVP_MAC_CTX_free(ctx);
-  return ok && n == (sha256 ? kHmacSha256Size : kHmacSha1Size);
-#else
-  HMAC_CTX* ctx = HMAC_CTX_new();
-  if (ctx == nullptr) return false;
-  unsigned n = 0;
-  bool ok = HMAC_Init_ex(ctx, key_data, static_cast<int>(key.size()),
-                         sha256 ? EVP_sha256() : EVP_sha1(), nullptr) == 1;
-  ok = ok && (a.empty() || HMAC_Update(ctx, a.data(), a.size()) == 1);
-  ok = ok && (b.empty() || HMAC_Update(ctx, b.data(), b.size()) == 1);
-  ok = ok && HMAC_Final(ctx, out, &n) == 1;
-  HMAC_CTX_free(ctx);
-  return ok && n == (sha256 ? kHmacSha256Size : kHmacSha1Size);
-#endif
+  return ferry::hmac(sha256 ? HmacDigest::kSha256 : HmacDigest::kSha1, key, a, b, out);
 }
 
 bool check_hmac(const MessageView& m, const RawAttribute& mi, bool sha256, Bytes key) {

@@ -53,17 +53,19 @@ SOURCE_N=0
 start() {
   local server=$1 file=$2
   local vg=(valgrind --tool=callgrind --separate-threads=no --callgrind-out-file="$file")
+  local cmd
   case $server in
-    ferry) "${vg[@]}" "$BUILD/bin/turnserver" -n -L 127.0.0.1 -p $PORT --relay-ip 127.0.0.1 \
-             --min-port $RELAY_MIN --max-port $RELAY_MAX --allow-loopback-peers --lt-cred-mech \
-             --user u:p --realm r --relay-threads 1 --no-stdout-log ;;
-    coturn) "${vg[@]}" "$COTURN" -n --no-cli --listening-ip 127.0.0.1 --listening-port $PORT \
-              --relay-ip 127.0.0.1 --allow-loopback-peers --lt-cred-mech --user u:p --realm r \
-              --no-tls --no-dtls --min-port $RELAY_MIN --max-port $RELAY_MAX --relay-threads 1 \
-              --pidfile "$OUT/coturn.pid" --log-file stdout ;;
-    bare) "${vg[@]}" "$BUILD/bin/ferry-bare-relay" --listen 127.0.0.1:$PORT \
-            --relay-port $BARE_RELAY --channels 10 ;;
-  esac >"$file.log" 2>&1 &
+    ferry) cmd=("$BUILD/bin/turnserver" -n -L 127.0.0.1 -p $PORT --relay-ip 127.0.0.1
+             --min-port $RELAY_MIN --max-port $RELAY_MAX --allow-loopback-peers --lt-cred-mech
+             --user u:p --realm r --relay-threads 1 --no-stdout-log) ;;
+    coturn) cmd=("$COTURN" -n --no-cli --listening-ip 127.0.0.1 --listening-port $PORT
+              --relay-ip 127.0.0.1 --allow-loopback-peers --lt-cred-mech --user u:p --realm r
+              --no-tls --no-dtls --min-port $RELAY_MIN --max-port $RELAY_MAX --relay-threads 1
+              --pidfile "$OUT/coturn.pid" --log-file stdout) ;;
+    bare) cmd=("$BUILD/bin/ferry-bare-relay" --listen 127.0.0.1:$PORT
+            --relay-port $BARE_RELAY --channels 10) ;;
+  esac
+  "${vg[@]}" "${cmd[@]}" >"$file.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 100); do
     kill -0 "$SERVER_PID" 2>/dev/null || die "$server exited at start (see $file.log)"
