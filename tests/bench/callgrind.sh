@@ -168,10 +168,30 @@ awk '
       ir["ferry", "data_p2c"] / ir["coturn", "data_p2c"], ir["ferry", "allocate"] / ir["coturn", "allocate"]
   }' "$OUT/results.txt"
 echo
-for f in cd_c2p cd_p2c; do
-  echo "Ferry, top functions of the $f W2 run (Ir, all of the run):"
+# Per-function Ir of one unit: W2's functions minus W1's, divided by the units between them
+# (start-up and shutdown cancel out, as in the table).
+per_unit() {
+  local server=$1 name=$2 w1=$3 w2=$4 units=$5
+  local f
+  for f in "$OUT/$server-$name-$w1.cg" "$OUT/$server-$name-$w2.cg"; do
+    callgrind_annotate --threshold=100 "$f" 2>/dev/null | sed -n '/^Ir/,$p' | tail -n +3 |
+      sed -E 's/^ *([0-9,]+) +\( *[0-9.]+%\) +/\1\t/' | awk -F'\t' -v OFS='\t' '{gsub(",", "", $1); print}' \
+      >"$f.functions"
+  done
+  awk -F'\t' -v u="$units" 'NR == FNR {a[$2] = $1; next}
+    {d = ($1 - a[$2]) / u; if (d >= 10) printf "%7.0f  %s\n", d, $2}' \
+    "$OUT/$server-$name-$w1.cg.functions" "$OUT/$server-$name-$w2.cg.functions" |
+    sort -rn | head -16 | cut -c1-120
+}
+for f in cd_c2p cd_p2c data_p2c; do
+  units=$(awk -v f="$f" '$1 == "ferry" && $2 == f {print $5 - $3}' "$OUT/results.txt")
+  echo "Ferry, $f: Ir per packet by function (10 or more):"
   echo '```'
-  callgrind_annotate "$OUT/ferry-$f-$W2_S.cg" 2>/dev/null | sed -n '/^Ir/,$p' | sed -n '3,14p' |
-    cut -c1-110
+  per_unit ferry "$f" "$W1_S" "$W2_S" "$units"
   echo '```'
 done
+units=$(awk '$1 == "ferry" && $2 == "allocate" {print $5 - $3}' "$OUT/results.txt")
+echo "Ferry, allocate: Ir per Allocate by function:"
+echo '```'
+per_unit ferry allocate "$A1" "$A2" "$units"
+echo '```'
