@@ -16,8 +16,6 @@ namespace {
 
 constexpr std::uint16_t kFirstChannel = 0x4000;  // RFC 8656 §12: 0x4000..0x4FFF
 constexpr std::size_t kChannels = 0x1000;
-constexpr int kProbeAttempts = 20;
-constexpr int kProbeWaitMs = 50;
 constexpr int kBareProbeAttempts = 250;
 constexpr int kBareProbeWaitMs = 2;
 constexpr std::size_t kBigFleet = 256;  // above this, client sockets keep default buffers
