@@ -30,7 +30,7 @@ class RelayPool final : public turn::RelayAllocator {
     std::uint16_t max_port = 65535;
     std::string device;  // relay-device, empty for none
   };
-  // `error` is set (and ok() false) when the epoll set cannot be created.
+  // ok() is false when the relay sockets' epoll set could not be created or registered.
   RelayPool(event_base* base, Range range, Reservations& reservations, OnReadable on_readable,
             OnBatchEnd on_batch_end);
   bool ok() const { return epoll_fd_ >= 0 && ev_ != nullptr; }

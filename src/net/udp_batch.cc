@@ -7,6 +7,27 @@
 
 namespace ferry::net {
 
+namespace {
+
+// Sends msgs[0..n) on `fd` with as few sendmmsg calls as the kernel allows. A full socket
+// buffer or an unreachable destination drops that one datagram (UDP may drop; one bad
+// destination must not hold back the rest) and the rest still go.
+void send_all(int fd, mmsghdr* msgs, std::size_t n) {
+  std::size_t sent = 0;
+  while (sent < n) {
+    int r = sendmmsg(fd, msgs + sent, static_cast<unsigned>(n - sent), MSG_DONTWAIT);
+    if (r > 0) {
+      sent += static_cast<std::size_t>(r);
+    } else if (r < 0 && errno == EINTR) {
+      continue;
+    } else {
+      ++sent;
+    }
+  }
+}
+
+}  // namespace
+
 struct RecvBatch::Storage {
   std::array<mmsghdr, kSlots> msgs{};
   std::array<iovec, kSlots> iov{};
@@ -85,19 +106,7 @@ void SendBatch::add(int fd, const Address& to, Bytes data) {
 }
 
 void SendBatch::flush(int fd) {
-  std::size_t sent = 0;
-  while (sent < count_) {
-    int n =
-        sendmmsg(fd, s_->msgs.data() + sent, static_cast<unsigned>(count_ - sent), MSG_DONTWAIT);
-    if (n > 0) {
-      sent += static_cast<std::size_t>(n);
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    // A full socket buffer or an unreachable destination: UDP may drop, and one bad
-    // destination must not block the rest of the batch, so skip it and go on.
-    ++sent;
-  }
+  send_all(fd, s_->msgs.data(), count_);
   count_ = 0;
 }
 
@@ -140,17 +149,7 @@ void PeerSendBatch::flush() {
       h.msg_iov = &s_->iov[i];
       h.msg_iovlen = 1;
     }
-    unsigned sent = 0;
-    while (sent < n) {
-      int r = sendmmsg(fd, s_->group.data() + sent, n - sent, MSG_DONTWAIT);
-      if (r > 0) {
-        sent += static_cast<unsigned>(r);
-      } else if (r < 0 && errno == EINTR) {
-        continue;
-      } else {
-        ++sent;  // as SendBatch::flush: a full buffer or bad destination drops one, not all
-      }
-    }
+    send_all(fd, s_->group.data(), n);
   }
   count_ = 0;
 }
