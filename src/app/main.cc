@@ -8,6 +8,9 @@
 #include "ferry/common/logger.h"
 #include "ferry/config/config.h"
 #include "ferry/config/server_settings_builder.h"
+#include "ferry/http/metrics.h"
+#include "ferry/http/router.h"
+#include "ferry/http/server.h"
 #include "ferry/net/runtime.h"
 
 #ifndef FERRY_VERSION
@@ -45,6 +48,42 @@ int wait_for_shutdown(ferry::Logger& log) {
     log.info(sig == SIGINT ? "SIGINT: shutting down" : "SIGTERM: shutting down");
     return 0;
   }
+}
+
+// What the test page tells browsers: where clients reach STUN/TURN (external-ip's public
+// addresses when set, else the listeners) and who answers there.
+ferry::http::PageInfo page_info(const ferry::net::ServerSettings& s,
+                                const ferry::net::Runtime& runtime) {
+  ferry::http::PageInfo p{.software = s.turn.software_name,
+                          .realm = s.turn.realm,
+                          .port = s.port,
+                          .udp = s.udp,
+                          .tcp = s.tcp};
+  for (const auto& e : s.turn.external_ips) p.addresses.push_back(e.public_ip);
+  if (p.addresses.empty()) p.addresses = runtime.listen_ips();
+  return p;
+}
+
+// The HTTP listener. A failure to bind the default endpoint (another server on this host has
+// it, say) is a warning; an endpoint the operator chose must work, or the start fails.
+bool start_web(ferry::http::HttpServer& web, const ferry::http::HttpSettings& s,
+               ferry::Logger& log) {
+  if (!s.enabled) return true;
+  std::string error;
+  if (!web.start(&error)) {
+    if (s.explicit_endpoint) {
+      log.error("cannot start the HTTP listener: " + error);
+      return false;
+    }
+    log.warning("HTTP listener not started (test page, metrics and health are off): " + error);
+    return true;
+  }
+  const char* scheme = s.cert_file.empty() ? "http://" : "https://";
+  for (const auto& e : web.endpoints()) {
+    log.info(std::string("test page on ") + scheme + e.to_string() + "/" +
+             (s.metrics ? ", Prometheus metrics at /metrics" : ""));
+  }
+  return true;
 }
 
 }  // namespace
@@ -96,7 +135,23 @@ int main(int argc, char** argv) {
     log.error("cannot start: " + error);
     return 1;
   }
+  const auto started = ferry::Clock::now();
+  const auto stats = runtime.stats();
+  ferry::http::Router router(
+      settings.http, page_info(settings.server, runtime),
+      {.metrics =
+           [&stats, started] {
+             std::chrono::duration<double> up = ferry::Clock::now() - started;
+             return ferry::http::render_metrics({stats, FERRY_VERSION, up.count()});
+           },
+       .ready = [] { return true; }});
+  ferry::http::HttpServer web(settings.http, router, log);
+  if (!start_web(web, settings.http, log)) {
+    runtime.stop();
+    return 1;
+  }
   int rc = wait_for_shutdown(log);
+  web.stop();  // first: it reads the workers' counters
   runtime.stop();
   log.info("stopped");
   return rc;

@@ -8,20 +8,27 @@ namespace ferry::config::detail {
 inline constexpr std::string_view kWeb = "web";
 
 inline constexpr OptionSpec kWebOptions[] = {
-    Opt(kWeb, "no-web", kFlag, "do not start the HTTP listener"),
+    Opt(kWeb, "no-web", kFlag, "do not start the HTTP listener (test page, metrics, health)")
+        .impl(),
     Opt(kWeb, "web-listening-ip", kList,
         "address of the HTTP listener; anything but loopback is an explicit choice")
         .def("127.0.0.1")
-        .arg("IP"),
-    Opt(kWeb, "web-listening-port", kInt, "port of the HTTP listener (coturn's metrics port)")
+        .arg("IP")
+        .impl(),
+    Opt(kWeb, "web-listening-port", kInt,
+        "port of the HTTP listener: test page at /, /metrics, /livez, /readyz, /version")
+        .alias("prometheus-port")
         .port()
-        .def("9641"),
-    Opt(kWeb, "web-cert", kString, "certificate for HTTPS on the HTTP listener, PEM").arg("FILE"),
-    Opt(kWeb, "web-pkey", kString, "private key for web-cert, PEM").arg("FILE"),
+        .def("9641")
+        .impl(),
+    Opt(kWeb, "web-cert", kString, "certificate chain for HTTPS on the HTTP listener, PEM")
+        .arg("FILE")
+        .impl(),
+    Opt(kWeb, "web-pkey", kString, "private key for web-cert, PEM").arg("FILE").impl(),
     Opt(kWeb, "web-test-credentials", kFlag,
         "let the test page hand out short-lived TURN credentials (trials only)"),
-    Opt(kWeb, "prometheus", kFlag, "serve Prometheus metrics at /metrics"),
-    Opt(kWeb, "prometheus-port", kInt, "port of coturn's Prometheus exporter").port().def("9641"),
+    Opt(kWeb, "prometheus", kFlag, "serve Prometheus metrics at /metrics on the HTTP listener")
+        .impl(),
     Opt(kWeb, "prometheus-username-labels", kFlag, "label per-user metrics with the user name"),
     Opt(kWeb, "acme-redirect", kString,
         "redirect /.well-known/acme-challenge/ requests to this URL prefix")

@@ -165,6 +165,34 @@ void build_log(const Config& cfg, ProcessSettings& p) {
   p.log_level = cfg.flag("verbose") || cfg.flag("Verbose") ? LogLevel::kDebug : LogLevel::kInfo;
 }
 
+void build_http(const Config& cfg, http::HttpSettings& h, std::vector<Diagnostic>& d) {
+  h.enabled = !cfg.flag("no-web");
+  h.ips = parse_list<Address>(cfg, "web-listening-ip", "an IPv4 or IPv6 address", d,
+                              [](const std::string& v) { return Address::parse_ip(v); });
+  // Loopback unless the operator names an address (the page and metrics are for the operator).
+  if (h.ips.empty()) h.ips.push_back(*Address::parse_ip("127.0.0.1"));
+  h.port = static_cast<std::uint16_t>(cfg.integer("web-listening-port"));
+  h.explicit_endpoint = cfg.is_set("web-listening-ip") || cfg.is_set("web-listening-port");
+  h.metrics = cfg.flag("prometheus");
+  h.cert_file = cfg.is_set("web-cert") ? cfg.string("web-cert") : "";
+  h.key_file = cfg.is_set("web-pkey") ? cfg.string("web-pkey") : "";
+  if (h.cert_file.empty() != h.key_file.empty()) {
+    add_error(d, cfg.where(h.cert_file.empty() ? "web-pkey" : "web-cert"),
+              "'web-cert' and 'web-pkey' go together: HTTPS needs both");
+  }
+  if (!h.enabled) return;
+  for (std::size_t i = 0; i < h.ips.size(); ++i) {
+    if (!h.ips[i].is_loopback()) {
+      // Not an error (the operator asked for it), but the page and /metrics are then
+      // reachable by whoever reaches that address.
+      add_warning(d, cfg.where("web-listening-ip", i),
+                  "'web-listening-ip' " + h.ips[i].ip_string() +
+                      " is not loopback: the test page" + (h.metrics ? " and /metrics" : "") +
+                      " are served to anyone who can reach it");
+    }
+  }
+}
+
 }  // namespace
 
 ProcessSettings build_process_settings(const Config& cfg, std::vector<Diagnostic>& diagnostics) {
@@ -173,6 +201,7 @@ ProcessSettings build_process_settings(const Config& cfg, std::vector<Diagnostic
   build_stun(cfg, p.server.turn);
   build_turn(cfg, p.server, diagnostics);
   build_log(cfg, p);
+  build_http(cfg, p.http, diagnostics);
   return p;
 }
 

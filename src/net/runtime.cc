@@ -74,6 +74,13 @@ bool Runtime::start(std::string* error) {
   return true;
 }
 
+std::vector<WorkerStats> Runtime::stats() const {
+  std::vector<WorkerStats> out;
+  out.reserve(workers_.size());
+  for (const auto& w : workers_) out.push_back(w->stats());
+  return out;
+}
+
 void Runtime::stop() {
   if (!running_) return;
   for (auto& w : workers_) w->request_stop();

@@ -4,6 +4,9 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
+
 #include "sockets.h"
 #include "tcp_connection.h"
 
@@ -52,6 +55,7 @@ bool Worker::open(const std::vector<Address>& ips, std::string* error) {
   tick_ev_ = event_new(base_, -1, EV_PERSIST, &Worker::on_tick, this);
   timeval one_second{1, 0};
   event_add(tick_ev_, &one_second);
+  last_tick_ = Clock::now();
   for (Address ip : ips) {
     ip.set_port(settings_.port);
     if (settings_.udp) {
@@ -115,7 +119,10 @@ void Worker::drain_udp(UdpEndpoint& ep) {
     if (n == 0) break;
     TimePoint now = Clock::now();
     for (std::size_t i = 0; i < n; ++i) {
-      if (recv_.truncated(i)) continue;  // oversized datagram: dropped
+      if (recv_.truncated(i)) {  // oversized datagram: dropped
+        ++net_counters_.dropped_oversized;
+        continue;
+      }
       FiveTuple t{recv_.source(i), ep.local, Transport::kUdp};
       core_->on_client_packet(t, recv_.data(i), now);
     }
@@ -132,6 +139,7 @@ void Worker::on_accept(evconnlistener* /*l*/, evutil_socket_t fd, sockaddr* sa, 
 
 void Worker::accept_tcp(evutil_socket_t fd, const sockaddr* sa, int len, const Address& local) {
   if (connections_.size() >= settings_.max_tcp_connections_per_worker) {
+    ++net_counters_.tcp_refused;
     close_fd(fd);
     return;
   }
@@ -142,6 +150,7 @@ void Worker::accept_tcp(evutil_socket_t fd, const sockaddr* sa, int len, const A
     return;
   }
   connections_[t] = std::make_unique<TcpConnection>(*this, bev, t);
+  ++net_counters_.tcp_accepted;
 }
 
 void Worker::on_stream_message(TcpConnection& c, Bytes message) {
@@ -158,12 +167,25 @@ void Worker::flush() {
 
 void Worker::on_connection_closed(TcpConnection& c) {
   FiveTuple t = c.tuple();
-  connections_.erase(t);       // destroys c
+  connections_.erase(t);  // destroys c
+  ++net_counters_.tcp_closed;
   core_->on_client_closed(t);  // RFC 8656 §3.1: the allocation ends with its connection
 }
 
 void Worker::on_tick(evutil_socket_t /*fd*/, short /*what*/, void* arg) {
-  static_cast<Worker*>(arg)->core_->expire(Clock::now());
+  static_cast<Worker*>(arg)->tick();
+}
+
+void Worker::tick() {
+  TimePoint now = Clock::now();
+  // The tick is due a second after the last one; whatever is beyond that, the loop was busy
+  // (or blocked) for.
+  auto late = std::chrono::duration_cast<std::chrono::microseconds>(now - last_tick_ - Seconds(1));
+  auto lag = static_cast<std::uint64_t>(std::max<std::int64_t>(0, late.count()));
+  net_counters_.loop_lag_us.set(lag);
+  if (lag > net_counters_.loop_lag_max_us.get()) net_counters_.loop_lag_max_us.set(lag);
+  last_tick_ = now;
+  core_->expire(now);
 }
 
 void Worker::drain_relay(turn::RelayId id, int fd) {
@@ -172,7 +194,10 @@ void Worker::drain_relay(turn::RelayId id, int fd) {
     if (n == 0) break;
     TimePoint now = Clock::now();
     for (std::size_t i = 0; i < n; ++i) {
-      if (recv_.truncated(i)) continue;
+      if (recv_.truncated(i)) {
+        ++net_counters_.dropped_oversized;
+        continue;
+      }
       core_->on_peer_packet(id, recv_.source(i), recv_.data(i), now);
     }
     // No flush here: the client datagrams wait in their listener's batch (copies) until

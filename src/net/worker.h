@@ -14,6 +14,7 @@
 
 #include "ferry/common/logger.h"
 #include "ferry/net/settings.h"
+#include "ferry/net/stats.h"
 #include "ferry/turn/egress.h"
 #include "ferry/turn/server.h"
 #include "relay_pool.h"
@@ -55,6 +56,7 @@ class Worker final : public turn::Egress {
   void on_connection_closed(TcpConnection& c);
   bool has_allocation(const FiveTuple& t) const { return core_->has_allocation(t); }
   event_base* base() const { return base_; }
+  WorkerStats stats() const { return {&core_->counters(), &net_counters_}; }
   Logger& log() { return log_; }
   const ServerSettings& settings() const { return settings_; }
 
@@ -75,6 +77,7 @@ class Worker final : public turn::Egress {
   // Sends everything queued: datagrams to peers, then to clients on every UDP listener.
   void flush();
   void accept_tcp(evutil_socket_t fd, const sockaddr* sa, int len, const Address& local);
+  void tick();
 
   const ServerSettings& settings_;
   Logger& log_;
@@ -97,6 +100,8 @@ class Worker final : public turn::Egress {
   // Declared before the core: the core's destructor closes its relays through the pool.
   std::unique_ptr<RelayPool> relays_;
   std::unique_ptr<turn::Server> core_;
+  NetCounters net_counters_;
+  TimePoint last_tick_{};
   std::thread thread_;
 };
 

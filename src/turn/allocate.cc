@@ -52,7 +52,7 @@ bool Server::check_allocate_attributes(const FiveTuple& t, const MessageView& m,
     attr::UnknownAttributes ua;
     ua.push(attr::DontFragment::kType);
     b.add(ua);
-    ++counters_.error_responses;
+    ++counters_.error_responses[error_code_slot(420)];
     finish_and_send(t, m, b, key, nullptr);
     return false;
   }
@@ -97,7 +97,7 @@ Allocation& Server::insert_allocation(const FiveTuple& t, const Relay& relay, co
   a.key = auth.key;
   a.authenticated = auth.authenticated;
   schedule(a, expires);
-  ++counters_.allocations_created;
+  ++counters_.allocations_created[allocation_slot(t.transport, relay.address.is_v6())];
   return a;
 }
 

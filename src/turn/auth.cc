@@ -12,6 +12,7 @@ bool Server::authenticate(const FiveTuple& t, const stun::MessageView& m, TimePo
   // credentials are offered (PASSWORD-ALGORITHMS arrives with the authentication issue).
   auto mi = m.message_integrity();
   if (!mi) {
+    ++counters_.auth_challenges;
     send_challenge(t, m, 401, now);
     return false;
   }
@@ -19,12 +20,14 @@ bool Server::authenticate(const FiveTuple& t, const stun::MessageView& m, TimePo
   auto realm = m.get<stun::attr::Realm>();
   auto nonce = m.get<stun::attr::Nonce>();
   if (!user || !realm || !nonce) {
+    ++counters_.auth_bad_request;
     send_error(t, m, 400);  // §9.2.4 step 2
     return false;
   }
   // Stateless nonce: expired, forged or issued to another address all read as "no longer
   // valid" -> 438 with a fresh one (§9.2.4 step 3).
   if (deps_.nonces.check(nonce->value, t.client, now) != auth::NonceCodec::Verdict::kValid) {
+    ++counters_.auth_stale_nonce;
     send_challenge(t, m, 438, now);
     return false;
   }
@@ -32,6 +35,7 @@ bool Server::authenticate(const FiveTuple& t, const stun::MessageView& m, TimePo
   // Unknown user and wrong password answer alike, so the answer does not reveal which names
   // exist; the integrity compare is constant time.
   if (!key || !stun::check_message_integrity(m, Bytes(key->data(), key->size()))) {
+    ++(key ? counters_.auth_bad_integrity : counters_.auth_unknown_user);
     send_challenge(t, m, 401, now);
     return false;
   }

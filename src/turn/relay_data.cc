@@ -29,6 +29,7 @@ void Server::handle_send(const MessageView& m, Allocation& a, TimePoint now) {
     return;
   }
   ++counters_.relayed_to_peer;
+  counters_.relayed_bytes_to_peer.add(data->value.size());
   egress_.to_peer(a.relay.id, peer->address, data->value);
 }
 
@@ -49,6 +50,7 @@ void Server::handle_channel_data(const FiveTuple& t, Bytes packet, TimePoint now
     return;
   }
   ++counters_.relayed_to_peer;
+  counters_.relayed_bytes_to_peer.add(cd->data.size());
   egress_.to_peer(a.relay.id, c->peer, cd->data);
 }
 
@@ -61,6 +63,7 @@ void Server::on_peer_packet(RelayId relay, const Address& peer, Bytes packet, Ti
     return;
   }
   ++counters_.relayed_to_client;
+  counters_.relayed_bytes_to_client.add(packet.size());
   Channel* c = a.channel_by_peer(peer);
   if (c != nullptr && now < c->expires && packet.size() <= 0xFFFF) {
     // §12.5: ChannelData; over TCP/TLS padded to a multiple of 4.

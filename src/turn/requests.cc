@@ -88,6 +88,7 @@ void Server::handle_create_permission(const FiveTuple& t, const MessageView& m, 
       existing->expires = now + settings_.permission_lifetime;  // §9.2: refresh
     } else {
       a.add_permission(p, now + settings_.permission_lifetime);
+      ++counters_.permissions_created;
       schedule(a, now + settings_.permission_lifetime);
     }
   }
@@ -132,6 +133,7 @@ void Server::handle_channel_bind(const FiveTuple& t, const MessageView& m, Alloc
     by_number->expires = now + settings_.channel_lifetime;  // the same pair again: refresh
   } else {
     a.add_channel({number->number, peer->address, now + settings_.channel_lifetime});
+    ++counters_.channels_created;
     schedule(a, now + settings_.channel_lifetime + settings_.channel_rest);
   }
   // §12.2: binding a channel also installs or refreshes the permission for the peer's IP.
@@ -139,6 +141,7 @@ void Server::handle_channel_bind(const FiveTuple& t, const MessageView& m, Alloc
     p->expires = now + settings_.permission_lifetime;
   } else {
     a.add_permission(peer->address, now + settings_.permission_lifetime);
+    ++counters_.permissions_created;
     schedule(a, now + settings_.permission_lifetime);
   }
   MessageBuilder b(out_, m.method(), Class::kSuccess, m.transaction_id());

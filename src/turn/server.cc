@@ -103,7 +103,7 @@ void Server::on_client_packet(const FiveTuple& t, Bytes packet, TimePoint now) {
     stun::attr::UnknownAttributes ua;
     for (std::size_t i = 0; i < n; ++i) ua.push(unknown[i]);
     b.add(ua);
-    ++counters_.error_responses;
+    ++counters_.error_responses[error_code_slot(420)];
     finish_and_send(t, m, b, nullptr, nullptr);
     return;
   }
@@ -142,6 +142,7 @@ void Server::handle_request(const FiveTuple& t, const MessageView& m, TimePoint 
   }
   Allocation& a = *found;
   if (auth.authenticated && auth.username != a.username) {
+    ++counters_.auth_wrong_user;
     send_error(t, m, 441, key);  // RFC 8656 §5: the allocation belongs to another user
     return;
   }
@@ -182,7 +183,7 @@ void Server::send_error(const FiveTuple& t, const MessageView& m, std::uint16_t 
     ++counters_.dropped_other;
     return;
   }
-  ++counters_.error_responses;
+  ++counters_.error_responses[error_code_slot(code)];
   MessageBuilder b(out_, m.method(), Class::kError, m.transaction_id());
   b.add(stun::attr::ErrorCode{code, reason_phrase(code)});
   finish_and_send(t, m, b, key, nullptr);
@@ -191,7 +192,7 @@ void Server::send_error(const FiveTuple& t, const MessageView& m, std::uint16_t 
 void Server::send_challenge(const FiveTuple& t, const MessageView& m, std::uint16_t code,
                             TimePoint now) {
   // RFC 8489 §9.2.4: 401 and 438 carry REALM and a fresh NONCE; no MESSAGE-INTEGRITY.
-  ++counters_.error_responses;
+  ++counters_.error_responses[error_code_slot(code)];
   auto nonce = deps_.nonces.make(t.client, now, settings_.nonce_lifetime);
   MessageBuilder b(out_, m.method(), Class::kError, m.transaction_id());
   b.add(stun::attr::ErrorCode{code, reason_phrase(code)});
@@ -239,8 +240,19 @@ void Server::remove(Allocation& a) {
   // timer entry is left to lapse: it no longer matches a live allocation).
   deps_.relays.close(a.relay.id);
   deps_.quotas.release(a.username);
+  counters_.permissions_ended.add(a.permissions.size());
+  counters_.channels_ended.add(a.channels.size());
+  ++counters_.allocations_ended[allocation_slot(a.tuple.transport, a.relay.address.is_v6())];
   allocations_->erase(a);
-  ++counters_.allocations_ended;
+}
+
+void Server::prune(Allocation& a, TimePoint now) {
+  const std::size_t permissions = a.permissions.size();
+  const std::size_t channels = a.channels.size();
+  // A channel's number and peer rest after expiry before they can be bound again (§12).
+  a.prune(now, settings_.channel_rest);
+  counters_.permissions_ended.add(permissions - a.permissions.size());
+  counters_.channels_ended.add(channels - a.channels.size());
 }
 
 void Server::schedule(Allocation& a, TimePoint deadline) {
@@ -262,8 +274,7 @@ void Server::on_timer(Allocation& a, TimePoint now) {
     remove(a);
     return;
   }
-  // A channel's number and peer rest after expiry before they can be bound again (§12).
-  a.prune(now, settings_.channel_rest);
+  prune(a, now);
   TimePoint next = a.expires;
   for (const Permission& p : a.permissions) next = std::min(next, p.expires);
   for (const Channel& c : a.channels) next = std::min(next, c.expires + settings_.channel_rest);

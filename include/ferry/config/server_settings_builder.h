@@ -6,12 +6,14 @@
 
 #include "ferry/common/logger.h"
 #include "ferry/config/config.h"
+#include "ferry/http/settings.h"
 #include "ferry/net/settings.h"
 
 namespace ferry::config {
 
 struct ProcessSettings {
   net::ServerSettings server;
+  http::HttpSettings http;
   LogOutputs log;
   LogLevel log_level = LogLevel::kInfo;
 };

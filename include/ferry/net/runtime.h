@@ -9,6 +9,7 @@
 #include "ferry/common/logger.h"
 #include "ferry/common/result.h"
 #include "ferry/net/settings.h"
+#include "ferry/net/stats.h"
 #include "ferry/turn/quotas.h"
 
 namespace ferry::net {
@@ -29,8 +30,10 @@ class Runtime {
   // Asks every worker to stop and joins them. Safe to call more than once.
   void stop();
 
-  // The addresses actually listened on (for logs and tests).
+  // The addresses actually listened on (for logs, tests and the test page's URLs).
   const std::vector<Address>& listen_ips() const { return ips_; }
+  // Every worker's counters (for /metrics); the pointers stay valid until stop().
+  std::vector<WorkerStats> stats() const;
 
  private:
   ServerSettings settings_;

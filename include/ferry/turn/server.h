@@ -12,6 +12,7 @@
 #include "ferry/common/address.h"
 #include "ferry/common/bytes.h"
 #include "ferry/common/time.h"
+#include "ferry/turn/counters.h"
 #include "ferry/turn/egress.h"
 #include "ferry/turn/peer_policy.h"
 #include "ferry/turn/quotas.h"
@@ -27,20 +28,6 @@ namespace ferry::turn {
 struct Allocation;
 class AllocationTable;
 class TimerWheel;
-
-// Counters a worker keeps; summed across workers on demand (metrics come later).
-struct Counters {
-  std::uint64_t binding_requests = 0;
-  std::uint64_t binding_responses = 0;
-  std::uint64_t error_responses = 0;
-  std::uint64_t dropped_malformed = 0;
-  std::uint64_t dropped_other = 0;
-  std::uint64_t dropped_no_permission = 0;
-  std::uint64_t allocations_created = 0;
-  std::uint64_t allocations_ended = 0;
-  std::uint64_t relayed_to_peer = 0;
-  std::uint64_t relayed_to_client = 0;
-};
 
 // What a worker's core is built from. The credential store, nonce codec and quotas are shared
 // read-only (or internally synchronised) by every worker.
@@ -113,7 +100,10 @@ class Server {
                        const auth::Md5Key* key, Allocation* cache_in);
   bool replay_cached(const FiveTuple& t, const stun::MessageView& m, const Allocation& a);
 
+  // Counts and drops what the allocation held, then removes it.
   void remove(Allocation& a);
+  // Counts the permissions and channels that prune() drops.
+  void prune(Allocation& a, TimePoint now);
   // The allocation on `t` unless it has expired (then it is removed, whatever the timer's
   // timing, and the result is null).
   Allocation* current(const FiveTuple& t, TimePoint now);

@@ -212,7 +212,9 @@ TEST(ConfigOptionTable, ImplementedOptions) {
       "lt-cred-mech", "no-auth", "user", "realm", "min-port", "max-port", "max-allocate-lifetime",
       "permission-lifetime", "channel-lifetime", "stale-nonce", "user-quota", "total-quota",
       "relay-ip", "external-ip", "allowed-peer-ip", "denied-peer-ip", "allow-loopback-peers",
-      "rfc5766-channel-numbers", "listening-device", "relay-device", "max-allocate-timeout"};
+      "rfc5766-channel-numbers", "listening-device", "relay-device", "max-allocate-timeout",
+      // The HTTP listener: test page, metrics, health.
+      "no-web", "web-listening-ip", "web-listening-port", "web-cert", "web-pkey", "prometheus"};
   for (const auto& name : expected) {
     EXPECT_EQ(find_option(name)->support, Support::kImplemented) << name;
   }

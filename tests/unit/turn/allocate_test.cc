@@ -72,7 +72,7 @@ TEST_F(AllocateTest, SuccessCarriesRelayedLifetimeMappedAndIntegrity) {
   EXPECT_EQ(h.server->allocation_count(), 1u);
   EXPECT_EQ(h.relays.open_count, 1u);
   EXPECT_EQ(h.quotas.total(), 1u);
-  EXPECT_EQ(h.server->counters().allocations_created, 1u);
+  EXPECT_EQ(h.server->counters().allocations_created_total(), 1u);
 }
 
 TEST_F(AllocateTest, ExternalIpPublicReplacesTheRelayAddress) {
@@ -322,7 +322,7 @@ TEST_F(AllocateTest, RetransmissionGetsTheSameBytesAndNoSecondAllocation) {
   EXPECT_EQ(again.bytes(), first.bytes());
   EXPECT_EQ(h.server->allocation_count(), 1u);
   EXPECT_EQ(h.relays.open_count, 1u);
-  EXPECT_EQ(h.server->counters().allocations_created, 1u);
+  EXPECT_EQ(h.server->counters().allocations_created_total(), 1u);
 }
 
 TEST_F(AllocateTest, NewAllocateOnAnAllocatedFiveTupleIs437) {

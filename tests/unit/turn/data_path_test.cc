@@ -53,7 +53,7 @@ TEST_F(DataPathTest, SendIndicationReachesAPermittedPeerWithoutAResponse) {
   EXPECT_EQ(h.egress.peer[0].peer, peer);
   EXPECT_EQ(h.egress.peer[0].data, kPayload);
   EXPECT_TRUE(h.egress.client.empty());
-  EXPECT_EQ(counters().relayed_to_peer, 1u);
+  EXPECT_EQ(counters().relayed_to_peer.get(), 1u);
 
   Address other_port = peer;  // the permission is for the IP address, any port (§9)
   other_port.set_port(9999);
@@ -64,12 +64,12 @@ TEST_F(DataPathTest, SendIndicationReachesAPermittedPeerWithoutAResponse) {
 
 TEST_F(DataPathTest, SendIndicationWithoutPermissionIsDropped) {
   allocate(alice);
-  const std::uint64_t errors = counters().error_responses;  // the 401 challenge
+  const std::uint64_t errors = counters().error_responses_total();  // the 401 challenge
   EXPECT_EQ(alice.send_indication(peer, testing::bytes_of(kPayload)), 0u);
   EXPECT_TRUE(h.egress.peer.empty());
   EXPECT_TRUE(h.egress.client.empty());
-  EXPECT_EQ(counters().dropped_no_permission, 1u);
-  EXPECT_EQ(counters().error_responses, errors);
+  EXPECT_EQ(counters().dropped_no_permission.get(), 1u);
+  EXPECT_EQ(counters().error_responses_total(), errors);
 }
 
 TEST_F(DataPathTest, SendIndicationToAForbiddenPeerIsDropped) {
@@ -79,7 +79,7 @@ TEST_F(DataPathTest, SendIndicationToAForbiddenPeerIsDropped) {
   }
   EXPECT_TRUE(h.egress.peer.empty());
   EXPECT_TRUE(h.egress.client.empty());
-  EXPECT_EQ(counters().dropped_no_permission, 3u);
+  EXPECT_EQ(counters().dropped_no_permission.get(), 3u);
 }
 
 TEST_F(DataPathTest, SendIndicationWithoutAllocationIsDroppedSilently) {
@@ -97,7 +97,7 @@ TEST_F(DataPathTest, ChannelDataOnABoundChannelReachesThePeer) {
   EXPECT_EQ(h.egress.peer[0].relay, 0u);
   EXPECT_EQ(h.egress.peer[0].peer, peer);
   EXPECT_EQ(h.egress.peer[0].data, kPayload);
-  EXPECT_EQ(counters().relayed_to_peer, 1u);
+  EXPECT_EQ(counters().relayed_to_peer.get(), 1u);
 }
 
 TEST_F(DataPathTest, ManyChannelsAndPermissionsEachRouteToTheirOwnPeer) {
@@ -148,7 +148,7 @@ TEST_F(DataPathTest, ChannelDataOnAnUnboundChannelIsDropped) {
   ASSERT_TRUE(alice.channel_bind(0x4000, peer).success());
   EXPECT_EQ(alice.channel_data(0x4001, testing::bytes_of(kPayload)), 0u);
   EXPECT_TRUE(h.egress.peer.empty());
-  EXPECT_EQ(counters().dropped_no_permission, 1u);
+  EXPECT_EQ(counters().dropped_no_permission.get(), 1u);
 }
 
 TEST_F(DataPathTest, ChannelDataOverTcpIsPaddedAndDelivered) {
@@ -171,7 +171,7 @@ TEST_F(DataPathTest, PeerDataOnAChannelComesAsChannelData) {
   EXPECT_EQ(h.egress.client[0].tuple, alice.tuple());
   const std::vector<std::uint8_t> want = {0x40, 0x00, 0x00, 0x05, 'h', 'e', 'l', 'l', 'o'};
   EXPECT_EQ(h.egress.client[0].data, want);
-  EXPECT_EQ(counters().relayed_to_client, 1u);
+  EXPECT_EQ(counters().relayed_to_client.get(), 1u);
 }
 
 TEST_F(DataPathTest, PeerDataOnAChannelOverTcpIsPaddedToFour) {
@@ -223,7 +223,7 @@ TEST_F(DataPathTest, PeerWithoutPermissionIsDropped) {
   h.egress.clear();
   from_peer(addr("203.0.113.6:7000"));
   EXPECT_TRUE(h.egress.client.empty());
-  EXPECT_EQ(counters().dropped_no_permission, 1u);
+  EXPECT_EQ(counters().dropped_no_permission.get(), 1u);
   from_peer(peer, 7);  // a relay no allocation owns
   EXPECT_TRUE(h.egress.client.empty());
 }
@@ -248,7 +248,7 @@ TEST_F(DataPathTest, PermissionsExpireAfterTheirLifetime) {
   alice.send_indication(peer, testing::bytes_of(kPayload));
   EXPECT_TRUE(h.egress.client.empty());
   EXPECT_TRUE(h.egress.peer.empty());
-  EXPECT_EQ(counters().dropped_no_permission, 2u);
+  EXPECT_EQ(counters().dropped_no_permission.get(), 2u);
   EXPECT_EQ(h.server->allocation_count(), 1u);  // the allocation lives on (600 s)
 }
 
@@ -289,7 +289,7 @@ TEST_F(DataPathTest, TcpCloseEndsTheAllocationAtOnce) {
   EXPECT_FALSE(h.relays.open_ids.at(0));
   EXPECT_TRUE(h.relays.open_ids.at(1));
   EXPECT_EQ(h.quotas.total(), 1u);
-  EXPECT_EQ(counters().allocations_ended, 1u);
+  EXPECT_EQ(counters().allocations_ended_total(), 1u);
   h.egress.clear();
   from_peer(peer, 0);  // the closed allocation's relay is gone
   EXPECT_TRUE(h.egress.client.empty());

@@ -115,7 +115,7 @@ TEST_F(RequestsTest, RefreshWithLifetimeZeroDeletesAtOnce) {
   EXPECT_EQ(h.relays.open_count, 0u);
   EXPECT_FALSE(h.relays.open_ids.at(0));
   EXPECT_EQ(h.quotas.total(), 0u);
-  EXPECT_EQ(h.server->counters().allocations_ended, 1u);
+  EXPECT_EQ(h.server->counters().allocations_ended_total(), 1u);
   EXPECT_EQ(alice.refresh(600).error(), 437);
 }
 
@@ -162,7 +162,7 @@ TEST_F(RequestsTest, AllocationEndsAfterItsLifetime) {
   EXPECT_EQ(h.server->allocation_count(), 0u);
   EXPECT_EQ(h.relays.open_count, 0u);
   EXPECT_EQ(h.quotas.total(), 0u);
-  EXPECT_EQ(h.server->counters().allocations_ended, 1u);
+  EXPECT_EQ(h.server->counters().allocations_ended_total(), 1u);
 }
 
 TEST_F(RequestsTest, ChannelNumbersRestAfterExpiryBeforeReuse) {

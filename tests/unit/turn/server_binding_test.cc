@@ -57,7 +57,7 @@ TEST_F(ServerBindingTest, AnswersWithXorMappedMappedOriginAndSoftware) {
   EXPECT_EQ(m.get<stun::attr::Software>()->value, "Ferry");
   EXPECT_FALSE(m.has_fingerprint());
   EXPECT_EQ(h_.egress.client[0].tuple, tuple());
-  EXPECT_EQ(h_.server->counters().binding_requests, 1u);
+  EXPECT_EQ(h_.server->counters().binding_requests.get(), 1u);
 }
 
 TEST_F(ServerBindingTest, FingerprintWhenRequestHasOneOrConfigured) {
@@ -108,7 +108,7 @@ TEST_F(ServerBindingTest, IndicationsResponsesAndGarbageGetNothing) {
   // An indication with an unknown required attribute is dropped, never answered with 420.
   on_packet(tuple(), request(0x001, stun::Class::kIndication, false, 0x7ABC));
   EXPECT_TRUE(h_.egress.client.empty());
-  EXPECT_EQ(h_.server->counters().dropped_malformed, 1u);
+  EXPECT_EQ(h_.server->counters().dropped_malformed.get(), 1u);
 }
 
 TEST_F(ServerBindingTest, Rfc3489RequestGetsClassicAnswerOrNothing) {

@@ -1,0 +1,109 @@
+// What a worker's core counts, for /metrics. Each worker writes only its own Counters; the
+// HTTP thread reads every worker's on a scrape and sums them (DESIGN.md section 2: nothing
+// shared on the packet path).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "ferry/common/address.h"
+
+namespace ferry::turn {
+
+// One writer (the worker thread), any number of readers. A relaxed load and store instead of
+// fetch_add: with a single writer no increment is lost, and the store compiles to a plain move
+// (no locked instruction on the packet path), while the scrape still reads a whole value.
+class Counter {
+ public:
+  void add(std::uint64_t n) {
+    v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  Counter& operator++() {
+    add(1);
+    return *this;
+  }
+  std::uint64_t get() const { return v_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::uint64_t> v_{0};
+};
+
+// A value one thread sets and others read (the last event-loop lag, say).
+class Gauge {
+ public:
+  void set(std::uint64_t v) { v_.store(v, std::memory_order_relaxed); }
+  std::uint64_t get() const { return v_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::uint64_t> v_{0};
+};
+
+// The error codes the core sends (RFC 8489 §14.8, RFC 8656 §15); any other lands in the last slot.
+inline constexpr std::array<std::uint16_t, 12> kErrorCodes = {400, 401, 403, 420, 437, 438,
+                                                              440, 441, 442, 443, 486, 508};
+constexpr std::size_t error_code_slot(std::uint16_t code) {
+  for (std::size_t i = 0; i < kErrorCodes.size(); ++i) {
+    if (kErrorCodes[i] == code) return i;
+  }
+  return kErrorCodes.size();
+}
+
+// Allocations are counted by the client's transport and the relay address's family.
+inline constexpr std::size_t kTransports = 4;  // Transport::kUdp .. kDtls
+inline constexpr std::size_t kAllocationSlots = kTransports * 2;
+constexpr std::size_t allocation_slot(Transport t, bool relay_v6) {
+  return static_cast<std::size_t>(t) * 2 + (relay_v6 ? 1 : 0);
+}
+
+struct Counters {
+  Counter binding_requests;
+  Counter binding_responses;
+  // Error responses by code (kErrorCodes order, then "other"); 401 challenges included.
+  std::array<Counter, kErrorCodes.size() + 1> error_responses;
+  // Why a request's long-term credential was refused (RFC 8489 §9.2.4). A 401 to a request
+  // without MESSAGE-INTEGRITY is the normal first round trip, counted as a challenge instead.
+  Counter auth_challenges;
+  Counter auth_bad_request;     // MESSAGE-INTEGRITY without USERNAME, REALM or NONCE: 400
+  Counter auth_stale_nonce;     // expired, forged or another address's nonce: 438
+  Counter auth_unknown_user;    // no key for USERNAME in REALM: 401
+  Counter auth_bad_integrity;   // wrong password (MESSAGE-INTEGRITY mismatch): 401
+  Counter auth_wrong_user;      // the allocation belongs to another user: 441
+  // Dropped without an answer.
+  Counter dropped_malformed;      // not STUN, not ChannelData, or ChannelData without allocation
+  Counter dropped_no_permission;  // no permission or channel for the peer (RFC 8656 §9, §12)
+  Counter dropped_other;          // indications and responses nobody asked for
+  // Allocations by allocation_slot(); current = created - ended.
+  std::array<Counter, kAllocationSlots> allocations_created;
+  std::array<Counter, kAllocationSlots> allocations_ended;
+  Counter permissions_created;
+  Counter permissions_ended;
+  Counter channels_created;
+  Counter channels_ended;
+  // The relayed payload (application data, without STUN/ChannelData framing).
+  Counter relayed_to_peer;
+  Counter relayed_to_client;
+  Counter relayed_bytes_to_peer;
+  Counter relayed_bytes_to_client;
+
+  std::uint64_t error_responses_total() const {
+    std::uint64_t n = 0;
+    for (const auto& c : error_responses) n += c.get();
+    return n;
+  }
+  std::uint64_t errors_with_code(std::uint16_t code) const {
+    return error_responses[error_code_slot(code)].get();
+  }
+  std::uint64_t allocations_created_total() const { return sum(allocations_created); }
+  std::uint64_t allocations_ended_total() const { return sum(allocations_ended); }
+
+ private:
+  static std::uint64_t sum(const std::array<Counter, kAllocationSlots>& a) {
+    std::uint64_t n = 0;
+    for (const auto& c : a) n += c.get();
+    return n;
+  }
+};
+
+}  // namespace ferry::turn

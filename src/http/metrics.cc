@@ -1,0 +1,269 @@
+// /metrics: every worker's counters summed at scrape time (the packet path only ever touches
+// its own worker's counters). Ferry's names carry the ferry_ prefix; coturn's are kept where
+// coturn has one, so existing dashboards keep working (their meaning is noted per family).
+#include "ferry/http/metrics.h"
+
+#include <array>
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+
+namespace ferry::http {
+
+namespace {
+
+using turn::Counters;
+using Pick = std::function<std::uint64_t(const net::WorkerStats&)>;
+
+class Writer {
+ public:
+  explicit Writer(const MetricsInput& in) : in_(in) {}
+
+  void family(std::string_view name, std::string_view type, std::string_view help) {
+    out_ += "# HELP ";
+    out_ += name;
+    out_ += ' ';
+    out_ += help;
+    out_ += "\n# TYPE ";
+    out_ += name;
+    out_ += ' ';
+    out_ += type;
+    out_ += '\n';
+  }
+  void sample(std::string_view name, std::string_view labels, std::uint64_t value) {
+    line(name, labels);
+    out_ += std::to_string(value);
+    out_ += '\n';
+  }
+  void sample(std::string_view name, std::string_view labels, double value) {
+    line(name, labels);
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.6f", value);
+    out_ += buf;
+    out_ += '\n';
+  }
+  // One sample: `pick` summed over the workers.
+  void total(std::string_view name, std::string_view labels, const Pick& pick) {
+    std::uint64_t n = 0;
+    for (const auto& w : in_.workers) n += pick(w);
+    sample(name, labels, n);
+  }
+  // A one-sample family.
+  void single(std::string_view name, std::string_view type, std::string_view help,
+              const Pick& pick) {
+    family(name, type, help);
+    total(name, "", pick);
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  void line(std::string_view name, std::string_view labels) {
+    out_ += name;
+    if (!labels.empty()) {
+      out_ += '{';
+      out_ += labels;
+      out_ += '}';
+    }
+    out_ += ' ';
+  }
+  const MetricsInput& in_;
+  std::string out_;
+};
+
+const Counters& core(const net::WorkerStats& w) {
+  return *w.core;
+}
+
+constexpr std::array<std::string_view, turn::kTransports> kTransportNames = {"udp", "tcp", "tls",
+                                                                             "dtls"};
+constexpr std::array<std::string_view, turn::kTransports> kCoturnTypes = {"UDP", "TCP", "TLS",
+                                                                          "DTLS"};
+
+std::string allocation_labels(std::size_t slot) {
+  return "transport=\"" + std::string(kTransportNames[slot / 2]) + "\",family=\"" +
+         (slot % 2 == 0 ? "ipv4" : "ipv6") + "\"";
+}
+
+// Current = created - ended. `ended` is read first: both only grow and ended never passes
+// created, so the difference cannot go below zero while the worker keeps counting.
+std::uint64_t current_allocations(const net::WorkerStats& w, std::size_t slot) {
+  std::uint64_t ended = core(w).allocations_ended[slot].get();
+  return core(w).allocations_created[slot].get() - ended;
+}
+
+std::uint64_t live(const turn::Counter& created, const turn::Counter& ended) {
+  std::uint64_t e = ended.get();
+  return created.get() - e;
+}
+
+void allocations(Writer& w) {
+  w.family("ferry_allocations_current", "gauge",
+           "Allocations now, by client transport and relay address family.");
+  for (std::size_t s = 0; s < turn::kAllocationSlots; ++s) {
+    w.total("ferry_allocations_current", allocation_labels(s),
+            [s](const net::WorkerStats& x) { return current_allocations(x, s); });
+  }
+  w.family("ferry_allocations_created_total", "counter", "Allocations granted.");
+  for (std::size_t s = 0; s < turn::kAllocationSlots; ++s) {
+    w.total("ferry_allocations_created_total", allocation_labels(s),
+            [s](const net::WorkerStats& x) { return core(x).allocations_created[s].get(); });
+  }
+  w.family("ferry_allocations_ended_total", "counter",
+           "Allocations ended (expired, refreshed to 0 or their TCP connection closed).");
+  for (std::size_t s = 0; s < turn::kAllocationSlots; ++s) {
+    w.total("ferry_allocations_ended_total", allocation_labels(s),
+            [s](const net::WorkerStats& x) { return core(x).allocations_ended[s].get(); });
+  }
+  // coturn's gauge: allocations now, by client transport.
+  w.family("turn_total_allocations", "gauge", "Allocations now, by client transport (coturn).");
+  for (std::size_t t = 0; t < turn::kTransports; ++t) {
+    std::string labels = "type=\"" + std::string(kCoturnTypes[t]) + "\"";
+    w.total("turn_total_allocations", labels, [t](const net::WorkerStats& x) {
+      return current_allocations(x, t * 2) + current_allocations(x, t * 2 + 1);
+    });
+  }
+  w.single("ferry_permissions_current", "gauge", "Permissions installed now (RFC 8656 §9).",
+           [](const net::WorkerStats& x) {
+             return live(core(x).permissions_created, core(x).permissions_ended);
+           });
+  w.single("ferry_channels_current", "gauge",
+           "Channels bound now, including those resting after expiry (RFC 8656 §12).",
+           [](const net::WorkerStats& x) {
+             return live(core(x).channels_created, core(x).channels_ended);
+           });
+}
+
+void stun(Writer& w) {
+  w.single("ferry_binding_requests_total", "counter", "STUN Binding requests answered.",
+           [](const net::WorkerStats& x) { return core(x).binding_requests.get(); });
+  // coturn's names for the same (its builds with Prometheus support).
+  w.single("stun_binding_request", "counter", "STUN Binding requests (coturn).",
+           [](const net::WorkerStats& x) { return core(x).binding_requests.get(); });
+  w.single("stun_binding_response", "counter", "STUN Binding success responses (coturn).",
+           [](const net::WorkerStats& x) { return core(x).binding_responses.get(); });
+  w.family("ferry_error_responses_total", "counter",
+           "Error responses by code (401 challenges included).");
+  for (std::size_t i = 0; i <= turn::kErrorCodes.size(); ++i) {
+    std::string labels = i < turn::kErrorCodes.size()
+                             ? "code=\"" + std::to_string(turn::kErrorCodes[i]) + "\""
+                             : std::string("code=\"other\"");
+    w.total("ferry_error_responses_total", labels,
+            [i](const net::WorkerStats& x) { return core(x).error_responses[i].get(); });
+  }
+}
+
+void auth(Writer& w) {
+  w.single("ferry_auth_challenges_total", "counter",
+           "401 challenges to requests without credentials (the normal first round trip).",
+           [](const net::WorkerStats& x) { return core(x).auth_challenges.get(); });
+  struct Reason {
+    std::string_view label;
+    turn::Counter Counters::*field;
+  };
+  static constexpr Reason kReasons[] = {
+      {"bad_request", &Counters::auth_bad_request},
+      {"stale_nonce", &Counters::auth_stale_nonce},
+      {"unknown_user", &Counters::auth_unknown_user},
+      {"bad_integrity", &Counters::auth_bad_integrity},
+      {"wrong_user", &Counters::auth_wrong_user},
+  };
+  w.family("ferry_auth_failures_total", "counter",
+           "Refused credentials by reason: bad_request (400), stale_nonce (438), unknown_user "
+           "and bad_integrity (401, a wrong password), wrong_user (441).");
+  for (const auto& r : kReasons) {
+    std::string labels = "reason=\"" + std::string(r.label) + "\"";
+    w.total("ferry_auth_failures_total", labels,
+            [f = r.field](const net::WorkerStats& x) { return (core(x).*f).get(); });
+  }
+}
+
+void traffic(Writer& w) {
+  struct Series {
+    std::string_view name;
+    std::string_view labels;
+    turn::Counter Counters::*field;
+  };
+  static constexpr Series kFerry[] = {
+      {"ferry_relayed_packets_total", "direction=\"client_to_peer\"", &Counters::relayed_to_peer},
+      {"ferry_relayed_packets_total", "direction=\"peer_to_client\"",
+       &Counters::relayed_to_client},
+      {"ferry_relayed_bytes_total", "direction=\"client_to_peer\"",
+       &Counters::relayed_bytes_to_peer},
+      {"ferry_relayed_bytes_total", "direction=\"peer_to_client\"",
+       &Counters::relayed_bytes_to_client},
+  };
+  w.family("ferry_relayed_packets_total", "counter", "Datagrams relayed, by direction.");
+  for (const auto& s : {kFerry[0], kFerry[1]}) {
+    w.total(s.name, s.labels, [f = s.field](const net::WorkerStats& x) { return (core(x).*f).get(); });
+  }
+  w.family("ferry_relayed_bytes_total", "counter",
+           "Application bytes relayed (without TURN framing), by direction.");
+  for (const auto& s : {kFerry[2], kFerry[3]}) {
+    w.total(s.name, s.labels, [f = s.field](const net::WorkerStats& x) { return (core(x).*f).get(); });
+  }
+  // coturn's totals, counted over the relayed payload: rcv* from clients and sent* to clients;
+  // peer_rcv* from peers and peer_sent* to peers.
+  static constexpr Series kCoturn[] = {
+      {"turn_total_traffic_rcvp", "", &Counters::relayed_to_peer},
+      {"turn_total_traffic_rcvb", "", &Counters::relayed_bytes_to_peer},
+      {"turn_total_traffic_sentp", "", &Counters::relayed_to_client},
+      {"turn_total_traffic_sentb", "", &Counters::relayed_bytes_to_client},
+      {"turn_total_traffic_peer_rcvp", "", &Counters::relayed_to_client},
+      {"turn_total_traffic_peer_rcvb", "", &Counters::relayed_bytes_to_client},
+      {"turn_total_traffic_peer_sentp", "", &Counters::relayed_to_peer},
+      {"turn_total_traffic_peer_sentb", "", &Counters::relayed_bytes_to_peer},
+  };
+  for (const auto& s : kCoturn) {
+    w.single(s.name, "counter", "Relayed traffic (coturn's name).",
+             [f = s.field](const net::WorkerStats& x) { return (core(x).*f).get(); });
+  }
+  w.family("ferry_dropped_packets_total", "counter",
+           "Packets dropped without an answer, by reason.");
+  w.total("ferry_dropped_packets_total", "reason=\"malformed\"",
+          [](const net::WorkerStats& x) { return core(x).dropped_malformed.get(); });
+  w.total("ferry_dropped_packets_total", "reason=\"no_permission\"",
+          [](const net::WorkerStats& x) { return core(x).dropped_no_permission.get(); });
+  w.total("ferry_dropped_packets_total", "reason=\"unsolicited\"",
+          [](const net::WorkerStats& x) { return core(x).dropped_other.get(); });
+  w.total("ferry_dropped_packets_total", "reason=\"oversized\"",
+          [](const net::WorkerStats& x) { return x.net->dropped_oversized.get(); });
+}
+
+void process(Writer& w, const MetricsInput& in) {
+  w.family("ferry_build_info", "gauge", "Ferry's version.");
+  w.sample("ferry_build_info", "version=\"" + std::string(in.version) + "\"", std::uint64_t{1});
+  w.family("ferry_uptime_seconds", "gauge", "Seconds since the server started.");
+  w.sample("ferry_uptime_seconds", "", in.uptime_seconds);
+  w.single("ferry_workers", "gauge", "Share-nothing worker threads (relay-threads).",
+           [](const net::WorkerStats&) { return std::uint64_t{1}; });
+  w.single("ferry_tcp_connections_current", "gauge", "Client TCP connections open now.",
+           [](const net::WorkerStats& x) { return live(x.net->tcp_accepted, x.net->tcp_closed); });
+  w.single("ferry_tcp_connections_refused_total", "counter",
+           "TCP connections closed at accept: the per-worker bound was reached.",
+           [](const net::WorkerStats& x) { return x.net->tcp_refused.get(); });
+  w.family("ferry_event_loop_lag_seconds", "gauge",
+           "How late each worker's one-second tick ran last time (a busy or blocked loop).");
+  for (std::size_t i = 0; i < in.workers.size(); ++i) {
+    w.sample("ferry_event_loop_lag_seconds", "worker=\"" + std::to_string(i) + "\"",
+             static_cast<double>(in.workers[i].net->loop_lag_us.get()) / 1e6);
+  }
+  w.family("ferry_event_loop_lag_max_seconds", "gauge", "The worst tick lag since start.");
+  for (std::size_t i = 0; i < in.workers.size(); ++i) {
+    w.sample("ferry_event_loop_lag_max_seconds", "worker=\"" + std::to_string(i) + "\"",
+             static_cast<double>(in.workers[i].net->loop_lag_max_us.get()) / 1e6);
+  }
+}
+
+}  // namespace
+
+std::string render_metrics(const MetricsInput& in) {
+  Writer w(in);
+  process(w, in);
+  allocations(w);
+  stun(w);
+  auth(w);
+  traffic(w);
+  return w.take();
+}
+
+}  // namespace ferry::http
