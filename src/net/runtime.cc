@@ -52,9 +52,13 @@ bool Runtime::start(std::string* error) {
     close_fd(probe);
     if (!ok) return false;
   }
+  // Relays bind to relay-ip, else to the listening address the client used.
+  open_relays_ = std::make_unique<turn::RelayRegistry>(
+      settings_.turn.relay_ips.empty() ? ips_ : settings_.turn.relay_ips);
   // Bind everything before starting any thread, so a port in use fails the start cleanly.
   for (unsigned i = 0; i < n; ++i) {
-    Worker::Shared shared{shared_.credentials, shared_.nonces, shared_.quotas, *reservations_};
+    Worker::Shared shared{shared_.credentials, shared_.nonces, shared_.quotas, *reservations_,
+                          *open_relays_};
     auto w = std::make_unique<Worker>(settings_, shared, log_, i);
     if (!w->open(ips_, error)) {
       workers_.clear();

@@ -34,6 +34,7 @@ class Worker final : public turn::Egress {
     const auth::NonceCodec& nonces;
     turn::Quotas& quotas;
     Reservations& reservations;
+    turn::RelayRegistry& open_relays;
   };
   Worker(const ServerSettings& settings, const Shared& shared, Logger& log, unsigned index);
   ~Worker() override;

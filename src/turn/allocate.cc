@@ -97,6 +97,7 @@ Allocation& Server::insert_allocation(const FiveTuple& t, const Relay& relay, co
   a.key = auth.key;
   a.authenticated = auth.authenticated;
   schedule(a, expires);
+  if (deps_.open_relays != nullptr) deps_.open_relays->add(relay.address);
   ++counters_.allocations_created[allocation_slot(t.transport, relay.address.is_v6())];
   return a;
 }

@@ -135,6 +135,15 @@ bool PeerPolicy::permitted(const Address& peer) const {
       if (r.contains(forms[i])) return true;
     }
   }
+  // Another allocation's relay on this server (the address exactly as the relay has it):
+  // clients relayed through the same server reach each other. The operator's deny list
+  // still applies; the built-in one is for addresses that are not ours.
+  if (open_relays_ != nullptr && open_relays_->contains(peer)) {
+    for (const auto& r : s_.denied) {
+      if (r.contains(peer)) return false;
+    }
+    return true;
+  }
   for (std::size_t i = 0; i < n; ++i) {
     if (!permitted_one(forms[i])) return false;
   }

@@ -53,7 +53,7 @@ Server::Server(const Dependencies& deps)
     : deps_(deps),
       settings_(deps.settings),
       egress_(deps.egress),
-      policy_(deps.settings.peers),
+      policy_(deps.settings.peers, deps.open_relays),
       allocations_(std::make_unique<AllocationTable>()),
       timers_(std::make_unique<TimerWheel>()) {}
 
@@ -61,6 +61,7 @@ Server::~Server() {
   allocations_->for_each([this](Allocation& a) {
     deps_.relays.close(a.relay.id);
     deps_.quotas.release(a.username);
+    if (deps_.open_relays != nullptr) deps_.open_relays->remove(a.relay.address);
   });
 }
 
@@ -240,6 +241,7 @@ void Server::remove(Allocation& a) {
   // timer entry is left to lapse: it no longer matches a live allocation).
   deps_.relays.close(a.relay.id);
   deps_.quotas.release(a.username);
+  if (deps_.open_relays != nullptr) deps_.open_relays->remove(a.relay.address);
   counters_.permissions_ended.add(a.permissions.size());
   counters_.channels_ended.add(a.channels.size());
   ++counters_.allocations_ended[allocation_slot(a.tuple.transport, a.relay.address.is_v6())];

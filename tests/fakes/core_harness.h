@@ -12,6 +12,7 @@
 #include "ferry/stun/message.h"
 #include "ferry/turn/egress.h"
 #include "ferry/turn/quotas.h"
+#include "ferry/turn/relay_registry.h"
 #include "ferry/turn/server.h"
 
 namespace ferry::testing {
@@ -98,11 +99,12 @@ struct CoreHarness {
   turn::Quotas quotas{0, 0};
   std::unique_ptr<turn::Server> server;
   TimePoint now = TimePoint(Seconds(1000000));
+  turn::RelayRegistry* open_relays = nullptr;  // set before start() to test relay-to-relay
 
   // Builds the server from the current settings (call after changing them).
   void start() {
     server = std::make_unique<turn::Server>(
-        turn::Dependencies{settings, egress, relays, users, nonces, quotas});
+        turn::Dependencies{settings, egress, relays, users, nonces, quotas, open_relays});
   }
   void advance(Seconds s) { now += s; }
 };

@@ -11,6 +11,7 @@
 #include "ferry/net/settings.h"
 #include "ferry/net/stats.h"
 #include "ferry/turn/quotas.h"
+#include "ferry/turn/relay_registry.h"
 
 namespace ferry::net {
 
@@ -48,6 +49,7 @@ class Runtime {
     turn::Quotas& quotas;
   } shared_;
   std::vector<Address> ips_;
+  std::unique_ptr<turn::RelayRegistry> open_relays_;  // made at start, when the IPs are known
   std::vector<std::unique_ptr<Worker>> workers_;
   bool running_ = false;
 };

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ferry/common/address.h"
+#include "ferry/turn/relay_registry.h"
 
 namespace ferry::turn {
 
@@ -40,13 +41,17 @@ struct PeerPolicySettings {
 
 class PeerPolicy {
  public:
-  explicit PeerPolicy(PeerPolicySettings s) : s_(std::move(s)) {}
+  // `open_relays` (may be null): this server's relays, which are permitted peers even on
+  // otherwise refused addresses, unless denied-peer-ip names them (relay_registry.h).
+  explicit PeerPolicy(PeerPolicySettings s, const RelayRegistry* open_relays = nullptr)
+      : s_(std::move(s)), open_relays_(open_relays) {}
   bool permitted(const Address& peer) const;
 
  private:
   bool permitted_one(const Address& a) const;
   bool default_denied(const Address& a) const;
   PeerPolicySettings s_;
+  const RelayRegistry* open_relays_;
 };
 
 }  // namespace ferry::turn

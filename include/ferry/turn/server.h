@@ -28,6 +28,7 @@ namespace ferry::turn {
 struct Allocation;
 class AllocationTable;
 class TimerWheel;
+class RelayRegistry;
 
 // What a worker's core is built from. The credential store, nonce codec and quotas are shared
 // read-only (or internally synchronised) by every worker.
@@ -38,6 +39,8 @@ struct Dependencies {
   const auth::CredentialStore& credentials;
   const auth::NonceCodec& nonces;
   Quotas& quotas;
+  // Shared by every worker; null in tests that do not need relay-to-relay peers.
+  RelayRegistry* open_relays = nullptr;
 };
 
 class Server {

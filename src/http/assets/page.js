@@ -523,9 +523,13 @@
         to.addIceCandidate(event.candidate).catch(() => {});
       });
       from.addEventListener('icecandidateerror', (event) => errors.push(errorRecord(event)));
-      from.addEventListener('iceconnectionstatechange', () => {
-        if (from.iceConnectionState === 'failed') failed.resolve();
-      });
+      // Chrome drops a pair whose CreatePermission is refused (403) at once and reports it as
+      // connectionState "failed" while iceConnectionState only says "disconnected".
+      const check = () => {
+        if (from.connectionState === 'failed' || from.iceConnectionState === 'failed') failed.resolve();
+      };
+      from.addEventListener('connectionstatechange', check);
+      from.addEventListener('iceconnectionstatechange', check);
     };
     wire(a, b, 'a', 'b');
     wire(b, a, 'b', 'a');
@@ -560,10 +564,10 @@
     // With no relay candidate on either side ICE would wait forever: say why instead.
     Promise.all([gathered.a.promise, gathered.b.promise]).then(() => {
       if (!relays.a || !relays.b) {
-        const first = errors[0];
-        stage.fail(new Error('No relay candidate: ' + (first
-          ? `${explain(first.code, first.text)} (${first.url})`
-          : 'the browser gathered none and reported no error')));
+        // Each side reports the same failures: say each distinct one once.
+        const distinct = [...new Set(errors.map((e) => `${explain(e.code, e.text)} (${e.url})`))];
+        stage.fail(new Error('No relay candidate: ' + (distinct.length
+          ? distinct.join('; ') : 'the browser gathered none and reported no error')));
       }
     });
     failed.promise.then(() => stage.fail(new Error('ICE failed: no relay pair connected: check that ' +

@@ -1,0 +1,40 @@
+// The relay addresses this server has open right now, shared by every worker.
+//
+// Why: two clients relayed through the same server pair their relay candidates, so one
+// allocation's peer is another allocation's relay address. When that address is loopback or
+// private (a server on one machine, or behind NAT with external-ip), the peer policy would
+// refuse it; this registry lets exactly the open relays through, and nothing else on those
+// addresses (a local service on a port of the relay range stays unreachable).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "ferry/common/address.h"
+
+namespace ferry::turn {
+
+class RelayRegistry {
+ public:
+  // The relay IPs are fixed at start (relay-ip, else the listening addresses).
+  explicit RelayRegistry(const std::vector<Address>& ips);
+  // Called when an allocation takes or gives back its relay address (rare: requests and
+  // expiry); a relay IP not in the list is ignored.
+  void add(const Address& relay);
+  void remove(const Address& relay);
+  // Lock-free: on the Send-indication path.
+  bool contains(const Address& peer) const;
+
+ private:
+  static constexpr std::size_t kWords = 65536 / 64;
+  struct Ports {
+    Address ip;
+    std::unique_ptr<std::atomic<std::uint64_t>[]> bits;
+  };
+  const Ports* find(const Address& a) const;
+  std::vector<Ports> ips_;
+};
+
+}  // namespace ferry::turn
