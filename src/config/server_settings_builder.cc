@@ -186,8 +186,8 @@ void build_http(const Config& cfg, http::HttpSettings& h, std::vector<Diagnostic
       // Not an error (the operator asked for it), but the page and /metrics are then
       // reachable by whoever reaches that address.
       add_warning(d, cfg.where("web-listening-ip", i),
-                  "'web-listening-ip' " + h.ips[i].ip_string() +
-                      " is not loopback: the test page" + (h.metrics ? " and /metrics" : "") +
+                  "'web-listening-ip' " + h.ips[i].ip_string() + " is not loopback: the test page" +
+                      (h.metrics ? " and /metrics" : "") +
                       " are served to anyone who can reach it");
     }
   }

@@ -185,8 +185,7 @@ void traffic(Writer& w) {
   };
   static constexpr Series kFerry[] = {
       {"ferry_relayed_packets_total", "direction=\"client_to_peer\"", &Counters::relayed_to_peer},
-      {"ferry_relayed_packets_total", "direction=\"peer_to_client\"",
-       &Counters::relayed_to_client},
+      {"ferry_relayed_packets_total", "direction=\"peer_to_client\"", &Counters::relayed_to_client},
       {"ferry_relayed_bytes_total", "direction=\"client_to_peer\"",
        &Counters::relayed_bytes_to_peer},
       {"ferry_relayed_bytes_total", "direction=\"peer_to_client\"",
@@ -194,12 +193,14 @@ void traffic(Writer& w) {
   };
   w.family("ferry_relayed_packets_total", "counter", "Datagrams relayed, by direction.");
   for (const auto& s : {kFerry[0], kFerry[1]}) {
-    w.total(s.name, s.labels, [f = s.field](const net::WorkerStats& x) { return (core(x).*f).get(); });
+    w.total(s.name, s.labels,
+            [f = s.field](const net::WorkerStats& x) { return (core(x).*f).get(); });
   }
   w.family("ferry_relayed_bytes_total", "counter",
            "Application bytes relayed (without TURN framing), by direction.");
   for (const auto& s : {kFerry[2], kFerry[3]}) {
-    w.total(s.name, s.labels, [f = s.field](const net::WorkerStats& x) { return (core(x).*f).get(); });
+    w.total(s.name, s.labels,
+            [f = s.field](const net::WorkerStats& x) { return (core(x).*f).get(); });
   }
   // coturn's totals, counted over the relayed payload: rcv* from clients and sent* to clients;
   // peer_rcv* from peers and peer_sent* to peers.

@@ -83,9 +83,7 @@ struct HttpServer::Impl {
     event_base_loopbreak(static_cast<Impl*>(arg)->base);
   }
 
-  static void on_request(evhttp_request* req, void* arg) {
-    static_cast<Impl*>(arg)->serve(req);
-  }
+  static void on_request(evhttp_request* req, void* arg) { static_cast<Impl*>(arg)->serve(req); }
 
   void serve(evhttp_request* req) {
     Request r;
@@ -118,8 +116,8 @@ struct HttpServer::Impl {
   bool bind_all(std::string* error) {
     for (Address ip : settings.ips) {
       ip.set_port(settings.port);
-      evhttp_bound_socket* s = evhttp_bind_socket_with_handle(http, ip.ip_string().c_str(),
-                                                              settings.port);
+      evhttp_bound_socket* s =
+          evhttp_bind_socket_with_handle(http, ip.ip_string().c_str(), settings.port);
       if (s == nullptr) {
         *error = "cannot listen for HTTP on " + ip.to_string() + ": " + std::strerror(errno);
         return false;
@@ -147,8 +145,7 @@ struct HttpServer::Impl {
     // Small, bounded requests: the listener serves a page, a scrape and health checks, so
     // anything large or slow is someone else's traffic.
     evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
-                                         EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-                                         EVHTTP_REQ_OPTIONS);
+                                         EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS);
     evhttp_set_max_headers_size(http, 8192);
     evhttp_set_max_body_size(http, 4096);
     evhttp_set_timeout(http, 10);

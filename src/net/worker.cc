@@ -49,9 +49,9 @@ bool Worker::open(const std::vector<Address>& ips, std::string* error) {
     *error = "cannot create the relay sockets' epoll set";
     return false;
   }
-  core_ = std::make_unique<turn::Server>(turn::Dependencies{
-      settings_.turn, *this, *relays_, shared_.credentials, shared_.nonces, shared_.quotas,
-      &shared_.open_relays});
+  core_ = std::make_unique<turn::Server>(turn::Dependencies{settings_.turn, *this, *relays_,
+                                                            shared_.credentials, shared_.nonces,
+                                                            shared_.quotas, &shared_.open_relays});
   // Lifetimes are coarse (seconds): one sweep a second instead of a timer per permission.
   tick_ev_ = event_new(base_, -1, EV_PERSIST, &Worker::on_tick, this);
   timeval one_second{1, 0};

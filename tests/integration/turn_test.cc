@@ -142,8 +142,10 @@ TEST_F(TurnTest, TcpSendIndicationMode) {
   relay_mode(Transport::kTcp, false);
 }
 
+// Without allow-loopback-peers (the default config): the relays are loopback addresses, and
+// each is a permitted peer of the other because it is an open relay of this server.
 TEST_F(TurnTest, TwoClientsRelayToEachOtherThroughTheirAllocations) {
-  start();
+  start("");
   auto a = client(Transport::kUdp);
   auto b = client(Transport::kTcp);
   auto ra = a.allocate("alice", "secret", 600);
@@ -163,6 +165,14 @@ TEST_F(TurnTest, TwoClientsRelayToEachOtherThroughTheirAllocations) {
   ASSERT_TRUE(got_a);
   EXPECT_EQ(got_a->peer, rb.relayed);
   EXPECT_FALSE(got_a->via_channel);
+  // Only open relays: another port of the relay range on the same address is still refused.
+  Address closed = rb.relayed;
+  closed.set_port(rb.relayed.port() == 43999 ? 43998 : 43999);
+  if (closed != ra.relayed) {
+    EXPECT_EQ(a.create_permission(closed).error_code, 403);
+  }
+  ASSERT_TRUE(b.refresh(0).ok);  // bob's relay closes: no longer a peer
+  EXPECT_EQ(a.create_permission(rb.relayed).error_code, 403);
 }
 
 TEST_F(TurnTest, WrongPasswordGets401) {

@@ -10,25 +10,25 @@
 namespace ferry::http {
 
 struct HttpSettings {
-  bool enabled = true;                      // no-web turns it off
-  std::vector<Address> ips;                 // web-listening-ip (port ignored); default loopback
-  std::uint16_t port = 9641;                // web-listening-port / prometheus-port; 0: any
+  bool enabled = true;        // no-web turns it off
+  std::vector<Address> ips;   // web-listening-ip (port ignored); default loopback
+  std::uint16_t port = 9641;  // web-listening-port / prometheus-port; 0: any
   // Set when the operator chose the address or port: then a bind failure stops the start.
   // With the defaults (a second server on the same host, say) it is a warning.
   bool explicit_endpoint = false;
-  bool metrics = false;                     // prometheus: serve /metrics
-  std::string cert_file;                    // web-cert / web-pkey: HTTPS
+  bool metrics = false;   // prometheus: serve /metrics
+  std::string cert_file;  // web-cert / web-pkey: HTTPS
   std::string key_file;
 };
 
 // What the test page is told about this server (/config.json).
 struct PageInfo {
-  std::string software;               // "Ferry/0.1.0"
+  std::string software;  // "Ferry/0.1.0"
   std::string realm;
-  std::uint16_t port = 3478;          // listening-port
+  std::uint16_t port = 3478;  // listening-port
   bool udp = true;
   bool tcp = true;
-  std::vector<Address> addresses;     // where clients reach it: external-ip, else listeners
+  std::vector<Address> addresses;  // where clients reach it: external-ip, else listeners
 };
 
 }  // namespace ferry::http

@@ -13,8 +13,8 @@ struct NetCounters {
   turn::Gauge loop_lag_max_us;  // the worst since start
   turn::Counter tcp_accepted;
   turn::Counter tcp_closed;
-  turn::Counter tcp_refused;         // over the per-worker connection bound
-  turn::Counter dropped_oversized;   // datagrams larger than the receive buffer
+  turn::Counter tcp_refused;        // over the per-worker connection bound
+  turn::Counter dropped_oversized;  // datagrams larger than the receive buffer
 };
 
 // One worker's counters, valid while the Runtime runs.

@@ -65,11 +65,11 @@ struct Counters {
   // Why a request's long-term credential was refused (RFC 8489 §9.2.4). A 401 to a request
   // without MESSAGE-INTEGRITY is the normal first round trip, counted as a challenge instead.
   Counter auth_challenges;
-  Counter auth_bad_request;     // MESSAGE-INTEGRITY without USERNAME, REALM or NONCE: 400
-  Counter auth_stale_nonce;     // expired, forged or another address's nonce: 438
-  Counter auth_unknown_user;    // no key for USERNAME in REALM: 401
-  Counter auth_bad_integrity;   // wrong password (MESSAGE-INTEGRITY mismatch): 401
-  Counter auth_wrong_user;      // the allocation belongs to another user: 441
+  Counter auth_bad_request;    // MESSAGE-INTEGRITY without USERNAME, REALM or NONCE: 400
+  Counter auth_stale_nonce;    // expired, forged or another address's nonce: 438
+  Counter auth_unknown_user;   // no key for USERNAME in REALM: 401
+  Counter auth_bad_integrity;  // wrong password (MESSAGE-INTEGRITY mismatch): 401
+  Counter auth_wrong_user;     // the allocation belongs to another user: 441
   // Dropped without an answer.
   Counter dropped_malformed;      // not STUN, not ChannelData, or ChannelData without allocation
   Counter dropped_no_permission;  // no permission or channel for the peer (RFC 8656 §9, §12)

@@ -93,8 +93,8 @@
     const servers = [];
     if (withStun && urls.stun.length) servers.push({ urls: urls.stun });
     if (urls.turn.length) {
-      // Empty strings rather than absent fields: absent ones make the constructor throw, empty
-      // ones let the browser try and report the server's 401.
+      // Empty strings rather than absent fields: the spec only throws for absent ones and lets
+      // the server answer 401 (Chrome still refuses empty ones: see gatheringConnection).
       servers.push({
         urls: urls.turn,
         username: $('username').value,
@@ -104,7 +104,7 @@
     return servers;
   }
 
-  // Browsers have spelt the same URL with different case; compare loosely.
+  // The browser echoes the URL it was given; compare loosely in case it normalises it.
   const sameUrl = (a, b) => Boolean(a) && Boolean(b) && a.trim().toLowerCase() === b.trim().toLowerCase();
 
   function transportOf(url) {
@@ -119,8 +119,8 @@
   function candidateRecord(candidate, eventUrl, ms) {
     // RTCIceCandidate.url is recent; the event's url is the older, deprecated spelling.
     const url = candidate.url || eventUrl || '';
-    // Chrome leaves relayProtocol null for relays reached over UDP (it fills in "tcp" and
-    // "tls"); the URL's transport is what the browser used, so say it.
+    // Chrome leaves relayProtocol null for relays reached over UDP (it does fill in "tcp");
+    // the URL's transport is what the browser used, so say it.
     let relayProtocol = candidate.relayProtocol || '';
     const inferred = candidate.type === 'relay' && !relayProtocol && /^turns?:/i.test(url);
     if (inferred) relayProtocol = transportOf(url);
@@ -156,6 +156,13 @@
     };
   }
 
+  // mDNS host names are random UUIDs: shorten them so the table fits, full name on hover.
+  function addressCell(address) {
+    const m = /^([0-9a-f]{8})-[0-9a-f-]{27}\.local$/i.exec(address || '');
+    if (!m) return el('td', { class: 'mono' }, address || '—');
+    return el('td', { class: 'mono', title: address }, `${m[1]}….local`);
+  }
+
   // Lets a long URL wrap before its query ("?transport=...") rather than widen the table.
   function breakable(url) {
     const i = url.indexOf('?');
@@ -169,7 +176,7 @@
     const row = el('tr', { class: `row-${rec.type}` },
       el('td', { class: 'num' }, String(rec.ms)),
       el('td', {}, el('span', { class: `type type-${rec.type}` }, rec.type)),
-      el('td', { class: 'mono' }, rec.address || '—'),
+      addressCell(rec.address),
       el('td', { class: 'num mono' }, rec.port === null ? '—' : String(rec.port)),
       el('td', {}, rec.protocol),
       el('td', {}, relay),
@@ -285,7 +292,7 @@
       // Browsers drop a server-reflexive candidate equal to a host one, so none is not an error;
       // a relay candidate's related address is what the TURN server saw, which tells us more.
       const hosts = new Set(run.candidates.filter((c) => c.type === 'host').map((c) => bare(c.address)));
-      const seen = [...new Set(ctx.relatedAddresses.map(bare))].filter((a) => a && a !== '0.0.0.0' && a !== '::');
+      const seen = [...new Set(ctx.relatedAddresses.map(bare))].filter((a) => a && a !== '0.0.0.0' && a !== '::').sort();
       let text = 'No server-reflexive candidate: either there is no NAT in between (it would equal a ' +
         'host candidate) or no STUN server answered';
       if (seen.length && seen.every((a) => hosts.has(a))) {
@@ -454,7 +461,7 @@
     }
     return { hex: sha256Js(bytes), by: 'the page’s own SHA-256 (not a secure context)' };
   }
-  // Exposed so that a test can check the fallback against WebCrypto; not used by the page.
+  // Exposed so that a test can check this fallback against WebCrypto.
   window.ferrySha256 = sha256Js;
 
   // ---------------------------------------------------------------------------------------
@@ -571,7 +578,7 @@
       }
     });
     failed.promise.then(() => stage.fail(new Error('ICE failed: no relay pair connected: check that ' +
-      'the relay can reach itself (allowed peers: allow-loopback-peers or allowed-peer-ip)')));
+      'the relay can reach itself (allowed peers: denied-peer-ip, allowed-peer-ip)')));
 
     stage.name = 'connecting';
     const data = randomBytes(size);

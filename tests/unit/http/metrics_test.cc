@@ -1,0 +1,106 @@
+// /metrics text: coturn's and Ferry's names, label sets, and sums over workers.
+#include "ferry/http/metrics.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <sstream>
+#include <string>
+
+namespace ferry::http {
+namespace {
+
+// The value of the sample line `series` (name with labels, exactly), or -1 when missing.
+double value_of(const std::string& text, const std::string& series) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  }
+  return -1;
+}
+
+struct TwoWorkers {
+  turn::Counters core[2];
+  net::NetCounters net[2];
+  MetricsInput input() const { return {{{&core[0], &net[0]}, {&core[1], &net[1]}}, "1.2.3", 12.5}; }
+};
+
+TEST(Metrics, SumsWorkersAndKeepsCoturnNames) {
+  TwoWorkers w;
+  const auto udp4 = turn::allocation_slot(Transport::kUdp, false);
+  const auto tcp6 = turn::allocation_slot(Transport::kTcp, true);
+  w.core[0].allocations_created[udp4].add(3);
+  w.core[0].allocations_ended[udp4].add(1);
+  w.core[1].allocations_created[udp4].add(2);
+  w.core[1].allocations_created[tcp6].add(1);
+  w.core[0].relayed_bytes_to_peer.add(1000);
+  w.core[1].relayed_bytes_to_peer.add(24);
+  w.core[1].relayed_to_client.add(7);
+  w.core[0].auth_bad_integrity.add(2);
+  w.core[1].error_responses[turn::error_code_slot(401)].add(5);
+  w.core[0].binding_requests.add(4);
+  w.net[1].loop_lag_us.set(2500);
+  w.net[0].tcp_accepted.add(3);
+  w.net[0].tcp_closed.add(1);
+  const std::string m = render_metrics(w.input());
+
+  EXPECT_EQ(value_of(m, "ferry_allocations_current{transport=\"udp\",family=\"ipv4\"}"), 4);
+  EXPECT_EQ(value_of(m, "ferry_allocations_current{transport=\"tcp\",family=\"ipv6\"}"), 1);
+  EXPECT_EQ(value_of(m, "ferry_allocations_created_total{transport=\"udp\",family=\"ipv4\"}"), 5);
+  EXPECT_EQ(value_of(m, "ferry_allocations_ended_total{transport=\"udp\",family=\"ipv4\"}"), 1);
+  EXPECT_EQ(value_of(m, "turn_total_allocations{type=\"UDP\"}"), 4);
+  EXPECT_EQ(value_of(m, "turn_total_allocations{type=\"TCP\"}"), 1);
+  EXPECT_EQ(value_of(m, "ferry_relayed_bytes_total{direction=\"client_to_peer\"}"), 1024);
+  EXPECT_EQ(value_of(m, "turn_total_traffic_rcvb"), 1024);
+  EXPECT_EQ(value_of(m, "turn_total_traffic_peer_sentb"), 1024);
+  EXPECT_EQ(value_of(m, "ferry_relayed_packets_total{direction=\"peer_to_client\"}"), 7);
+  EXPECT_EQ(value_of(m, "turn_total_traffic_sentp"), 7);
+  EXPECT_EQ(value_of(m, "ferry_auth_failures_total{reason=\"bad_integrity\"}"), 2);
+  EXPECT_EQ(value_of(m, "ferry_auth_failures_total{reason=\"stale_nonce\"}"), 0);
+  EXPECT_EQ(value_of(m, "ferry_error_responses_total{code=\"401\"}"), 5);
+  EXPECT_EQ(value_of(m, "ferry_error_responses_total{code=\"other\"}"), 0);
+  EXPECT_EQ(value_of(m, "ferry_binding_requests_total"), 4);
+  EXPECT_EQ(value_of(m, "stun_binding_request"), 4);
+  EXPECT_EQ(value_of(m, "ferry_event_loop_lag_seconds{worker=\"1\"}"), 0.0025);
+  EXPECT_EQ(value_of(m, "ferry_event_loop_lag_seconds{worker=\"0\"}"), 0);
+  EXPECT_EQ(value_of(m, "ferry_tcp_connections_current"), 2);
+  EXPECT_EQ(value_of(m, "ferry_workers"), 2);
+  EXPECT_EQ(value_of(m, "ferry_uptime_seconds"), 12.5);
+  EXPECT_EQ(value_of(m, "ferry_build_info{version=\"1.2.3\"}"), 1);
+}
+
+// Prometheus' text format: every sample's family has exactly one HELP and one TYPE, given
+// before its samples, and no family appears twice (a scrape fails otherwise).
+TEST(Metrics, EveryFamilyIsDeclaredOnceBeforeItsSamples) {
+  TwoWorkers w;
+  const std::string m = render_metrics(w.input());
+  std::istringstream in(m);
+  std::string line, current;
+  std::set<std::string> seen;
+  std::size_t samples = 0;
+  while (std::getline(in, line)) {
+    ASSERT_FALSE(line.empty());
+    if (line.rfind("# HELP ", 0) == 0) {
+      std::string name = line.substr(7, line.find(' ', 7) - 7);
+      EXPECT_TRUE(seen.insert(name).second) << "declared twice: " << name;
+      current = name;
+      continue;
+    }
+    if (line.rfind("# TYPE ", 0) == 0) {
+      EXPECT_EQ(line.substr(7, current.size()), current);
+      std::string type = line.substr(8 + current.size());
+      EXPECT_TRUE(type == "counter" || type == "gauge") << line;
+      continue;
+    }
+    std::string name = line.substr(0, line.find_first_of("{ "));
+    EXPECT_EQ(name, current) << "sample outside its family: " << line;
+    ++samples;
+  }
+  EXPECT_GT(samples, 40u);
+  // No per-user labels (label cardinality grows with users: memory).
+  EXPECT_EQ(m.find("user="), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ferry::http
