@@ -89,7 +89,7 @@ struct Core {
     std::string err;
     users.add(std::string(kUser) + ":" + std::string(kPassword), &err);
     server = std::make_unique<turn::Server>(
-        turn::Dependencies{settings, egress, relays, users, nonces, quotas});
+        turn::Dependencies{settings, egress, relays, users, nonces, quotas, &open_relays});
   }
   turn::Settings settings;
   CountingEgress egress;
@@ -97,6 +97,8 @@ struct Core {
   auth::StaticUsers users{std::string(kRealm)};
   auth::NonceCodec nonces{auth::NonceCodec::Key{7}};
   turn::Quotas quotas{0, 0};
+  // As in the server: every peer check also asks whether the peer is one of our relays.
+  turn::RelayRegistry open_relays{{*Address::parse_ip("192.0.2.1")}};
   std::unique_ptr<turn::Server> server;
   TimePoint now = TimePoint(Seconds(1000000));
   auth::Md5Key key = auth::md5_key(kUser, kRealm, kPassword);
