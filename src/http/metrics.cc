@@ -74,6 +74,11 @@ const Counters& core(const net::WorkerStats& w) {
   return *w.core;
 }
 
+// One core counter, for Writer::total().
+Pick field(turn::Counter Counters::*counter) {
+  return [counter](const net::WorkerStats& x) { return (core(x).*counter).get(); };
+}
+
 constexpr std::array<std::string_view, turn::kTransports> kTransportNames = {"udp", "tcp", "tls",
                                                                              "dtls"};
 constexpr std::array<std::string_view, turn::kTransports> kCoturnTypes = {"UDP", "TCP", "TLS",
@@ -135,12 +140,12 @@ void allocations(Writer& w) {
 
 void stun(Writer& w) {
   w.single("ferry_binding_requests_total", "counter", "STUN Binding requests answered.",
-           [](const net::WorkerStats& x) { return core(x).binding_requests.get(); });
+           field(&Counters::binding_requests));
   // coturn's names for the same (its builds with Prometheus support).
   w.single("stun_binding_request", "counter", "STUN Binding requests (coturn).",
-           [](const net::WorkerStats& x) { return core(x).binding_requests.get(); });
+           field(&Counters::binding_requests));
   w.single("stun_binding_response", "counter", "STUN Binding success responses (coturn).",
-           [](const net::WorkerStats& x) { return core(x).binding_responses.get(); });
+           field(&Counters::binding_responses));
   w.family("ferry_error_responses_total", "counter",
            "Error responses by code (401 challenges included).");
   for (std::size_t i = 0; i <= turn::kErrorCodes.size(); ++i) {
@@ -155,7 +160,7 @@ void stun(Writer& w) {
 void auth(Writer& w) {
   w.single("ferry_auth_challenges_total", "counter",
            "401 challenges to requests without credentials (the normal first round trip).",
-           [](const net::WorkerStats& x) { return core(x).auth_challenges.get(); });
+           field(&Counters::auth_challenges));
   struct Reason {
     std::string_view label;
     turn::Counter Counters::*field;
@@ -172,60 +177,46 @@ void auth(Writer& w) {
            "and bad_integrity (401, a wrong password), wrong_user (441).");
   for (const auto& r : kReasons) {
     std::string labels = "reason=\"" + std::string(r.label) + "\"";
-    w.total("ferry_auth_failures_total", labels,
-            [f = r.field](const net::WorkerStats& x) { return (core(x).*f).get(); });
+    w.total("ferry_auth_failures_total", labels, field(r.field));
   }
 }
 
 void traffic(Writer& w) {
-  struct Series {
-    std::string_view name;
-    std::string_view labels;
-    turn::Counter Counters::*field;
-  };
-  static constexpr Series kFerry[] = {
-      {"ferry_relayed_packets_total", "direction=\"client_to_peer\"", &Counters::relayed_to_peer},
-      {"ferry_relayed_packets_total", "direction=\"peer_to_client\"", &Counters::relayed_to_client},
-      {"ferry_relayed_bytes_total", "direction=\"client_to_peer\"",
-       &Counters::relayed_bytes_to_peer},
-      {"ferry_relayed_bytes_total", "direction=\"peer_to_client\"",
-       &Counters::relayed_bytes_to_client},
-  };
+  constexpr std::string_view kToPeer = "direction=\"client_to_peer\"";
+  constexpr std::string_view kToClient = "direction=\"peer_to_client\"";
   w.family("ferry_relayed_packets_total", "counter", "Datagrams relayed, by direction.");
-  for (const auto& s : {kFerry[0], kFerry[1]}) {
-    w.total(s.name, s.labels,
-            [f = s.field](const net::WorkerStats& x) { return (core(x).*f).get(); });
-  }
+  w.total("ferry_relayed_packets_total", kToPeer, field(&Counters::relayed_to_peer));
+  w.total("ferry_relayed_packets_total", kToClient, field(&Counters::relayed_to_client));
   w.family("ferry_relayed_bytes_total", "counter",
            "Application bytes relayed (without TURN framing), by direction.");
-  for (const auto& s : {kFerry[2], kFerry[3]}) {
-    w.total(s.name, s.labels,
-            [f = s.field](const net::WorkerStats& x) { return (core(x).*f).get(); });
-  }
+  w.total("ferry_relayed_bytes_total", kToPeer, field(&Counters::relayed_bytes_to_peer));
+  w.total("ferry_relayed_bytes_total", kToClient, field(&Counters::relayed_bytes_to_client));
   // coturn's totals, counted over the relayed payload: rcv* from clients and sent* to clients;
   // peer_rcv* from peers and peer_sent* to peers.
-  static constexpr Series kCoturn[] = {
-      {"turn_total_traffic_rcvp", "", &Counters::relayed_to_peer},
-      {"turn_total_traffic_rcvb", "", &Counters::relayed_bytes_to_peer},
-      {"turn_total_traffic_sentp", "", &Counters::relayed_to_client},
-      {"turn_total_traffic_sentb", "", &Counters::relayed_bytes_to_client},
-      {"turn_total_traffic_peer_rcvp", "", &Counters::relayed_to_client},
-      {"turn_total_traffic_peer_rcvb", "", &Counters::relayed_bytes_to_client},
-      {"turn_total_traffic_peer_sentp", "", &Counters::relayed_to_peer},
-      {"turn_total_traffic_peer_sentb", "", &Counters::relayed_bytes_to_peer},
+  struct Coturn {
+    std::string_view name;
+    turn::Counter Counters::*counter;
   };
-  for (const auto& s : kCoturn) {
-    w.single(s.name, "counter", "Relayed traffic (coturn's name).",
-             [f = s.field](const net::WorkerStats& x) { return (core(x).*f).get(); });
+  static constexpr Coturn kCoturn[] = {
+      {"turn_total_traffic_rcvp", &Counters::relayed_to_peer},
+      {"turn_total_traffic_rcvb", &Counters::relayed_bytes_to_peer},
+      {"turn_total_traffic_sentp", &Counters::relayed_to_client},
+      {"turn_total_traffic_sentb", &Counters::relayed_bytes_to_client},
+      {"turn_total_traffic_peer_rcvp", &Counters::relayed_to_client},
+      {"turn_total_traffic_peer_rcvb", &Counters::relayed_bytes_to_client},
+      {"turn_total_traffic_peer_sentp", &Counters::relayed_to_peer},
+      {"turn_total_traffic_peer_sentb", &Counters::relayed_bytes_to_peer},
+  };
+  for (const auto& c : kCoturn) {
+    w.single(c.name, "counter", "Relayed traffic (coturn's name).", field(c.counter));
   }
   w.family("ferry_dropped_packets_total", "counter",
            "Packets dropped without an answer, by reason.");
   w.total("ferry_dropped_packets_total", "reason=\"malformed\"",
-          [](const net::WorkerStats& x) { return core(x).dropped_malformed.get(); });
+          field(&Counters::dropped_malformed));
   w.total("ferry_dropped_packets_total", "reason=\"no_permission\"",
-          [](const net::WorkerStats& x) { return core(x).dropped_no_permission.get(); });
-  w.total("ferry_dropped_packets_total", "reason=\"unsolicited\"",
-          [](const net::WorkerStats& x) { return core(x).dropped_other.get(); });
+          field(&Counters::dropped_no_permission));
+  w.total("ferry_dropped_packets_total", "reason=\"unsolicited\"", field(&Counters::dropped_other));
   w.total("ferry_dropped_packets_total", "reason=\"oversized\"",
           [](const net::WorkerStats& x) { return x.net->dropped_oversized.get(); });
 }

@@ -7,6 +7,7 @@
 (() => {
   const GATHER_TIMEOUT_MS = 10_000;
   const TRANSFER_TIMEOUT_MS = 60_000;
+  const ICE_GRACE_MS = 2_000;             // a "failed" ICE state may still recover within this
   const MESSAGE_BYTES = 16 * 1024;        // safe DataChannel message size in every browser
   const RANDOM_CHUNK = 65536;             // crypto.getRandomValues refuses more per call
   const BUFFER_HIGH = 1024 * 1024;        // keep at most ~1 MiB queued in the channel
@@ -515,25 +516,111 @@
     const b = new RTCPeerConnection(config);
     stage.pcs = [a, b];
     const errors = [];
-    const relays = { a: 0, b: 0 };
-    const gathered = { a: deferred(), b: deferred() };
-    const failed = deferred();
+    // Per side: its relay candidates ("addr:port") and whether it finished gathering.
+    const sides = {
+      a: { relays: [], complete: false, done: deferred() },
+      b: { relays: [], complete: false, done: deferred() },
+    };
+    let bothRelaysAt = null;   // when both sides first had a relay candidate
+    let receivedBytes = 0;
+
+    const relayList = () => [...sides.a.relays.slice(0, 1), ...sides.b.relays.slice(0, 1)].join(', ');
+    const relayHosts = () => [...new Set([...sides.a.relays, ...sides.b.relays]
+      .map((r) => r.slice(0, r.lastIndexOf(':'))))].join(', ');
+
+    // Why a side has no relay candidate, from the icecandidateerrors seen (either side: both use
+    // the same servers). Chrome also reports its implicit STUN use of a TURN server ("stun:"
+    // URLs nobody typed): only the TURN URLs' errors are named when there are any.
+    const noRelayReason = (waitedMs) => {
+      const mine = errors.filter((e) => urls.turn.some((u) => sameUrl(u, e.url)));
+      const seen = mine.length ? mine : errors;
+      const groups = new Map();
+      for (const e of seen) {
+        const text = e.code === 701
+          ? 'the TURN server did not answer (701): wrong address or port, server down, or a firewall'
+          : explain(e.code, e.text);
+        if (!groups.has(text)) groups.set(text, []);
+        if (e.url && !groups.get(text).includes(e.url)) groups.get(text).push(e.url);
+      }
+      const causes = [...groups].map(([text, where]) => (where.length ? `${text} (${where.join(', ')})` : text));
+      if (waitedMs !== undefined) {
+        const silent = urls.turn.filter((u) => !seen.some((e) => sameUrl(u, e.url)));
+        if (silent.length || !causes.length) {
+          causes.push(`the TURN server did not answer within ${waitedMs / 1000} s (${(silent.length ? silent : urls.turn).join(', ')}): ` +
+            'wrong address or port, server down, or a firewall');
+        }
+        return `No relay candidate: ${causes.join('; ')}`;
+      }
+      return `No relay candidate: ${causes.length ? causes.join('; ')
+        : 'the browser gathered none and reported no error'}`;
+    };
+    const missingRelay = () => !sides.a.relays.length || !sides.b.relays.length;
+
+    // A side that finished gathering without a relay can never connect (relay-only): say why
+    // at once, without waiting for the other side or for ICE.
+    const gatheringDone = (name) => {
+      if (sides[name].complete) return;
+      sides[name].complete = true;
+      sides[name].done.resolve();
+      if (!sides[name].relays.length) stage.fail(new Error(noRelayReason()));
+    };
+
+    // Why ICE failed with relays on both sides. The browser does not report a refused
+    // CreatePermission (403) as an icecandidateerror; Chrome just drops the pair at once. A
+    // failure long after both relays existed means the checks went unanswered instead.
+    const iceFailure = (prefix, failedAt = performance.now()) => {
+      if (missingRelay()) return noRelayReason();
+      const soon = bothRelaysAt !== null && failedAt - bothRelaysAt < 3000;
+      const why = soon
+        ? `the server refused the peer (403?): check that denied-peer-ip / allowed-peer-ip allow ${relayHosts()}`
+        : 'the connectivity checks between them went unanswered: check denied-peer-ip / allowed-peer-ip ' +
+          `(for ${relayHosts()}) and any firewall`;
+      return `${prefix}: both relays were allocated (${relayList()}) but could not reach each other: ${why}`;
+    };
+
+    // The last-resort bound (transfer()'s timer) asks this for its message.
+    stage.timeoutReason = () => {
+      if (stage.name === 'connecting') {
+        return missingRelay() ? noRelayReason(TRANSFER_TIMEOUT_MS) : iceFailure('ICE found no working relay pair');
+      }
+      if (stage.name === 'transferring') return `${receivedBytes.toLocaleString('en')} of ${size.toLocaleString('en')} bytes arrived`;
+      return '';
+    };
 
     // Both ends live in this page, so candidates go straight across: no signalling server.
     // addIceCandidate is only valid after the remote description, hence the wait.
     const remoteSet = { a: deferred(), b: deferred() };
     const wire = (from, to, name, other) => {
       from.addEventListener('icecandidate', async (event) => {
-        if (!event.candidate) { gathered[name].resolve(); return; }
-        if (event.candidate.type === 'relay') relays[name]++;
+        if (!event.candidate) { gatheringDone(name); return; }
+        if (event.candidate.type === 'relay') {
+          const c = event.candidate;
+          const address = (c.address || '').includes(':') ? `[${c.address}]` : (c.address || '?');
+          sides[name].relays.push(`${address}:${c.port ?? '?'}`);
+          if (bothRelaysAt === null && !missingRelay()) bothRelaysAt = performance.now();
+        }
         await remoteSet[other].promise;
         to.addIceCandidate(event.candidate).catch(() => {});
       });
+      from.addEventListener('icegatheringstatechange', () => {
+        if (from.iceGatheringState === 'complete') gatheringDone(name);
+      });
       from.addEventListener('icecandidateerror', (event) => errors.push(errorRecord(event)));
       // Chrome drops a pair whose CreatePermission is refused (403) at once and reports it as
-      // connectionState "failed" while iceConnectionState only says "disconnected".
+      // connectionState "failed" while iceConnectionState only says "disconnected". It does so
+      // before gathering ends, and a later relay (another URL) may still connect: judge once
+      // both sides finished gathering, or after ICE_GRACE_MS, if the state is still "failed".
+      const isFailed = () => from.connectionState === 'failed' || from.iceConnectionState === 'failed';
+      let judging = false;
       const check = () => {
-        if (from.connectionState === 'failed' || from.iceConnectionState === 'failed') failed.resolve();
+        if (!isFailed() || judging) return;
+        judging = true;
+        const failedAt = performance.now();
+        Promise.race([Promise.all([sides.a.done.promise, sides.b.done.promise]), delay(ICE_GRACE_MS)])
+          .then(() => {
+            judging = false;
+            if (isFailed()) stage.fail(new Error(iceFailure('ICE failed', failedAt)));
+          });
       };
       from.addEventListener('connectionstatechange', check);
       from.addEventListener('iceconnectionstatechange', check);
@@ -541,10 +628,17 @@
     wire(a, b, 'a', 'b');
     wire(b, a, 'b', 'a');
 
+    // A relay is allocated in well under a second when the server answers; the browser's own
+    // verdict on a silent UDP server (701) comes only after ~40 s. Give up after the gathering
+    // run's bound instead.
+    const noRelayTimer = setTimeout(() => {
+      if (missingRelay()) stage.fail(new Error(noRelayReason(GATHER_TIMEOUT_MS)));
+    }, GATHER_TIMEOUT_MS);
+    stage.cleanups.push(() => clearTimeout(noRelayTimer));
+
     const channel = a.createDataChannel('ferry-transfer', { ordered: true });
     channel.binaryType = 'arraybuffer';
     const received = new Uint8Array(size);
-    let receivedBytes = 0;
     const allReceived = deferred();
     b.addEventListener('datachannel', (event) => {
       event.channel.binaryType = 'arraybuffer';
@@ -567,18 +661,6 @@
     await b.setLocalDescription(await b.createAnswer());
     await a.setRemoteDescription(b.localDescription);
     remoteSet.a.resolve();
-
-    // With no relay candidate on either side ICE would wait forever: say why instead.
-    Promise.all([gathered.a.promise, gathered.b.promise]).then(() => {
-      if (!relays.a || !relays.b) {
-        // Each side reports the same failures: say each distinct one once.
-        const distinct = [...new Set(errors.map((e) => `${explain(e.code, e.text)} (${e.url})`))];
-        stage.fail(new Error('No relay candidate: ' + (distinct.length
-          ? distinct.join('; ') : 'the browser gathered none and reported no error')));
-      }
-    });
-    failed.promise.then(() => stage.fail(new Error('ICE failed: no relay pair connected: check that ' +
-      'the relay can reach itself (allowed peers: denied-peer-ip, allowed-peer-ip)')));
 
     stage.name = 'connecting';
     const data = randomBytes(size);
@@ -669,11 +751,16 @@
     const size = Math.min(Math.max(Number.isFinite(kib) && kib > 0 ? kib : 1024, 1), 262144) * 1024;
     // `stage` lets the watchdogs (timeout, ICE failure) end the run from outside.
     const failure = deferred();
-    const stage = { name: 'gathering', pcs: [], fail: (err) => failure.resolve(err) };
-    const timer = setTimeout(() => stage.fail(new Error(
-      `Timed out after ${TRANSFER_TIMEOUT_MS / 1000} s while ${stage.name}` +
-      (stage.name === 'connecting' ? ': ICE found no working relay pair; check that the relay can reach ' +
-        'itself (allowed peers)' : ''))), TRANSFER_TIMEOUT_MS);
+    // The first failure wins: a deferred resolves once.
+    const stage = {
+      name: 'gathering', pcs: [], cleanups: [], timeoutReason: () => '',
+      fail: (err) => failure.resolve(err),
+    };
+    const timer = setTimeout(() => {
+      const why = stage.timeoutReason();
+      stage.fail(new Error(`Timed out after ${TRANSFER_TIMEOUT_MS / 1000} s while ${stage.name}` +
+        (why ? `: ${why}` : '')));
+    }, TRANSFER_TIMEOUT_MS);
     let hashBy = '';
     try {
       const outcome = await Promise.race([
@@ -686,6 +773,7 @@
       run.error = err.message || String(err);
     } finally {
       clearTimeout(timer);
+      for (const cleanup of stage.cleanups) cleanup();
       for (const pc of stage.pcs) pc.close();
     }
     renderTransfer(run, hashBy);

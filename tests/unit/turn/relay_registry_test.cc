@@ -38,6 +38,14 @@ class RelayToRelayTest : public ::testing::Test {
     testing::enable_turn(h);
     h.open_relays = &registry;
   }
+  // Starts the server, allocates for both and returns what alice gets asking for bob's relay.
+  std::uint16_t alice_permission_for_bobs_relay() {
+    h.start();
+    EXPECT_TRUE(alice.allocate().success());
+    auto b = bob.allocate();
+    EXPECT_TRUE(b.success());
+    return alice.create_permission({b.get<stun::attr::XorRelayedAddress>()->address}).error();
+  }
   testing::CoreHarness h;
   RelayRegistry registry{{addr("127.0.0.1:0")}};
   TurnClient alice{h, testing::udp_tuple("127.0.0.1:40000", "127.0.0.1:3478")};
@@ -65,22 +73,12 @@ TEST_F(RelayToRelayTest, AnOpenRelayIsAPeerOtherLoopbackAddressesAreNot) {
 
 TEST_F(RelayToRelayTest, DeniedPeerIpStillWins) {
   h.settings.peers.denied.push_back(*AddressRange::parse("127.0.0.0/8"));
-  h.start();
-  ASSERT_TRUE(alice.allocate().success());
-  auto b = bob.allocate();
-  ASSERT_TRUE(b.success());
-  EXPECT_EQ(alice.create_permission({b.get<stun::attr::XorRelayedAddress>()->address}).error(),
-            403);
+  EXPECT_EQ(alice_permission_for_bobs_relay(), 403);
 }
 
 TEST_F(RelayToRelayTest, WithoutTheRegistryLoopbackRelaysAreRefused) {
   h.open_relays = nullptr;
-  h.start();
-  ASSERT_TRUE(alice.allocate().success());
-  auto b = bob.allocate();
-  ASSERT_TRUE(b.success());
-  EXPECT_EQ(alice.create_permission({b.get<stun::attr::XorRelayedAddress>()->address}).error(),
-            403);
+  EXPECT_EQ(alice_permission_for_bobs_relay(), 403);
 }
 
 }  // namespace
