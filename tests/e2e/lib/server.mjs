@@ -117,8 +117,8 @@ function configText(o) {
     'lt-cred-mech',
     ...o.users.map(([u, p]) => `user=${u}:${p}`),
     // Relays are on the listening address (127.0.0.1 on loopback) and the two relay-only peers
-    // of a transfer send to each other's relay addresses: those peers are loopback. (Ferry also
-    // lets one of its relays be another's peer without it; allowLoopbackPeers: false tests that.)
+    // of a transfer send to each other's relay addresses: loopback peers, which Ferry permits
+    // because they are its own open relays. Off by default, as in a real deployment.
     ...(o.allowLoopbackPeers ? ['allow-loopback-peers'] : []),
     'relay-threads=2',
     'fingerprint',
@@ -128,7 +128,7 @@ function configText(o) {
 }
 
 // Options: netns (run inside it), listeningIp, webIp, port, webPort, realm, users, extraConfig
-// (more config lines), readyTimeoutMs, allowLoopbackPeers (default true), web (false: no HTTP
+// (more config lines), readyTimeoutMs, allowLoopbackPeers (default false), web (false: no HTTP
 // listener), configFile (use this file, only the two ports set on the command line).
 // Resolves once /livez answers 200 and the TURN port accepts TCP.
 export async function startTurnServer(opts = {}) {
@@ -140,7 +140,7 @@ export async function startTurnServer(opts = {}) {
     extraConfig: [],
     readyTimeoutMs: 10_000,
     web: true,
-    allowLoopbackPeers: true,
+    allowLoopbackPeers: false,
     ...opts,
   };
   o.webIp ??= o.listeningIp;

@@ -46,8 +46,9 @@ class RelayToRelayTest : public ::testing::Test {
     EXPECT_TRUE(b.success());
     return alice.create_permission({b.get<stun::attr::XorRelayedAddress>()->address}).error();
   }
-  testing::CoreHarness h;
+  // Before the harness: the server's destructor gives its relays back to the registry.
   RelayRegistry registry{{addr("127.0.0.1:0")}};
+  testing::CoreHarness h;
   TurnClient alice{h, testing::udp_tuple("127.0.0.1:40000", "127.0.0.1:3478")};
   TurnClient bob{h, testing::udp_tuple("127.0.0.1:40001", "127.0.0.1:3478"), "bob", "hunter2"};
 };
