@@ -137,14 +137,17 @@ int main(int argc, char** argv) {
   }
   const auto started = ferry::Clock::now();
   const auto stats = runtime.stats();
-  ferry::http::Router router(
-      settings.http, page_info(settings.server, runtime),
-      {.metrics =
-           [&stats, started] {
-             std::chrono::duration<double> up = ferry::Clock::now() - started;
-             return ferry::http::render_metrics({stats, FERRY_VERSION, up.count()});
-           },
-       .ready = [] { return true; }});
+  ferry::http::Router router(settings.http, page_info(settings.server, runtime),
+                             {.metrics =
+                                  [&stats, &runtime, &settings, started] {
+                                    std::chrono::duration<double> up =
+                                        ferry::Clock::now() - started;
+                                    ferry::http::MetricsInput in{stats, FERRY_VERSION, up.count()};
+                                    if (settings.http.username_labels)
+                                      in.user_allocations = runtime.quotas().per_user();
+                                    return ferry::http::render_metrics(in);
+                                  },
+                              .ready = [] { return true; }});
   ferry::http::HttpServer web(settings.http, router, log);
   if (!start_web(web, settings.http, log)) {
     runtime.stop();

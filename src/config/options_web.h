@@ -29,7 +29,9 @@ inline constexpr OptionSpec kWebOptions[] = {
         "let the test page hand out short-lived TURN credentials (trials only)"),
     Opt(kWeb, "prometheus", kFlag, "serve Prometheus metrics at /metrics on the HTTP listener")
         .impl(),
-    Opt(kWeb, "prometheus-username-labels", kFlag, "label per-user metrics with the user name"),
+    Opt(kWeb, "prometheus-username-labels", kFlag,
+        "also export allocations per user, labelled with the user name (one series per user)")
+        .impl(),
     Opt(kWeb, "acme-redirect", kString,
         "redirect /.well-known/acme-challenge/ requests to this URL prefix")
         .arg("URL"),

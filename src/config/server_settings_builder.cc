@@ -174,6 +174,11 @@ void build_http(const Config& cfg, http::HttpSettings& h, std::vector<Diagnostic
   h.port = static_cast<std::uint16_t>(cfg.integer("web-listening-port"));
   h.explicit_endpoint = cfg.is_set("web-listening-ip") || cfg.is_set("web-listening-port");
   h.metrics = cfg.flag("prometheus");
+  h.username_labels = cfg.flag("prometheus-username-labels");
+  if (h.username_labels && !h.metrics) {
+    add_warning(d, cfg.where("prometheus-username-labels"),
+                "'prometheus-username-labels' without 'prometheus': there are no metrics to label");
+  }
   h.cert_file = cfg.is_set("web-cert") ? cfg.string("web-cert") : "";
   h.key_file = cfg.is_set("web-pkey") ? cfg.string("web-pkey") : "";
   if (h.cert_file.empty() != h.key_file.empty()) {

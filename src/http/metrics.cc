@@ -246,6 +246,32 @@ void process(Writer& w, const MetricsInput& in) {
   }
 }
 
+// Prometheus label values escape backslash, double quote and newline (exposition format).
+std::string label_value(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+void users(Writer& w, const MetricsInput& in) {
+  if (in.user_allocations.empty()) return;
+  w.family("ferry_user_allocations_current", "gauge",
+           "Allocations now per user (prometheus-username-labels).");
+  for (const auto& [user, n] : in.user_allocations) {
+    w.sample("ferry_user_allocations_current", "user=\"" + label_value(user) + "\"",
+             static_cast<std::uint64_t>(n));
+  }
+}
+
 }  // namespace
 
 std::string render_metrics(const MetricsInput& in) {
@@ -255,6 +281,7 @@ std::string render_metrics(const MetricsInput& in) {
   stun(w);
   auth(w);
   traffic(w);
+  users(w, in);
   return w.take();
 }
 

@@ -25,6 +25,11 @@ void Quotas::release(std::string_view user) {
   if (total_ > 0) --total_;
 }
 
+std::vector<std::pair<std::string, std::size_t>> Quotas::per_user() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return {per_user_.begin(), per_user_.end()};
+}
+
 std::size_t Quotas::total() const {
   std::lock_guard<std::mutex> lock(mu_);
   return total_;

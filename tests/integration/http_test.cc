@@ -141,6 +141,29 @@ TEST_F(HttpTest, MetricsFollowARelayedSessionLive) {
   EXPECT_EQ(metric(m, "ferry_permissions_current"), 1);
 }
 
+TEST_F(HttpTest, UserLabelsOnlyWithPrometheusUsernameLabels) {
+  start("prometheus\nprometheus-username-labels\n");
+  auto a = client(Transport::kUdp);
+  auto b = client(Transport::kUdp);
+  auto c = client(Transport::kTcp);
+  ASSERT_TRUE(a.allocate("alice", "secret", 600).ok);
+  ASSERT_TRUE(b.allocate("alice", "secret", 600).ok);
+  ASSERT_TRUE(c.allocate("bob", "hunter2", 600).ok);
+  std::string m = get_ok("/metrics");
+  EXPECT_EQ(metric(m, "ferry_user_allocations_current{user=\"alice\"}"), 2) << m;
+  EXPECT_EQ(metric(m, "ferry_user_allocations_current{user=\"bob\"}"), 1) << m;
+  ASSERT_TRUE(c.refresh(0).ok);
+  m = get_ok("/metrics");
+  EXPECT_EQ(metric(m, "ferry_user_allocations_current{user=\"bob\"}"), -1) << "no series left";
+}
+
+TEST_F(HttpTest, NoUserLabelsByDefault) {
+  start();
+  auto a = client(Transport::kUdp);
+  ASSERT_TRUE(a.allocate("alice", "secret", 600).ok);
+  EXPECT_EQ(get_ok("/metrics").find("user="), std::string::npos);
+}
+
 TEST_F(HttpTest, MetricsAreOffWithoutPrometheus) {
   start("");
   auto r = http_get(web(), "/metrics");

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "ferry/net/stats.h"
@@ -14,6 +15,9 @@ struct MetricsInput {
   std::vector<net::WorkerStats> workers;
   std::string_view version;
   double uptime_seconds = 0;
+  // prometheus-username-labels: allocations now per user name. Empty otherwise: a label per
+  // user makes the series (and the scraper's memory) grow with the user base.
+  std::vector<std::pair<std::string, std::size_t>> user_allocations;
 };
 
 std::string render_metrics(const MetricsInput& in);

@@ -16,8 +16,9 @@ struct HttpSettings {
   // Set when the operator chose the address or port: then a bind failure stops the start.
   // With the defaults (a second server on the same host, say) it is a warning.
   bool explicit_endpoint = false;
-  bool metrics = false;   // prometheus: serve /metrics
-  std::string cert_file;  // web-cert / web-pkey: HTTPS
+  bool metrics = false;          // prometheus: serve /metrics
+  bool username_labels = false;  // prometheus-username-labels
+  std::string cert_file;         // web-cert / web-pkey: HTTPS
   std::string key_file;
 };
 

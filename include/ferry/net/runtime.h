@@ -35,6 +35,8 @@ class Runtime {
   const std::vector<Address>& listen_ips() const { return ips_; }
   // Every worker's counters (for /metrics); the pointers stay valid until stop().
   std::vector<WorkerStats> stats() const;
+  // Allocations per user, across workers (the quotas' own count).
+  const turn::Quotas& quotas() const { return quotas_; }
 
  private:
   ServerSettings settings_;

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace ferry::turn {
 
@@ -19,6 +21,9 @@ class Quotas {
   bool acquire(std::string_view user);
   void release(std::string_view user);
   std::size_t total() const;
+  // Users with allocations now, and how many each (for prometheus-username-labels). A copy
+  // taken under the lock: the scrape never holds it while it formats.
+  std::vector<std::pair<std::string, std::size_t>> per_user() const;
 
  private:
   mutable std::mutex mu_;

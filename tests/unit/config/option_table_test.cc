@@ -214,7 +214,8 @@ TEST(ConfigOptionTable, ImplementedOptions) {
       "relay-ip", "external-ip", "allowed-peer-ip", "denied-peer-ip", "allow-loopback-peers",
       "rfc5766-channel-numbers", "listening-device", "relay-device", "max-allocate-timeout",
       // The HTTP listener: test page, metrics, health.
-      "no-web", "web-listening-ip", "web-listening-port", "web-cert", "web-pkey", "prometheus"};
+      "no-web", "web-listening-ip", "web-listening-port", "web-cert", "web-pkey", "prometheus",
+      "prometheus-username-labels"};
   for (const auto& name : expected) {
     EXPECT_EQ(find_option(name)->support, Support::kImplemented) << name;
   }

@@ -102,5 +102,15 @@ TEST(Metrics, EveryFamilyIsDeclaredOnceBeforeItsSamples) {
   EXPECT_EQ(m.find("user="), std::string::npos);
 }
 
+TEST(Metrics, UserLabelsOnlyWhenGivenAndEscaped) {
+  TwoWorkers w;
+  MetricsInput in = w.input();
+  EXPECT_EQ(render_metrics(in).find("ferry_user_allocations_current"), std::string::npos);
+  in.user_allocations = {{"alice", 2}, {"we\"ird\\na\nme", 1}};
+  const std::string m = render_metrics(in);
+  EXPECT_EQ(value_of(m, "ferry_user_allocations_current{user=\"alice\"}"), 2);
+  EXPECT_EQ(value_of(m, "ferry_user_allocations_current{user=\"we\\\"ird\\\\na\\nme\"}"), 1) << m;
+}
+
 }  // namespace
 }  // namespace ferry::http
