@@ -8,7 +8,7 @@
 namespace ferry::http {
 
 struct Asset {
-  std::string_view path;          // "/", "/page.js", ...
+  std::string_view path;  // "/", "/page.js", ...
   std::string_view content_type;
   std::string_view body;
 };
