@@ -3,41 +3,23 @@
 // candidates over UDP and TCP and the relayed transfer works. That file has no
 // allow-loopback-peers, so the transfer also proves that one Ferry relay may be another's peer
 // on loopback without it.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startTurnServer } from './lib/server.mjs';
-import { launchBrowser } from './lib/browser.mjs';
-import { openPage, gather, transfer, describeGather, describeTransfer } from './lib/page.mjs';
-import { withDiagnostics } from './lib/diag.mjs';
+import { gather, transfer, describeGather, describeTransfer } from './lib/page.mjs';
+import { browserSession } from './lib/session.mjs';
 
 const CONFIG = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../etc/turnserver.conf');
 
-let server;
-let browser;
-let page;
+const s = browserSession({ configFile: CONFIG });
 
-const diag = (fn) =>
-  withDiagnostics({ 'browser console': () => browser?.logText(), 'turnserver output': () => server?.output() }, fn);
-
-before(async () => {
-  server = await startTurnServer({ configFile: CONFIG });
-  browser = await launchBrowser();
-  page = await openPage(browser, server.baseUrl);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-test('etc/turnserver.conf: the page\'s default URLs and the sample user give relays over UDP and TCP, and a relayed transfer', diag(async () => {
-  const urls = (await page.inputValue('#urls')).split('\n').filter(Boolean);
+test('etc/turnserver.conf: the page\'s default URLs and the sample user give relays over UDP and TCP, and a relayed transfer', s.diag(async () => {
+  const urls = (await s.page.inputValue('#urls')).split('\n').filter(Boolean);
   assert.ok(urls.some((u) => /^turn:.*transport=tcp/.test(u)) && urls.some((u) => /^turn:.*transport=udp/.test(u)),
     `the page did not prefill turn: UDP and TCP URLs: ${urls.join(' ')}`);
   // The sample account of etc/turnserver.conf.
-  const g = await gather(page, { username: 'ferry', password: 'ferry-change-me' });
+  const g = await gather(s.page, { username: 'ferry', password: 'ferry-change-me' });
   const relays = g.candidates.filter((c) => c.type === 'relay');
   for (const proto of ['udp', 'tcp']) {
     assert.ok(relays.some((c) => c.relayProtocol === proto), `no relay candidate over ${proto}:\n${describeGather(g)}`);
@@ -45,7 +27,7 @@ test('etc/turnserver.conf: the page\'s default URLs and the sample user give rel
   assert.ok(g.verdict.some((v) => /Relay works over UDP/.test(v)) && g.verdict.some((v) => /Relay works over TCP/.test(v)),
     `the verdict does not say the relay works over UDP and TCP:\n${describeGather(g)}`);
 
-  const t = await transfer(page, {});
+  const t = await transfer(s.page, {});
   assert.equal(t.ok, true, `the default transfer (1024 KiB) failed: ${t.error}\n${describeTransfer(t)}`);
   assert.equal(t.bytes, 1024 * 1024, `received ${t.bytes} bytes:\n${describeTransfer(t)}`);
   assert.equal(t.sha256Received, t.sha256Sent, `SHA-256 differs:\n${describeTransfer(t)}`);
