@@ -59,6 +59,7 @@ RelayPool::RelayPool(event_base* base, Range range, Reservations& reservations,
 }
 
 RelayPool::~RelayPool() {
+  release_closed();
   for (int fd : fds_) {
     if (fd >= 0) ::close(fd);
   }
@@ -137,10 +138,15 @@ Result<turn::Relay> RelayPool::claim(const Token& token, TimePoint now) {
 void RelayPool::close(turn::RelayId id) {
   if (id >= fds_.size() || fds_[id] < 0) return;
   epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fds_[id], nullptr);
-  ::close(fds_[id]);
+  closing_.push_back(fds_[id]);
   fds_[id] = -1;
   free_.push_back(id);
   --open_;
+}
+
+void RelayPool::release_closed() {
+  for (int fd : closing_) ::close(fd);
+  closing_.clear();
 }
 
 void RelayPool::on_event(evutil_socket_t /*fd*/, short /*what*/, void* arg) {

@@ -39,7 +39,14 @@ class RelayPool final : public turn::RelayAllocator {
   RelayPool& operator=(const RelayPool&) = delete;
 
   Result<turn::Relay> open(const Address& ip, bool even_port) override;
+  // Stops reading the relay and frees its id, but keeps its descriptor open until
+  // release_closed(): a send batch may still name that descriptor, and a number closed now
+  // is reused by the next socket any thread opens (the queued payload would then leave from
+  // another allocation's relay or enter another client's TCP connection).
   void close(turn::RelayId id) override;
+  // Closes the descriptors of relays closed since the last call. The owner calls it only when
+  // no send batch holds one of them (after flushing).
+  void release_closed();
   Result<Token> reserve(const Address& ip_port, TimePoint now) override;
   Result<turn::Relay> claim(const Token& token, TimePoint now) override;
 
@@ -64,6 +71,7 @@ class RelayPool final : public turn::RelayAllocator {
   event* ev_ = nullptr;
   std::vector<int> fds_;  // by relay id; -1: free
   std::vector<turn::RelayId> free_;
+  std::vector<int> closing_;  // closed relays' descriptors, open until release_closed()
   std::size_t open_ = 0;
 };
 

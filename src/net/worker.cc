@@ -156,11 +156,17 @@ void Worker::accept_tcp(evutil_socket_t fd, const sockaddr* sa, int len, const A
 
 void Worker::on_stream_message(TcpConnection& c, Bytes message) {
   core_->on_client_packet(c.tuple(), message, Clock::now());
-  to_peers_.flush();  // `message` lives in the connection's buffer only during this call
+  flush_peers();  // `message` lives in the connection's buffer only during this call
+}
+
+void Worker::flush_peers() {
+  if (!to_peers_.empty()) to_peers_.flush();
+  // Only now may the descriptors of relays closed while handling these packets be reused.
+  relays_->release_closed();
 }
 
 void Worker::flush() {
-  if (!to_peers_.empty()) to_peers_.flush();
+  flush_peers();
   for (auto& e : udp_) {
     if (!e->batch.empty()) e->batch.flush(e->fd);
   }
@@ -171,6 +177,7 @@ void Worker::on_connection_closed(TcpConnection& c) {
   connections_.erase(t);  // destroys c
   ++net_counters_.tcp_closed;
   core_->on_client_closed(t);  // RFC 8656 §3.1: the allocation ends with its connection
+  flush_peers();
 }
 
 void Worker::on_tick(evutil_socket_t /*fd*/, short /*what*/, void* arg) {
@@ -187,6 +194,7 @@ void Worker::tick() {
   if (lag > net_counters_.loop_lag_max_us.get()) net_counters_.loop_lag_max_us.set(lag);
   last_tick_ = now;
   core_->expire(now);
+  flush();  // expiry closes relays (and sends nothing): their descriptors are released here
 }
 
 void Worker::drain_relay(turn::RelayId id, int fd) {

@@ -77,6 +77,8 @@ class Worker final : public turn::Egress {
   void drain_udp(UdpEndpoint& ep);
   // Sends everything queued: datagrams to peers, then to clients on every UDP listener.
   void flush();
+  // Sends the datagrams queued for peers, then closes the relays closed meanwhile.
+  void flush_peers();
   void accept_tcp(evutil_socket_t fd, const sockaddr* sa, int len, const Address& local);
   void tick();
 
