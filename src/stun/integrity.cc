@@ -13,6 +13,9 @@ namespace ferry::stun {
 
 namespace {
 
+// Read by integrity_checks_on_this_thread() (message.h): per thread, so workers never share it.
+thread_local std::uint64_t integrity_checks = 0;
+
 // HMAC over the concatenation a || b, without copying them together: the check hashes a
 // patched copy of the 20-byte header, then the rest of the message in place. `out` receives
 // 20 (SHA-1) or 32 (SHA-256) bytes.
@@ -30,6 +33,7 @@ bool check_hmac(const MessageView& m, const RawAttribute& mi, bool sha256, Bytes
   std::memcpy(header.data(), m.data().data(), kHeaderSize);
   store_be16(&header[2], static_cast<std::uint16_t>(mi.offset + 4 + n - kHeaderSize));
   std::array<std::uint8_t, kHmacSha256Size> mac{};
+  ++integrity_checks;
   if (!hmac(sha256, key, header, m.data().subspan(kHeaderSize, mi.offset - kHeaderSize),
             mac.data())) {
     return false;
@@ -84,6 +88,10 @@ bool check_message_integrity(const MessageView& m, Bytes key) {
 bool check_message_integrity_sha256(const MessageView& m, Bytes key) {
   auto mi = m.message_integrity_sha256();
   return mi && check_hmac(m, *mi, true, key);
+}
+
+std::uint64_t integrity_checks_on_this_thread() {
+  return integrity_checks;
 }
 
 bool check_fingerprint(const MessageView& m) {

@@ -3,6 +3,8 @@
 #include <array>
 #include <cstring>
 
+#include "special_addresses.h"
+
 namespace ferry::turn {
 
 namespace {
@@ -88,23 +90,9 @@ std::optional<Address> embedded_ipv4(const Address& a) {
 }
 
 bool PeerPolicy::default_denied(const Address& a) const {
-  if (a.is_v4()) {
-    if (in_prefix(a, {0}, 8) || in_prefix(a, {169, 254}, 16) || in_prefix(a, {240}, 4)) return true;
-    if (!s_.allow_loopback && in_prefix(a, {127}, 8)) return true;
-    if (in_prefix(a, {224}, 4)) return true;
-    if (!s_.allow_private && (in_prefix(a, {10}, 8) || in_prefix(a, {172, 16}, 12) ||
-                              in_prefix(a, {192, 168}, 16) || in_prefix(a, {100, 64}, 10))) {
-      return true;
-    }
-    return false;
-  }
-  if (a.is_any()) return true;
-  if (!s_.allow_loopback && a.is_loopback()) return true;
-  if (in_prefix(a, {0xFE, 0x80}, 10) || in_prefix(a, {0xFE, 0xC0}, 10)) return true;
-  if (in_prefix(a, {0x00, 0x64, 0xFF, 0x9B, 0x00, 0x01}, 48)) return true;  // RFC 8215 local NAT64
-  if (in_prefix(a, {0xFF}, 8)) return true;
-  if (!s_.allow_private && in_prefix(a, {0xFC}, 7)) return true;
-  return false;
+  // The IANA special-purpose registries' non-reachable blocks, multicast and cloud metadata
+  // addresses, as one table (special_addresses.cc, docs/deny-list.md).
+  return special_denied(a, s_.allow_private, s_.allow_loopback);
 }
 
 bool PeerPolicy::permitted_one(const Address& a) const {

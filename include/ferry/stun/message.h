@@ -236,6 +236,11 @@ class MessageBuilder {
 // Integrity checks over a parsed message; both compare in constant time (CRYPTO_memcmp).
 bool check_message_integrity(const MessageView& m, Bytes key);
 bool check_message_integrity_sha256(const MessageView& m, Bytes key);
+// How many integrity HMACs the two checks above have computed on the calling thread. It exists so
+// that tests can assert constant work without timing anything (e.g. an unknown USERNAME costs the
+// same HMAC as a wrong password, CONFORMANCE.md "Secure by default"); it costs one thread-local
+// increment per check and is never reset.
+std::uint64_t integrity_checks_on_this_thread();
 // CRC-32 check; MessageView::parse already rejects a wrong one, this is for callers that need it.
 bool check_fingerprint(const MessageView& m);
 

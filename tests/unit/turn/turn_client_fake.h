@@ -233,11 +233,18 @@ class TurnClient {
   std::array<std::uint8_t, 1500> buf_{};
 };
 
-// Settings most tests share: TURN on, long-term credentials for alice and bob in example.org.
+// Settings most tests share: TURN on, long-term credentials for alice and bob in example.org,
+// and the documentation ranges the tests use as peers (RFC 5737, RFC 3849) opened the way an
+// operator opens a refused block, with allowed-peer-ip: the built-in list refuses them
+// (docs/deny-list.md).
 inline void enable_turn(CoreHarness& h) {
   std::string err;
   h.settings.turn_enabled = true;
   h.settings.realm = "example.org";
+  for (const char* documentation :
+       {"192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"}) {
+    h.settings.peers.allowed.push_back(*turn::AddressRange::parse(documentation));
+  }
   EXPECT_TRUE(h.users.add("alice:secret", &err)) << err;
   EXPECT_TRUE(h.users.add("bob:hunter2", &err)) << err;
 }
