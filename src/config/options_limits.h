@@ -54,8 +54,16 @@ inline constexpr OptionSpec kLimitsOptions[] = {
         .def("300")
         .arg("SECONDS")
         .impl(),
+    Opt(kLimits, "max-tcp-connections-per-ip", kInt,
+        "client TCP connections from one IP address at once (0: no limit); all together are "
+        "bounded by the descriptor limit")
+        .range(0, kIntMax)
+        .def("256")
+        .arg("N")
+        .impl(),
     Opt(kLimits, "max-allocate-timeout", kInt,
-        "a TCP connection that carries no allocation and sends nothing for this long is closed")
+        "a TCP connection that carries no allocation and sends no complete message for this "
+        "long is closed")
         .range(1, kIntMax)
         .def("60")
         .arg("SECONDS")

@@ -131,6 +131,8 @@ void build_turn(const Config& cfg, net::ServerSettings& s, std::vector<Diagnosti
   // allocated is closed after this long without a message (slow or abandoned handshakes hold
   // descriptors otherwise); connections with an allocation live as long as it does.
   s.tcp_idle_timeout = Seconds(cfg.integer("max-allocate-timeout"));
+  s.max_tcp_connections_per_ip =
+      static_cast<std::size_t>(cfg.integer("max-tcp-connections-per-ip"));
   s.user_quota = static_cast<std::size_t>(cfg.integer("user-quota"));
   s.total_quota = static_cast<std::size_t>(cfg.integer("total-quota"));
   s.min_port = static_cast<std::uint16_t>(cfg.integer("min-port"));

@@ -219,6 +219,8 @@ void traffic(Writer& w) {
   w.total("ferry_dropped_packets_total", "reason=\"unsolicited\"", field(&Counters::dropped_other));
   w.total("ferry_dropped_packets_total", "reason=\"oversized\"",
           [](const net::WorkerStats& x) { return x.net->dropped_oversized.get(); });
+  w.total("ferry_dropped_packets_total", "reason=\"tcp_output_full\"",
+          [](const net::WorkerStats& x) { return x.net->dropped_output_full.get(); });
 }
 
 void process(Writer& w, const MetricsInput& in) {
@@ -230,9 +232,23 @@ void process(Writer& w, const MetricsInput& in) {
            [](const net::WorkerStats&) { return std::uint64_t{1}; });
   w.single("ferry_tcp_connections_current", "gauge", "Client TCP connections open now.",
            [](const net::WorkerStats& x) { return live(x.net->tcp_accepted, x.net->tcp_closed); });
-  w.single("ferry_tcp_connections_refused_total", "counter",
-           "TCP connections closed at accept: the per-worker bound was reached.",
-           [](const net::WorkerStats& x) { return x.net->tcp_refused.get(); });
+  w.family("ferry_tcp_connections_refused_total", "counter",
+           "TCP connections closed at accept, by the bound that was reached.");
+  w.total("ferry_tcp_connections_refused_total", "reason=\"total\"",
+          [](const net::WorkerStats& x) { return x.net->tcp_refused.get(); });
+  w.total("ferry_tcp_connections_refused_total", "reason=\"per_ip\"",
+          [](const net::WorkerStats& x) { return x.net->tcp_refused_per_ip.get(); });
+  w.family("ferry_tcp_connections_closed_total", "counter",
+           "TCP connections the server closed on a deadline, by reason.");
+  w.total("ferry_tcp_connections_closed_total", "reason=\"idle\"",
+          [](const net::WorkerStats& x) { return x.net->tcp_closed_idle.get(); });
+  w.total("ferry_tcp_connections_closed_total", "reason=\"slow_frame\"",
+          [](const net::WorkerStats& x) { return x.net->tcp_closed_slow.get(); });
+  w.total("ferry_tcp_connections_closed_total", "reason=\"stalled_output\"",
+          [](const net::WorkerStats& x) { return x.net->tcp_closed_stalled.get(); });
+  w.single("ferry_accept_pauses_total", "counter",
+           "Times accept() failed (descriptors exhausted) and the listener paused.",
+           [](const net::WorkerStats& x) { return x.net->accept_pauses.get(); });
   w.family("ferry_event_loop_lag_seconds", "gauge",
            "How late each worker's one-second tick ran last time (a busy or blocked loop).");
   for (std::size_t i = 0; i < in.workers.size(); ++i) {

@@ -1,9 +1,11 @@
 #include "ferry/net/runtime.h"
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <thread>
 
+#include "connection_limits.h"
 #include "reservations.h"
 #include "sockets.h"
 #include "worker.h"
@@ -13,7 +15,25 @@ namespace ferry::net {
 namespace {
 // Without configured users the store is empty: every TURN request is then refused anyway.
 const auth::StaticUsers kNoUsers{""};
+// Descriptors kept out of the TCP connections' share: listeners, epoll sets, eventfds, log
+// files, the HTTP listener and its clients, the database connections to come.
+constexpr std::size_t kReservedDescriptors = 256;
 }  // namespace
+
+std::size_t raise_descriptor_limit(std::size_t* raised_from) {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+    *raised_from = 1024;
+    return 1024;
+  }
+  *raised_from = rl.rlim_cur;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rlimit want = rl;
+    want.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &want) == 0) rl = want;
+  }
+  return rl.rlim_cur == RLIM_INFINITY ? (std::size_t{1} << 20) : rl.rlim_cur;
+}
 
 Runtime::Runtime(const ServerSettings& settings, Logger& log)
     : settings_(settings),
@@ -55,10 +75,33 @@ bool Runtime::start(std::string* error) {
   // Relays bind to relay-ip, else to the listening address the client used.
   open_relays_ = std::make_unique<turn::RelayRegistry>(
       settings_.turn.relay_ips.empty() ? ips_ : settings_.turn.relay_ips);
+  // Descriptors: every TCP allocation needs two (the connection and its relay socket), so
+  // connections get at most half of what is left after the reserve; UDP allocations' relays
+  // keep the rest. Without a bound, a connection flood exhausts descriptors and every
+  // Allocate, UDP included, fails.
+  std::size_t raised_from = 0;
+  const std::size_t nofile = raise_descriptor_limit(&raised_from);
+  const std::size_t usable =
+      nofile > 2 * kReservedDescriptors ? nofile - kReservedDescriptors : nofile / 2;
+  connections_ =
+      std::make_unique<ConnectionLimits>(usable / 2, settings_.max_tcp_connections_per_ip);
+  log_.info("descriptors: " + std::to_string(nofile) +
+            (raised_from < nofile ? " (soft limit raised from " + std::to_string(raised_from) + ")"
+                                  : std::string()) +
+            "; TCP connections at most " + std::to_string(usable / 2) + ", " +
+            (settings_.max_tcp_connections_per_ip != 0
+                 ? std::to_string(settings_.max_tcp_connections_per_ip)
+                 : std::string("any number")) +
+            " per client address");
+  if (nofile < 4096) {
+    log_.warning("only " + std::to_string(nofile) +
+                 " descriptors (RLIMIT_NOFILE): each allocation takes one, each TCP client two; "
+                 "raise the hard limit (LimitNOFILE= in systemd, ulimit -Hn)");
+  }
   // Bind everything before starting any thread, so a port in use fails the start cleanly.
   for (unsigned i = 0; i < n; ++i) {
-    Worker::Shared shared{shared_.credentials, shared_.nonces, shared_.quotas, *reservations_,
-                          *open_relays_};
+    Worker::Shared shared{shared_.credentials, shared_.nonces, shared_.quotas,
+                          *reservations_,      *open_relays_,  *connections_};
     auto w = std::make_unique<Worker>(settings_, shared, log_, i);
     if (!w->open(ips_, error)) {
       workers_.clear();

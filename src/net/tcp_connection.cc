@@ -11,17 +11,26 @@ namespace {
 // The largest frame is a 65,535-byte STUN body plus header; twice that bounds what one slow or
 // hostile client can make us buffer while still letting a whole frame arrive.
 constexpr std::size_t kReadHighWatermark = 2 * (65535 + 20);
+
+timeval to_timeval(Duration d) {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+  return timeval{static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
+}
 }  // namespace
 
-TcpConnection::TcpConnection(Worker& worker, bufferevent* bev, const FiveTuple& tuple)
-    : worker_(worker), bev_(bev), tuple_(tuple) {
-  bufferevent_setcb(bev_, &TcpConnection::on_read, nullptr, &TcpConnection::on_event, this);
+TcpConnection::TcpConnection(Worker& worker, bufferevent* bev, const FiveTuple& tuple,
+                             const Limits& limits, TimePoint now)
+    : worker_(worker), bev_(bev), tuple_(tuple), limits_(limits), last_message_(now) {
+  bufferevent_setcb(bev_, &TcpConnection::on_read, &TcpConnection::on_write,
+                    &TcpConnection::on_event, this);
   bufferevent_setwatermark(bev_, EV_READ, 0, kReadHighWatermark);
-  auto idle =
-      std::chrono::duration_cast<std::chrono::microseconds>(worker_.settings().tcp_idle_timeout);
-  timeval tv{static_cast<time_t>(idle.count() / 1000000),
-             static_cast<suseconds_t>(idle.count() % 1000000)};
-  bufferevent_set_timeouts(bev_, &tv, nullptr);
+  // The write callback runs when the output has drained to half the limit: reading resumes.
+  bufferevent_setwatermark(bev_, EV_WRITE, limits_.output_limit / 2, 0);
+  // No read timeout: libevent restarts it on every byte, which a client sending one byte a
+  // second would exploit. The worker's tick applies deadlines that bytes do not restart. The
+  // write timeout fires only while output is pending and none of it could be written.
+  timeval stall = to_timeval(limits_.stall_timeout);
+  bufferevent_set_timeouts(bev_, nullptr, &stall);
   bufferevent_enable(bev_, EV_READ | EV_WRITE);
 }
 
@@ -29,12 +38,32 @@ TcpConnection::~TcpConnection() {
   bufferevent_free(bev_);
 }
 
-void TcpConnection::send(Bytes data) {
+bool TcpConnection::output_full() const {
+  return evbuffer_get_length(bufferevent_get_output(bev_)) >= limits_.output_limit;
+}
+
+bool TcpConnection::send(Bytes data) {
+  if (output_full()) {
+    if (!paused_) {
+      paused_ = true;
+      bufferevent_disable(bev_, EV_READ);
+    }
+    return false;
+  }
   bufferevent_write(bev_, data.data(), data.size());
+  return true;
 }
 
 void TcpConnection::on_read(bufferevent* /*bev*/, void* arg) {
   static_cast<TcpConnection*>(arg)->read_frames();
+}
+
+void TcpConnection::on_write(bufferevent* /*bev*/, void* arg) {
+  auto* self = static_cast<TcpConnection*>(arg);
+  if (!self->paused_) return;
+  self->paused_ = false;
+  bufferevent_enable(self->bev_, EV_READ);
+  self->read_frames();  // frames left in the input while paused
 }
 
 void TcpConnection::read_frames() {
@@ -44,30 +73,41 @@ void TcpConnection::read_frames() {
   std::size_t len = evbuffer_get_length(in);
   const auto* p = static_cast<const std::uint8_t*>(evbuffer_pullup(in, -1));
   std::size_t used = 0;
-  while (used < len) {
+  TimePoint now = Clock::now();
+  // Stop at a full output: the rest of a pipelined burst waits in the input (bounded by the
+  // watermark) until the client reads its answers.
+  while (used < len && !paused_) {
     auto f = stun::next_frame(Bytes(p + used, len - used));
     if (f.status == stun::FrameResult::kNeedMore) break;
     if (f.status == stun::FrameResult::kError) {
       // Not STUN and not ChannelData: the stream cannot be resynchronised (RFC 8656 §12.5).
-      worker_.on_connection_closed(*this);
+      worker_.on_connection_closed(*this, CloseReason::kUnframeable);
       return;
     }
-    worker_.on_stream_message(*this, Bytes(p + used, f.frame_size));
+    last_message_ = now;
+    worker_.on_stream_message(*this, Bytes(p + used, f.frame_size), now);
     used += f.frame_size;
+    if (output_full()) {
+      paused_ = true;
+      bufferevent_disable(bev_, EV_READ);
+    }
   }
   evbuffer_drain(in, used);
+  // A frame has started: it must be complete within the deadline, however slowly it trickles.
+  if (used < len) {
+    if (!partial_since_) partial_since_ = now;
+  } else {
+    partial_since_.reset();
+  }
+  if (used < len && paused_) partial_since_.reset();  // waiting on us, not on the client
 }
 
 void TcpConnection::on_event(bufferevent* /*bev*/, short what, void* arg) {
   auto* self = static_cast<TcpConnection*>(arg);
-  // An idle connection that carries an allocation stays: its lifetime (refreshed by the client)
-  // governs it, and a quiet data channel is not an abandoned one. Idle strangers are closed.
-  if ((what & BEV_EVENT_TIMEOUT) != 0 && self->worker_.has_allocation(self->tuple_)) {
-    bufferevent_enable(self->bev_, EV_READ);
-    return;
-  }
-  // EOF, error or idle timeout: all end the connection and everything bound to it.
-  self->worker_.on_connection_closed(*self);
+  CloseReason why = CloseReason::kClosed;
+  if ((what & BEV_EVENT_TIMEOUT) != 0) why = CloseReason::kStalled;  // only a write timeout
+  // EOF, error or a stalled output: all end the connection and everything bound to it.
+  self->worker_.on_connection_closed(*self, why);
 }
 
 }  // namespace ferry::net

@@ -1,34 +1,76 @@
 // A client's TCP control connection: frames the byte stream into STUN / ChannelData messages
 // (RFC 8489 §6.2.2, RFC 8656 §12.5) and hands each one to the worker.
+//
+// What a client can make us hold is bounded (issue 16 items 2 and 3):
+// - input: one frame at most (the read high watermark), and a frame must be complete within
+//   a deadline that arriving bytes do not restart (slowloris);
+// - output: at most `output_limit` bytes. Over it, reading stops (a client that pipelines
+//   requests and never reads the answers gets no more answers) and relayed data for it is
+//   dropped and counted; reading resumes when half of it has drained. A connection whose
+//   output makes no progress for the stall timeout is closed.
+// The worker's one-second tick enforces the deadlines (deadline_passed()), so no timer is
+// re-armed per message.
 #pragma once
 
 #include <event2/bufferevent.h>
 
+#include <cstddef>
+#include <optional>
+
 #include "ferry/common/address.h"
 #include "ferry/common/bytes.h"
+#include "ferry/common/time.h"
 
 namespace ferry::net {
 
 class Worker;
 
+// Why a connection ended (counted in metrics).
+enum class CloseReason {
+  kClosed,       // EOF or error from the client's side
+  kUnframeable,  // bytes that are neither STUN nor ChannelData (RFC 8656 §12.5)
+  kStalled,      // output pending and none of it written for the stall timeout
+  kIdle,         // no allocation and no complete message for max-allocate-timeout
+  kSlowFrame,    // a frame not complete within the frame deadline (slowloris)
+};
+
 class TcpConnection {
  public:
-  TcpConnection(Worker& worker, bufferevent* bev, const FiveTuple& tuple);
+  struct Limits {
+    std::size_t output_limit = 256 * 1024;
+    Duration frame_deadline = Seconds(10);  // from a frame's first byte to its last
+    Duration stall_timeout = Seconds(30);   // output pending, nothing written
+  };
+  TcpConnection(Worker& worker, bufferevent* bev, const FiveTuple& tuple, const Limits& limits,
+                TimePoint now);
   ~TcpConnection();
   TcpConnection(const TcpConnection&) = delete;
   TcpConnection& operator=(const TcpConnection&) = delete;
 
-  void send(Bytes data);
+  // Queues `data` for the client; false (nothing queued) when the output is over its limit.
+  bool send(Bytes data);
   const FiveTuple& tuple() const { return tuple_; }
+  // When the last complete message arrived (or the connection was accepted).
+  TimePoint last_message() const { return last_message_; }
+  // A frame has been arriving for longer than the frame deadline.
+  bool frame_overdue(TimePoint now) const {
+    return partial_since_ && now - *partial_since_ > limits_.frame_deadline;
+  }
 
  private:
   static void on_read(bufferevent* bev, void* arg);
+  static void on_write(bufferevent* bev, void* arg);
   static void on_event(bufferevent* bev, short what, void* arg);
   void read_frames();
+  bool output_full() const;
 
   Worker& worker_;
   bufferevent* bev_;
   FiveTuple tuple_;
+  Limits limits_;
+  TimePoint last_message_;
+  std::optional<TimePoint> partial_since_;
+  bool paused_ = false;  // reading stopped while the output is over its limit
 };
 
 }  // namespace ferry::net

@@ -1,8 +1,13 @@
 #include "worker.h"
 
 #include <event2/bufferevent.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <chrono>
@@ -22,6 +27,7 @@ Worker::~Worker() {
   if (tick_ev_ != nullptr) event_free(tick_ev_);
   for (auto& l : tcp_listeners_) {
     if (l->l != nullptr) evconnlistener_free(l->l);
+    if (l->resume != nullptr) event_free(l->resume);
   }
   for (auto& ep : udp_) {
     if (ep->ev != nullptr) event_free(ep->ev);
@@ -81,6 +87,8 @@ bool Worker::open(const std::vector<Address>& ips, std::string* error) {
         *error = "evconnlistener_new failed for " + ip.to_string();
         return false;
       }
+      evconnlistener_set_error_cb(l->l, &Worker::on_accept_error);
+      l->resume = evtimer_new(base_, &Worker::on_accept_resume, l.get());
       tcp_listeners_.push_back(std::move(l));
     }
   }
@@ -138,24 +146,65 @@ void Worker::on_accept(evconnlistener* /*l*/, evutil_socket_t fd, sockaddr* sa, 
   listener->w->accept_tcp(fd, sa, len, listener->local);
 }
 
-void Worker::accept_tcp(evutil_socket_t fd, const sockaddr* sa, int len, const Address& local) {
-  if (connections_.size() >= settings_.max_tcp_connections_per_worker) {
-    ++net_counters_.tcp_refused;
-    close_fd(fd);
-    return;
+// An accept() failure other than a retriable one (libevent retries EAGAIN, EINTR and
+// ECONNABORTED itself): EMFILE, ENFILE, ENOBUFS, ENOMEM. The pending connection stays in the
+// backlog and the listener stays readable, so accepting again at once spins a core. Pause this
+// listener briefly instead; connections wait in the backlog (or are refused by the kernel when
+// it is full) until descriptors come back.
+void Worker::on_accept_error(evconnlistener* l, void* arg) {
+  auto* listener = static_cast<Listener*>(arg);
+  Worker& w = *listener->w;
+  const int err = errno;
+  evconnlistener_disable(l);
+  timeval pause{0, 250 * 1000};
+  evtimer_add(listener->resume, &pause);
+  ++w.net_counters_.accept_pauses;
+  std::uint64_t suppressed = 0;
+  if (w.accept_error_log_.allow(Clock::now(), &suppressed)) {
+    w.log_.warning("accept() on " + listener->local.to_string() + ": " + std::strerror(err) +
+                   "; pausing new TCP connections for 250 ms" +
+                   (suppressed != 0 ? " (" + std::to_string(suppressed) + " more since last said)"
+                                    : std::string()));
   }
+}
+
+void Worker::on_accept_resume(evutil_socket_t /*fd*/, short /*what*/, void* arg) {
+  evconnlistener_enable(static_cast<Listener*>(arg)->l);
+}
+
+void Worker::accept_tcp(evutil_socket_t fd, const sockaddr* sa, int len, const Address& local) {
   FiveTuple t{Address::from_sockaddr(sa, static_cast<socklen_t>(len)), local, Transport::kTcp};
+  switch (shared_.connections.acquire(t.client)) {
+    case ConnectionLimits::Verdict::kAccepted:
+      break;
+    case ConnectionLimits::Verdict::kOverTotal:
+      ++net_counters_.tcp_refused;
+      close_fd(fd);
+      return;
+    case ConnectionLimits::Verdict::kOverPerIp:
+      ++net_counters_.tcp_refused_per_ip;
+      close_fd(fd);
+      return;
+  }
+  // CONFORMANCE.md "Streams": STUN/TURN messages are small and latency-bound; Nagle plus
+  // delayed ACKs would hold them back.
+  int one = 1;
+  (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   bufferevent* bev = bufferevent_socket_new(base_, fd, BEV_OPT_CLOSE_ON_FREE);
   if (bev == nullptr) {
+    shared_.connections.release(t.client);
     close_fd(fd);
     return;
   }
-  connections_[t] = std::make_unique<TcpConnection>(*this, bev, t);
+  TcpConnection::Limits limits{.output_limit = settings_.tcp_output_limit,
+                               .frame_deadline = settings_.tcp_frame_deadline,
+                               .stall_timeout = settings_.tcp_stall_timeout};
+  connections_[t] = std::make_unique<TcpConnection>(*this, bev, t, limits, Clock::now());
   ++net_counters_.tcp_accepted;
 }
 
-void Worker::on_stream_message(TcpConnection& c, Bytes message) {
-  core_->on_client_packet(c.tuple(), message, Clock::now());
+void Worker::on_stream_message(TcpConnection& c, Bytes message, TimePoint now) {
+  core_->on_client_packet(c.tuple(), message, now);
   flush_peers();  // `message` lives in the connection's buffer only during this call
 }
 
@@ -172,10 +221,25 @@ void Worker::flush() {
   }
 }
 
-void Worker::on_connection_closed(TcpConnection& c) {
+void Worker::on_connection_closed(TcpConnection& c, CloseReason why) {
   FiveTuple t = c.tuple();
   connections_.erase(t);  // destroys c
+  shared_.connections.release(t.client);
   ++net_counters_.tcp_closed;
+  switch (why) {
+    case CloseReason::kClosed:
+    case CloseReason::kUnframeable:
+      break;
+    case CloseReason::kStalled:
+      ++net_counters_.tcp_closed_stalled;
+      break;
+    case CloseReason::kIdle:
+      ++net_counters_.tcp_closed_idle;
+      break;
+    case CloseReason::kSlowFrame:
+      ++net_counters_.tcp_closed_slow;
+      break;
+  }
   core_->on_client_closed(t);  // RFC 8656 §3.1: the allocation ends with its connection
   flush_peers();
 }
@@ -193,8 +257,25 @@ void Worker::tick() {
   net_counters_.loop_lag_us.set(lag);
   if (lag > net_counters_.loop_lag_max_us.get()) net_counters_.loop_lag_max_us.set(lag);
   last_tick_ = now;
+  close_overdue(now);
   core_->expire(now);
   flush();  // expiry closes relays (and sends nothing): their descriptors are released here
+}
+
+void Worker::close_overdue(TimePoint now) {
+  // A scan a second: cheaper than re-arming a timer per message, and connections are bounded.
+  std::vector<std::pair<TcpConnection*, CloseReason>> overdue;
+  for (auto& [tuple, c] : connections_) {
+    if (c->frame_overdue(now)) {
+      overdue.emplace_back(c.get(), CloseReason::kSlowFrame);
+    } else if (now - c->last_message() > settings_.tcp_idle_timeout &&
+               !core_->has_allocation(tuple)) {
+      // An idle connection that carries an allocation stays: its lifetime (refreshed by the
+      // client) governs it, and a quiet data channel is not an abandoned one.
+      overdue.emplace_back(c.get(), CloseReason::kIdle);
+    }
+  }
+  for (auto& [c, why] : overdue) on_connection_closed(*c, why);
 }
 
 void Worker::drain_relay(turn::RelayId id, int fd) {
@@ -234,7 +315,7 @@ void Worker::to_client(const FiveTuple& tuple, Bytes data) {
     return;
   }
   auto it = connections_.find(tuple);
-  if (it != connections_.end()) it->second->send(data);
+  if (it != connections_.end() && !it->second->send(data)) ++net_counters_.dropped_output_full;
 }
 
 }  // namespace ferry::net

@@ -12,19 +12,20 @@
 #include <unordered_map>
 #include <vector>
 
+#include "connection_limits.h"
 #include "ferry/common/logger.h"
+#include "ferry/common/repeat_limiter.h"
 #include "ferry/net/settings.h"
 #include "ferry/net/stats.h"
 #include "ferry/turn/egress.h"
 #include "ferry/turn/server.h"
 #include "relay_pool.h"
+#include "tcp_connection.h"
 #include "udp_batch.h"
 
 struct bufferevent;
 
 namespace ferry::net {
-
-class TcpConnection;
 
 class Worker final : public turn::Egress {
  public:
@@ -35,6 +36,7 @@ class Worker final : public turn::Egress {
     turn::Quotas& quotas;
     Reservations& reservations;
     turn::RelayRegistry& open_relays;
+    ConnectionLimits& connections;
   };
   Worker(const ServerSettings& settings, const Shared& shared, Logger& log, unsigned index);
   ~Worker() override;
@@ -53,8 +55,8 @@ class Worker final : public turn::Egress {
   void to_peer(turn::RelayId relay, const Address& peer, Bytes data) override;
 
   // Called by TcpConnection.
-  void on_stream_message(TcpConnection& c, Bytes message);
-  void on_connection_closed(TcpConnection& c);
+  void on_stream_message(TcpConnection& c, Bytes message, TimePoint now);
+  void on_connection_closed(TcpConnection& c, CloseReason why);
   bool has_allocation(const FiveTuple& t) const { return core_->has_allocation(t); }
   event_base* base() const { return base_; }
   WorkerStats stats() const { return {&core_->counters(), &net_counters_}; }
@@ -71,6 +73,8 @@ class Worker final : public turn::Egress {
   };
   static void on_udp_readable(evutil_socket_t fd, short what, void* arg);
   static void on_accept(evconnlistener* l, evutil_socket_t fd, sockaddr* sa, int len, void* arg);
+  static void on_accept_error(evconnlistener* l, void* arg);
+  static void on_accept_resume(evutil_socket_t fd, short what, void* arg);
   static void on_stop(evutil_socket_t fd, short what, void* arg);
   static void on_tick(evutil_socket_t fd, short what, void* arg);
   void drain_relay(turn::RelayId id, int fd);
@@ -81,6 +85,8 @@ class Worker final : public turn::Egress {
   void flush_peers();
   void accept_tcp(evutil_socket_t fd, const sockaddr* sa, int len, const Address& local);
   void tick();
+  // Closes connections past a deadline that bytes do not restart (tcp_connection.h).
+  void close_overdue(TimePoint now);
 
   const ServerSettings& settings_;
   Logger& log_;
@@ -94,6 +100,7 @@ class Worker final : public turn::Egress {
     evconnlistener* l = nullptr;
     Address local;
     Worker* w = nullptr;
+    event* resume = nullptr;  // re-enables accepting after an accept() error paused it
   };
   std::vector<std::unique_ptr<Listener>> tcp_listeners_;
   std::unordered_map<FiveTuple, std::unique_ptr<TcpConnection>> connections_;
@@ -105,6 +112,7 @@ class Worker final : public turn::Egress {
   std::unique_ptr<turn::Server> core_;
   NetCounters net_counters_;
   TimePoint last_tick_{};
+  RepeatLimiter accept_error_log_{Seconds(10)};
   std::thread thread_;
 };
 

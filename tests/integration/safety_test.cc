@@ -1,12 +1,18 @@
 // Issue 16's regressions against the real turnserver on loopback: what an attacker with one
 // valid credential, or none, must not be able to make the server hold or send.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "client/turn_client.h"
@@ -15,6 +21,7 @@
 #include "ferry/stun/channel_data.h"
 #include "ferry/stun/message.h"
 #include "ferry/stun/turn_attributes.h"
+#include "http_client.h"
 #include "server_process.h"
 
 namespace ferry::testing {
@@ -169,6 +176,249 @@ TEST_F(SafetyTest, PayloadNeverLeavesFromAnotherClientsRelay) {
     ASSERT_TRUE(b.socket().send(Bytes(bye.data(), bye.size())));
     ASSERT_TRUE(b.socket().receive(Millis(2000)));
   }
+}
+
+// Resident memory of a process, in kB (VmRSS).
+long rss_kb(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+// CPU time (user + system) a process has used, in seconds.
+double cpu_seconds(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::istringstream rest(stat.substr(stat.rfind(')') + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// A raw TCP connection from `local_ip` (port chosen by the kernel) to `server`; -1 on failure.
+int tcp_connect(const Address& server, const char* local_ip = "127.0.0.1", int rcvbuf = 0) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  sockaddr_storage ss;
+  socklen_t len = Address::parse_ip(local_ip, 0)->to_sockaddr(&ss);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+    close(fd);
+    return -1;
+  }
+  len = server.to_sockaddr(&ss);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// True once the server has closed `fd` (EOF or reset seen within `wait`).
+bool closed_by_server(int fd, Millis wait) {
+  pollfd p{fd, POLLIN, 0};
+  if (poll(&p, 1, static_cast<int>(wait.count())) <= 0) return false;
+  char c;
+  return recv(fd, &c, 1, MSG_DONTWAIT) <= 0;
+}
+
+std::vector<std::uint8_t> binding_request() {
+  std::vector<std::uint8_t> buf(64);
+  stun::MessageBuilder b(MutableBytes(buf.data(), buf.size()), stun::Method::kBinding,
+                         stun::Class::kRequest, random_tid());
+  Bytes out = b.finish();
+  return {out.begin(), out.end()};
+}
+
+// A Binding over a fresh TCP connection from `local_ip` is answered.
+bool tcp_binding_answered(const Address& server, const char* local_ip) {
+  std::string err;
+  Address local = *Address::parse_ip(local_ip, 0);
+  auto s = ClientSocket::open(Transport::kTcp, server, &err, &local);
+  if (!s) return false;
+  auto req = binding_request();
+  if (!s->send(Bytes(req.data(), req.size()))) return false;
+  return s->receive(Millis(2000)).has_value();
+}
+
+// Item 2: pipelined Binding requests on a TCP connection that never reads its answers. On
+// 7b1c093 the server queued every answer (8.8 MB -> 278 MB RSS in 1.5 s); now its output is
+// bounded and it stops reading that client.
+TEST_F(SafetyTest, NonReadingTcpClientCannotGrowServerMemory) {
+  start("");
+  const long before = rss_kb(server_->pid());
+  int fd = tcp_connect(server_address(), "127.0.0.1", 4096);
+  ASSERT_GE(fd, 0);
+  std::vector<std::uint8_t> burst;
+  for (int i = 0; i < 1000; ++i) {
+    auto r = binding_request();
+    burst.insert(burst.end(), r.begin(), r.end());
+  }
+  // Write for two seconds, as fast as the server takes it (non-blocking: once the server stops
+  // reading, the kernel buffers fill and sends fail).
+  std::size_t sent = 0;
+  auto until = Clock::now() + Millis(2000);
+  while (Clock::now() < until) {
+    // Continue where a partial send stopped: the stream must stay framed.
+    const std::size_t at = sent % burst.size();
+    ssize_t n = send(fd, burst.data() + at, burst.size() - at, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<std::size_t>(n);
+    } else if (n < 0 && errno != EAGAIN) {
+      break;
+    } else {
+      std::this_thread::sleep_for(Millis(5));
+    }
+  }
+  std::this_thread::sleep_for(Millis(500));  // the server works through what it has read
+  EXPECT_FALSE(closed_by_server(fd, Millis(0))) << "the stream lost its framing";
+  const long after = rss_kb(server_->pid());
+  EXPECT_LT(after - before, 4 * 1024)
+      << "RSS " << before << " kB -> " << after << " kB after " << sent << " bytes of requests";
+  // The server still serves everyone else.
+  EXPECT_TRUE(tcp_binding_answered(server_address(), "127.0.0.1"));
+  close(fd);
+}
+
+// Item 2, relayed data: a TCP client with an allocation stops reading while its peer keeps
+// sending. The server drops what does not fit the client's output bound, counts it, and its
+// memory stays flat.
+TEST_F(SafetyTest, RelayedDataForAStuckTcpClientIsDroppedAndCounted) {
+  const std::uint16_t web = free_port();
+  start("allow-loopback-peers\nprometheus\nweb-listening-port=" + std::to_string(web) + "\n");
+  std::string err;
+  auto sock = ClientSocket::open(Transport::kTcp, server_address(), &err);
+  ASSERT_TRUE(sock) << err;
+  int small = 4096;
+  setsockopt(sock->fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  TurnClient c(std::move(*sock));
+  RecordingPeer peer;
+  auto a = c.allocate("alice", "secret", 600);
+  ASSERT_TRUE(a.ok) << a.error_code;
+  ASSERT_TRUE(c.create_permission(peer.address()).ok);
+  const long before = rss_kb(server_->pid());
+  int out = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_storage to;
+  socklen_t to_len = a.relayed.to_sockaddr(&to);
+  std::vector<std::uint8_t> payload(1000, 0x5A);
+  // 40 MB offered at up to the loopback's pace, bounded in count.
+  for (int i = 0; i < 40000; ++i) {
+    sendto(out, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&to), to_len);
+    if (i % 500 == 0) std::this_thread::sleep_for(Millis(1));
+  }
+  close(out);
+  std::this_thread::sleep_for(Millis(500));
+  const long after = rss_kb(server_->pid());
+  EXPECT_LT(after - before, 4 * 1024) << "RSS " << before << " kB -> " << after << " kB";
+  auto metrics = http_get(*Address::parse_ip("127.0.0.1", web), "/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("ferry_dropped_packets_total{reason=\"tcp_output_full\"} "),
+            std::string::npos);
+  EXPECT_EQ(metrics->body.find("ferry_dropped_packets_total{reason=\"tcp_output_full\"} 0\n"),
+            std::string::npos)
+      << "nothing was dropped for the stuck client";
+}
+
+// Item 3: a frame trickling in a byte at a time must complete within its deadline; on
+// 7b1c093 every byte restarted the idle timeout and such a client stayed forever.
+TEST_F(SafetyTest, SlowFrameIsClosedWhateverTheByteRate) {
+  start("max-allocate-timeout=2\n");
+  int fd = tcp_connect(server_address());
+  ASSERT_GE(fd, 0);
+  // A Binding header announcing 64 bytes of attributes, sent one byte every 250 ms.
+  std::vector<std::uint8_t> header = binding_request();
+  header[3] = 64;
+  bool closed = false;
+  for (std::size_t i = 0; i < header.size() && !closed; ++i) {
+    send(fd, &header[i], 1, MSG_NOSIGNAL);
+    closed = closed_by_server(fd, Millis(250));
+  }
+  for (int i = 0; i < 60 && !closed; ++i) {
+    char zero = 0;
+    send(fd, &zero, 1, MSG_NOSIGNAL);
+    closed = closed_by_server(fd, Millis(250));
+  }
+  EXPECT_TRUE(closed) << "a frame that never completes kept its connection for 20 s";
+  close(fd);
+}
+
+// Item 3: connections per client address are bounded, so 1,000 connections from one address
+// leave another address served. On 7b1c093 there was no per-address bound.
+TEST_F(SafetyTest, ManyConnectionsFromOneAddressLeaveOthersServed) {
+  start("allow-loopback-peers\nmax-tcp-connections-per-ip=100\n");
+  rlimit rl{};
+  getrlimit(RLIMIT_NOFILE, &rl);
+  const int want = 1000;
+  if (rl.rlim_cur < static_cast<rlim_t>(want + 64)) {
+    rl.rlim_cur = std::min<rlim_t>(rl.rlim_max, want + 64);
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+  std::vector<int> held;
+  for (int i = 0; i < want; ++i) {
+    int fd = tcp_connect(server_address(), "127.0.0.1");
+    if (fd < 0) break;
+    held.push_back(fd);
+  }
+  ASSERT_GE(held.size(), 200u);
+  std::this_thread::sleep_for(Millis(300));
+  std::size_t refused = 0;
+  for (int fd : held) refused += closed_by_server(fd, Millis(0)) ? 1 : 0;
+  EXPECT_GE(refused, held.size() - 100) << "the per-address bound did not hold";
+  // Another address gets a TURN allocation over TCP while those are held.
+  std::string err;
+  Address other = *Address::parse_ip("127.0.0.2", 0);
+  auto s = ClientSocket::open(Transport::kTcp, server_address(), &err, &other);
+  ASSERT_TRUE(s) << err;
+  TurnClient c(std::move(*s));
+  auto a = c.allocate("alice", "secret", 600);
+  EXPECT_TRUE(a.ok) << a.error_code << " " << a.reason;
+  for (int fd : held) close(fd);
+}
+
+// Item 3: with every descriptor in use, accept() fails with EMFILE. On 7b1c093 the listener
+// retried at once, forever (a core at 100 % and a log line per try); now it pauses, logs at
+// most a line per 10 s, and accepts again once descriptors come back.
+TEST_F(SafetyTest, DescriptorExhaustionPausesAcceptAndRecovers) {
+  start("");
+  // Take the server down to a few descriptors more than it has open now.
+  std::size_t open_now = 0;
+  for (const auto& e :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(server_->pid()) + "/fd")) {
+    (void)e;
+    ++open_now;
+  }
+  // Only the soft limit moves: lowering and raising it back needs no privilege.
+  rlimit was{};
+  ASSERT_EQ(prlimit(server_->pid(), RLIMIT_NOFILE, nullptr, &was), 0);
+  rlimit low{open_now + 8, was.rlim_max};
+  ASSERT_EQ(prlimit(server_->pid(), RLIMIT_NOFILE, &low, nullptr), 0);
+  std::vector<int> held;
+  for (int i = 0; i < 40; ++i) {
+    int fd = tcp_connect(server_address());
+    if (fd >= 0) held.push_back(fd);
+  }
+  std::this_thread::sleep_for(Millis(500));
+  const double cpu0 = cpu_seconds(server_->pid());
+  const std::size_t log0 = server_->log().size();
+  std::this_thread::sleep_for(Millis(2000));
+  const double cpu = cpu_seconds(server_->pid()) - cpu0;
+  const std::size_t logged = server_->log().size() - log0;
+  EXPECT_LT(cpu, 0.2) << "the server spun on accept()";
+  EXPECT_LT(logged, 1024u) << server_->log().substr(log0, 2048);
+  // Descriptors come back: the held connections close, and a new client is served.
+  for (int fd : held) close(fd);
+  ASSERT_EQ(prlimit(server_->pid(), RLIMIT_NOFILE, &was, nullptr), 0);
+  bool served = false;
+  for (int i = 0; i < 20 && !served; ++i) {
+    served = tcp_binding_answered(server_address(), "127.0.0.1");
+    if (!served) std::this_thread::sleep_for(Millis(250));
+  }
+  EXPECT_TRUE(served);
 }
 
 }  // namespace

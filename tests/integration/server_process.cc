@@ -115,6 +115,9 @@ RunResult run_program(const std::vector<std::string>& argv, Millis timeout) {
 }
 
 std::string turnserver_path() {
+  // FERRY_TURNSERVER_UNDER_TEST runs the suite against another build (e.g. to show that a
+  // regression test fails on the commit before a fix).
+  if (const char* other = std::getenv("FERRY_TURNSERVER_UNDER_TEST")) return other;
   return FERRY_TURNSERVER;
 }
 

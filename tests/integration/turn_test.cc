@@ -272,15 +272,15 @@ TEST_F(TurnTest, ForbiddenPeersGet403) {
   for (const char* peer :
        {"127.0.0.1:9", "127.1.2.3:9", "0.0.0.0:9", "169.254.169.254:80", "10.0.0.1:9",
         "172.16.0.1:9", "192.168.1.1:9", "100.64.0.1:9", "224.0.0.1:9", "239.255.255.250:1900",
-        "240.0.0.1:9", "255.255.255.255:9"}) {
+        "240.0.0.1:9", "255.255.255.255:9", "192.0.2.1:9", "198.18.0.1:9", "168.63.129.16:53"}) {
     auto st = c.create_permission(*Address::parse_endpoint(peer));
     EXPECT_EQ(st.error_code, 403) << peer;
     auto cb = c.channel_bind(0x4002, *Address::parse_endpoint(peer));
     EXPECT_EQ(cb.error_code, 403) << peer;
   }
-  // A documentation address (TEST-NET-1) is an ordinary peer: the permission is granted (no
-  // packet is sent to it).
-  EXPECT_TRUE(c.create_permission(*Address::parse_endpoint("192.0.2.1:9")).ok);
+  // A global unicast address is an ordinary peer: the permission is granted (no packet is sent
+  // to it).
+  EXPECT_TRUE(c.create_permission(*Address::parse_endpoint("8.8.8.8:9")).ok);
 }
 
 TEST_F(TurnTest, ForbiddenIpv6PeerFormsGet403) {
@@ -304,12 +304,13 @@ TEST_F(TurnTest, ForbiddenIpv6PeerFormsGet403) {
        {"[::1]:9", "[::]:9", "[::ffff:127.0.0.1]:9", "[::127.0.0.1]:9", "[64:ff9b::7f00:1]:9",
         "[64:ff9b::a9fe:a9fe]:80", "[2002:7f00:1::1]:9", "[2001:0:7f00:1::1]:9",
         "[::ffff:10.0.0.1]:9", "[::ffff:169.254.169.254]:80", "[fe80::1]:9", "[fec0::1]:9",
-        "[fc00::1]:9", "[fd00::1]:9", "[ff02::1]:9", "[64:ff9b:1::1]:9"}) {
+        "[fc00::1]:9", "[fd00::1]:9", "[ff02::1]:9", "[64:ff9b:1::1]:9", "[2001:db8::1]:9",
+        "[100::1]:9", "[::ffff:0:192.0.2.1]:9"}) {
     EXPECT_EQ(c.create_permission(*Address::parse_endpoint(peer)).error_code, 403) << peer;
     EXPECT_EQ(c.channel_bind(0x4003, *Address::parse_endpoint(peer)).error_code, 403) << peer;
   }
-  EXPECT_EQ(c.create_permission(*Address::parse_endpoint("192.0.2.1:9")).error_code, 443);
-  EXPECT_TRUE(c.create_permission(*Address::parse_endpoint("[2001:db8::1]:9")).ok);
+  EXPECT_EQ(c.create_permission(*Address::parse_endpoint("8.8.8.8:9")).error_code, 443);
+  EXPECT_TRUE(c.create_permission(*Address::parse_endpoint("[2606:4700:4700::1111]:9")).ok);
 }
 
 TEST_F(TurnTest, OwnListeningEndpointIsNeverAPeer) {

@@ -17,6 +17,7 @@ namespace ferry::net {
 
 class Worker;
 class Reservations;
+class ConnectionLimits;
 
 class Runtime {
  public:
@@ -52,9 +53,15 @@ class Runtime {
   } shared_;
   std::vector<Address> ips_;
   std::unique_ptr<turn::RelayRegistry> open_relays_;  // made at start, when the IPs are known
+  std::unique_ptr<ConnectionLimits> connections_;     // made at start, from RLIMIT_NOFILE
   std::vector<std::unique_ptr<Worker>> workers_;
   bool running_ = false;
 };
+
+// Descriptors the process may open (RLIMIT_NOFILE): the soft limit is raised to the hard one
+// first (the usual soft limit, 1024, is far below what a relay needs). Returns the limit now in
+// force and, in `raised_from`, what it was.
+std::size_t raise_descriptor_limit(std::size_t* raised_from);
 
 // Every usable local address (IPv4 and IPv6, loopback included, link-local IPv6 excluded).
 std::vector<Address> local_addresses();

@@ -29,8 +29,17 @@ struct ServerSettings {
   // max-allocate-timeout: a TCP connection without an allocation that delivers no complete
   // message for this long is closed.
   Duration tcp_idle_timeout = Seconds(60);
-  // Bound on connections per worker so a flood cannot exhaust descriptors.
-  std::size_t max_tcp_connections_per_worker = 8192;
+  // A frame (STUN message or ChannelData) must arrive whole within this long of its first
+  // byte, however slowly bytes trickle in (slowloris).
+  Duration tcp_frame_deadline = Seconds(10);
+  // Bytes queued for one TCP client at most; over it the client's requests wait and relayed
+  // data for it is dropped (tcp_connection.h).
+  std::size_t tcp_output_limit = 256 * 1024;
+  // A connection whose pending output makes no progress for this long is closed.
+  Duration tcp_stall_timeout = Seconds(30);
+  // Client TCP connections from one IP address at once (max-tcp-connections-per-ip; 0: no
+  // bound). All connections together are bounded by the descriptor limit (Runtime::start).
+  std::size_t max_tcp_connections_per_ip = 256;
   // Relay ports (min-port..max-port), drawn at random per allocation.
   std::uint16_t min_port = 49152;
   std::uint16_t max_port = 65535;

@@ -215,7 +215,9 @@ TEST(ConfigOptionTable, ImplementedOptions) {
       "rfc5766-channel-numbers", "listening-device", "relay-device", "max-allocate-timeout",
       // The HTTP listener: test page, metrics, health.
       "no-web", "web-listening-ip", "web-listening-port", "web-cert", "web-pkey", "prometheus",
-      "prometheus-username-labels"};
+      "prometheus-username-labels",
+      // Resource bounds (issue 16).
+      "max-tcp-connections-per-ip"};
   for (const auto& name : expected) {
     EXPECT_EQ(find_option(name)->support, Support::kImplemented) << name;
   }
