@@ -145,6 +145,9 @@ void build_turn(const Config& cfg, net::ServerSettings& s, std::vector<Diagnosti
   t.external_ips = parse_list<turn::ExternalIp>(cfg, "external-ip", "PUBLIC or PUBLIC/PRIVATE", d,
                                                 parse_external_ip);
   build_peers(cfg, t.peers, d);
+  // external-ip's public addresses are this host's too (the peer policy refuses them), and
+  // another allocation's relay is reached through them.
+  for (const auto& e : t.external_ips) t.peers.public_aliases.push_back({e.public_ip, e.private_ip});
   if (cfg.flag("rfc5766-channel-numbers")) t.max_channel_number = stun::kMaxRfc5766ChannelNumber;
 }
 

@@ -21,6 +21,7 @@ Worker::Worker(const ServerSettings& settings, const Shared& shared, Logger& log
     : settings_(settings), log_(log), index_(index), shared_(shared) {}
 
 Worker::~Worker() {
+  host_addresses_.reset();
   connections_.clear();
   core_.reset();  // closes every relay through the pool, returns quotas
   relays_.reset();
@@ -58,6 +59,9 @@ bool Worker::open(const std::vector<Address>& ips, std::string* error) {
   core_ = std::make_unique<turn::Server>(turn::Dependencies{settings_.turn, *this, *relays_,
                                                             shared_.credentials, shared_.nonces,
                                                             shared_.quotas, &shared_.open_relays});
+  // The peer policy refuses the host's own addresses; they can change while we run.
+  host_addresses_ = std::make_unique<HostAddressWatch>(
+      base_, [this](std::vector<Address> now) { core_->set_host_addresses(std::move(now)); });
   // Lifetimes are coarse (seconds): one sweep a second instead of a timer per permission.
   tick_ev_ = event_new(base_, -1, EV_PERSIST, &Worker::on_tick, this);
   timeval one_second{1, 0};

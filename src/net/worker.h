@@ -19,6 +19,7 @@
 #include "ferry/net/stats.h"
 #include "ferry/turn/egress.h"
 #include "ferry/turn/server.h"
+#include "host_addresses.h"
 #include "relay_pool.h"
 #include "tcp_connection.h"
 #include "udp_batch.h"
@@ -110,6 +111,7 @@ class Worker final : public turn::Egress {
   // Declared before the core: the core's destructor closes its relays through the pool.
   std::unique_ptr<RelayPool> relays_;
   std::unique_ptr<turn::Server> core_;
+  std::unique_ptr<HostAddressWatch> host_addresses_;  // after the core: it updates the core
   NetCounters net_counters_;
   TimePoint last_tick_{};
   RepeatLimiter accept_error_log_{Seconds(10)};

@@ -52,10 +52,10 @@ Channel* Allocation::channel_by_peer(const Address& peer) {
   return nullptr;
 }
 
-void Allocation::add_permission(const Address& peer, TimePoint until) {
+void Allocation::add_permission(const Address& peer, TimePoint until, bool via_relay) {
   Address ip = peer;
   ip.set_port(0);
-  permissions.push_back({ip, until});
+  permissions.push_back({ip, via_relay, until});
   reindex();
 }
 

@@ -20,11 +20,15 @@ namespace ferry::turn {
 
 struct Permission {
   Address ip;  // port 0: permissions are per IP address (RFC 8656 §9)
+  // Installed only because the peer was an open relay of this server (PeerVerdict::
+  // kPermittedRelay): data from that IP is accepted only from ports still open as relays.
+  bool via_relay = false;
   TimePoint expires;
 };
 
 struct Channel {
   std::uint16_t number = 0;
+  bool via_relay = false;  // as Permission::via_relay: good while the peer relay stays open
   Address peer;
   TimePoint expires;  // after this the channel is unusable, and rests until expires + rest
 };
@@ -61,7 +65,7 @@ struct Allocation {
   Channel* channel_by_peer(const Address& peer);
 
   // Changes go through these, which keep the indexes in step with the lists.
-  void add_permission(const Address& peer, TimePoint until);
+  void add_permission(const Address& peer, TimePoint until, bool via_relay = false);
   void add_channel(const Channel& c);
   // Drops permissions expired by `now` and channels whose rest after expiry is over.
   void prune(TimePoint now, Duration channel_rest);

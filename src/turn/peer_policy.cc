@@ -102,11 +102,77 @@ bool PeerPolicy::permitted_one(const Address& a) const {
   return !default_denied(a);
 }
 
-bool PeerPolicy::permitted(const Address& peer) const {
-  if (peer.empty()) return false;
+PeerPolicy::PeerPolicy(PeerPolicySettings s, const RelayRegistry* open_relays)
+    : s_(std::move(s)), open_relays_(open_relays) {
+  set_host_addresses({});
+}
+
+void PeerPolicy::set_host_addresses(std::vector<Address> ips) {
+  host_ = std::move(ips);
+  for (const auto& alias : s_.public_aliases) host_.push_back(alias.public_ip);
+  for (auto& a : host_) a.set_port(0);
+}
+
+bool PeerPolicy::host_address(const Address& a) const {
+  // Loopback is this host whatever the interface list says (all of 127.0.0.0/8 is delivered
+  // locally), and so is the unspecified address.
+  if (a.is_loopback() || a.is_any() || (a.is_v4() && in_prefix(a, {127}, 8))) return true;
+  for (const auto& h : host_) {
+    if (h.same_ip(a)) return true;
+  }
+  return false;
+}
+
+// An allowed-peer-ip entry of exactly this one address: the operator names a service of this
+// host on purpose. A range that merely contains one of the host's addresses does not open it.
+bool PeerPolicy::named_alone(const Address& a) const {
+  for (const auto& r : s_.allowed) {
+    if (r.lo.same_ip(a) && r.hi.same_ip(a)) return true;
+  }
+  return false;
+}
+
+bool PeerPolicy::permitted_normally(std::span<const Address> forms) const {
+  for (const auto& f : forms) {
+    const bool loopback_opened = s_.allow_loopback && (f.is_loopback() || in_prefix(f, {127}, 8));
+    if (host_address(f) && !loopback_opened && !named_alone(f)) return false;
+  }
+  // An explicit allowed-peer-ip entry wins over every other deny (coturn semantics).
+  for (const auto& f : forms) {
+    for (const auto& r : s_.allowed) {
+      if (r.contains(f)) return true;
+    }
+  }
+  for (const auto& f : forms) {
+    if (!permitted_one(f)) return false;
+  }
+  return true;
+}
+
+bool PeerPolicy::open_relay(const Address& peer) const {
+  if (open_relays_ == nullptr) return false;
+  if (open_relays_->contains(peer)) return true;
+  // A relay reported through external-ip is reached at its public address.
+  for (const auto& alias : s_.public_aliases) {
+    if (!alias.public_ip.same_ip(peer)) continue;
+    if (!alias.private_ip.empty()) {
+      Address inside = alias.private_ip;
+      inside.set_port(peer.port());
+      if (open_relays_->contains(inside)) return true;
+    } else if (open_relays_->contains_port(peer.family(), peer.port())) {
+      return true;
+    }
+  }
+  return false;
+}
+
+PeerVerdict PeerPolicy::check(const Address& peer) const {
+  if (peer.empty()) return PeerVerdict::kRefused;
   // The server's own listening endpoints: relaying to them would loop through ourselves.
   for (const auto& own : s_.own_addresses) {
-    if (own.same_ip(peer) && (own.port() == 0 || own.port() == peer.port())) return false;
+    if (own.same_ip(peer) && (own.port() == 0 || own.port() == peer.port())) {
+      return PeerVerdict::kRefused;
+    }
   }
   // Normalise first: every IPv4 address this peer reaches is judged too (the IPv4 embedded in
   // mapped, compatible, NAT64 and 6to4 forms; Teredo's server and obfuscated client).
@@ -117,25 +183,20 @@ bool PeerPolicy::permitted(const Address& peer) const {
     forms[n++] = v4_at(peer, 4);
     forms[n++] = v4_at(peer, 12, 0xFF);  // RFC 4380 §4: client address bits are inverted
   }
-  // An explicit allowed-peer-ip entry wins over every deny (coturn semantics).
-  for (std::size_t i = 0; i < n; ++i) {
-    for (const auto& r : s_.allowed) {
-      if (r.contains(forms[i])) return true;
-    }
+  if (permitted_normally(std::span<const Address>(forms.data(), n))) {
+    return PeerVerdict::kPermitted;
   }
-  // Another allocation's relay on this server (the address exactly as the relay has it):
-  // clients relayed through the same server reach each other. The operator's deny list
-  // still applies; the built-in one is for addresses that are not ours.
-  if (open_relays_ != nullptr && open_relays_->contains(peer)) {
+  // Another allocation's relay on this server (the address exactly as the relay has it, or
+  // its external-ip form): clients relayed through the same server reach each other, and
+  // nothing else on that address. The operator's deny list still applies; the built-in one
+  // is for addresses that are not ours.
+  if (open_relay(peer)) {
     for (const auto& r : s_.denied) {
-      if (r.contains(peer)) return false;
+      if (r.contains(peer)) return PeerVerdict::kRefused;
     }
-    return true;
+    return PeerVerdict::kPermittedRelay;
   }
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!permitted_one(forms[i])) return false;
-  }
-  return true;
+  return PeerVerdict::kRefused;
 }
 
 }  // namespace ferry::turn

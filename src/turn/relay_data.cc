@@ -44,8 +44,11 @@ void Server::handle_channel_data(const FiveTuple& t, Bytes packet, TimePoint now
   Allocation& a = *found;
   Channel* c = a.channel_by_number(cd->channel);
   // §12.5: data on an unbound (or expired) channel is discarded. The permission installed with
-  // the channel is checked too: it can expire earlier if the client stops refreshing it.
-  if (c == nullptr || now >= c->expires || !a.permitted(c->peer, now)) {
+  // the channel is checked too: it can expire earlier if the client stops refreshing it. A
+  // channel to another relay of this server lasts only while that relay is open: after it
+  // closes, its port may be bound by a local service (issue 16 item 7).
+  if (c == nullptr || now >= c->expires || !a.permitted(c->peer, now) ||
+      (c->via_relay && !policy_.open_relay(c->peer))) {
     ++counters_.dropped_no_permission;
     return;
   }
@@ -58,8 +61,11 @@ void Server::on_peer_packet(RelayId relay, const Address& peer, Bytes packet, Ti
   Allocation* found = allocations_->by_relay(relay);
   if (found == nullptr) return;
   Allocation& a = *found;
-  if (!a.permitted(peer, now)) {
-    ++counters_.dropped_no_permission;  // §10.3/§11.3: no permission, no delivery
+  const Permission* p = a.permission_for(peer);
+  // §10.3/§11.3: no permission, no delivery. A permission that exists only because its IP is
+  // another relay of this server admits that relay's ports alone, not the host's services.
+  if (p == nullptr || now >= p->expires || (p->via_relay && !policy_.open_relay(peer))) {
+    ++counters_.dropped_no_permission;
     return;
   }
   ++counters_.relayed_to_client;

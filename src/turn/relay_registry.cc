@@ -39,4 +39,13 @@ bool RelayRegistry::contains(const Address& peer) const {
   return (word >> (peer.port() % 64) & 1) != 0;
 }
 
+bool RelayRegistry::contains_port(Family family, std::uint16_t port) const {
+  for (const auto& p : ips_) {
+    if (p.ip.family() != family) continue;
+    std::uint64_t word = p.bits[port / 64].load(std::memory_order_relaxed);
+    if ((word >> (port % 64) & 1) != 0) return true;
+  }
+  return false;
+}
+
 }  // namespace ferry::turn

@@ -1,5 +1,7 @@
 // Refresh (RFC 8656 §7.3-7.5), CreatePermission (§9) and ChannelBind (§12) on an existing,
 // authenticated allocation.
+#include <array>
+
 #include "allocation.h"
 #include "ferry/stun/attributes.h"
 #include "ferry/stun/channel_data.h"
@@ -65,17 +67,20 @@ void Server::handle_create_permission(const FiveTuple& t, const MessageView& m, 
     return;
   }
   std::size_t added = 0;
+  std::array<bool, 16> via_relay{};
   for (int i = 0; i < n; ++i) {
     const Address& p = peers[static_cast<std::size_t>(i)];
     if (p.family() != a.relay.address.family()) {
       send_error(t, m, 443, a.integrity_key());
       return;
     }
-    if (!policy_.permitted(p)) {
+    const PeerVerdict verdict = policy_.check(p);
+    if (verdict == PeerVerdict::kRefused) {
       send_error(t, m, 403,
                  a.integrity_key());  // checked before anything is installed: all or nothing
       return;
     }
+    via_relay[static_cast<std::size_t>(i)] = verdict == PeerVerdict::kPermittedRelay;
     if (a.permission_for(p) == nullptr) ++added;
   }
   if (a.permissions.size() + added > settings_.max_permissions) {
@@ -84,10 +89,12 @@ void Server::handle_create_permission(const FiveTuple& t, const MessageView& m, 
   }
   for (int i = 0; i < n; ++i) {
     const Address& p = peers[static_cast<std::size_t>(i)];
+    const bool relay_only = via_relay[static_cast<std::size_t>(i)];
     if (Permission* existing = a.permission_for(p)) {
       existing->expires = now + settings_.permission_lifetime;  // §9.2: refresh
+      existing->via_relay = relay_only;
     } else {
-      a.add_permission(p, now + settings_.permission_lifetime);
+      a.add_permission(p, now + settings_.permission_lifetime, relay_only);
       ++counters_.permissions_created;
       schedule(a, now + settings_.permission_lifetime);
     }
@@ -109,10 +116,12 @@ void Server::handle_channel_bind(const FiveTuple& t, const MessageView& m, Alloc
     send_error(t, m, 443, a.integrity_key());
     return;
   }
-  if (!policy_.permitted(peer->address)) {
+  const PeerVerdict verdict = policy_.check(peer->address);
+  if (verdict == PeerVerdict::kRefused) {
     send_error(t, m, 403, a.integrity_key());
     return;
   }
+  const bool relay_only = verdict == PeerVerdict::kPermittedRelay;
   // §12.2: a number bound to another peer, or a peer bound to another number, is refused, also
   // while an expired binding rests (its 5 minutes after expiry).
   Channel* by_number = a.channel_by_number(number->number);
@@ -131,16 +140,18 @@ void Server::handle_channel_bind(const FiveTuple& t, const MessageView& m, Alloc
   }
   if (by_number != nullptr) {
     by_number->expires = now + settings_.channel_lifetime;  // the same pair again: refresh
+    by_number->via_relay = relay_only;
   } else {
-    a.add_channel({number->number, peer->address, now + settings_.channel_lifetime});
+    a.add_channel({number->number, relay_only, peer->address, now + settings_.channel_lifetime});
     ++counters_.channels_created;
     schedule(a, now + settings_.channel_lifetime + settings_.channel_rest);
   }
   // §12.2: binding a channel also installs or refreshes the permission for the peer's IP.
   if (Permission* p = a.permission_for(peer->address)) {
     p->expires = now + settings_.permission_lifetime;
+    p->via_relay = relay_only;
   } else {
-    a.add_permission(peer->address, now + settings_.permission_lifetime);
+    a.add_permission(peer->address, now + settings_.permission_lifetime, relay_only);
     ++counters_.permissions_created;
     schedule(a, now + settings_.permission_lifetime);
   }

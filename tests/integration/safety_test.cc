@@ -1,6 +1,7 @@
 // Issue 16's regressions against the real turnserver on loopback: what an attacker with one
 // valid credential, or none, must not be able to make the server hold or send.
 #include <gtest/gtest.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -419,6 +420,84 @@ TEST_F(SafetyTest, DescriptorExhaustionPausesAcceptAndRecovers) {
     if (!served) std::this_thread::sleep_for(Millis(250));
   }
   EXPECT_TRUE(served);
+}
+
+// The first IPv4 address of a non-loopback interface of this machine, if it has one.
+std::optional<Address> interface_ipv4() {
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return std::nullopt;
+  std::optional<Address> out;
+  for (ifaddrs* i = list; i != nullptr && !out; i = i->ifa_next) {
+    if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET) continue;
+    Address a = Address::from_sockaddr(i->ifa_addr, sizeof(sockaddr_in));
+    if (!a.is_loopback()) out = a;
+  }
+  freeifaddrs(list);
+  return out;
+}
+
+// Item 4: the host's own addresses are refused on every port, even when the operator opens a
+// range that contains them. On 7b1c093 only the listening port was refused, so a client could
+// relay to the host's DNS, SNMP or memcached (delivered through lo, past "-i lo -j ACCEPT").
+TEST_F(SafetyTest, HostsOwnAddressesAreNeverPeers) {
+  std::string extra = "allowed-peer-ip=127.0.0.0/8\n";
+  auto iface = interface_ipv4();
+  if (iface) {  // open the /16 around it, as an operator relaying inside a network would
+    auto b = iface->raw();
+    extra += "allowed-peer-ip=" + std::to_string(b[0]) + "." + std::to_string(b[1]) + ".0.0/16\n";
+  }
+  start(extra);
+  auto alice = client(Transport::kUdp);
+  ASSERT_TRUE(alice.allocate("alice", "secret", 600).ok);
+  std::vector<Address> host{*Address::parse_ip("127.0.0.1", 0), *Address::parse_ip("127.0.0.2", 0)};
+  if (iface) host.push_back(*iface);
+  for (Address h : host) {
+    for (std::uint16_t port :
+         {std::uint16_t{22}, std::uint16_t{53}, std::uint16_t{161}, std::uint16_t{11211}, port_}) {
+      h.set_port(port);
+      EXPECT_EQ(alice.create_permission(h).error_code, 403) << h.to_string();
+      EXPECT_EQ(alice.channel_bind(0x4000, h).error_code, 403) << h.to_string();
+    }
+  }
+  // Another allocation's relay on the same host stays a peer.
+  auto bob = client(Transport::kUdp);
+  auto rb = bob.allocate("bob", "hunter2", 600);
+  ASSERT_TRUE(rb.ok);
+  EXPECT_TRUE(alice.create_permission(rb.relayed).ok);
+}
+
+// Item 7: a channel bound to another relay of this server. On 7b1c093, after that relay closed,
+// ChannelData still went to its ip:port for the channel's lifetime: a local service binding
+// the port received it, and its answers came back.
+TEST_F(SafetyTest, ChannelToAClosedRelayReachesNoLocalService) {
+  start("");
+  auto alice = client(Transport::kUdp);
+  auto bob = client(Transport::kUdp);
+  auto ra = alice.allocate("alice", "secret", 600);
+  auto rb = bob.allocate("bob", "hunter2", 600);
+  ASSERT_TRUE(ra.ok && rb.ok);
+  ASSERT_TRUE(alice.channel_bind(0x4000, rb.relayed).ok);
+  ASSERT_TRUE(bob.refresh(0).ok);
+  // A local service takes the port bob's relay had.
+  int service = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_storage ss;
+  socklen_t len = rb.relayed.to_sockaddr(&ss);
+  bool bound = false;
+  for (int i = 0; i < 20 && !bound; ++i) {
+    bound = bind(service, reinterpret_cast<sockaddr*>(&ss), len) == 0;
+    if (!bound) std::this_thread::sleep_for(Millis(50));
+  }
+  ASSERT_TRUE(bound) << "the closed relay's port was not released";
+  const std::vector<std::uint8_t> payload{'t', 'o', '-', 's', 'e', 'r', 'v', 'i', 'c', 'e'};
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(alice.send_channel_data(0x4000, payload));
+  pollfd p{service, POLLIN, 0};
+  EXPECT_EQ(poll(&p, 1, 300), 0) << "ChannelData reached the service on the closed relay's port";
+  // Nor do the service's datagrams reach alice.
+  sockaddr_storage to;
+  socklen_t to_len = ra.relayed.to_sockaddr(&to);
+  sendto(service, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&to), to_len);
+  EXPECT_FALSE(alice.receive_data(Millis(300)));
+  close(service);
 }
 
 }  // namespace

@@ -1,9 +1,11 @@
 // Which peer addresses an allocation may reach (CONFORMANCE.md "Secure by default").
 // Normalise first, then decide, and decide the same way on every path: CreatePermission,
-// ChannelBind and Send all call PeerPolicy::permitted() on the XOR-PEER-ADDRESS as received.
+// ChannelBind and Send all call PeerPolicy::check() on the XOR-PEER-ADDRESS as received, and
+// ChannelData and peer data re-check relay-to-relay permissions against the open relays.
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -27,6 +29,13 @@ struct AddressRange {
 // 2002:AABB:CCDD::/48 (6to4, RFC 3056). Teredo (2001:0::/32, RFC 4380) embeds two, see below.
 std::optional<Address> embedded_ipv4(const Address& a);
 
+// external-ip=PUBLIC[/PRIVATE]: PUBLIC is this host's address too (1:1 NAT), and a relay bound
+// to PRIVATE (any relay of PUBLIC's family when PRIVATE is empty) is reached as PUBLIC:port.
+struct PublicAlias {
+  Address public_ip;
+  Address private_ip;
+};
+
 struct PeerPolicySettings {
   std::vector<AddressRange> allowed;  // allowed-peer-ip: wins over every deny
   std::vector<AddressRange> denied;   // denied-peer-ip
@@ -35,23 +44,43 @@ struct PeerPolicySettings {
   // RFC 1918, 100.64.0.0/10 and fc00::/7 peers. Denied by default for internet-facing use;
   // an operator relaying inside a private network opts in (allowed-peer-ip works too).
   bool allow_private = false;
-  // The server's own listening and relay addresses: never a peer (no relaying to ourselves).
+  // The server's own listening endpoints (port 0: every port): never a peer, whatever else
+  // allows it (no relaying to ourselves).
   std::vector<Address> own_addresses;
+  // From external-ip (computed in the configuration step).
+  std::vector<PublicAlias> public_aliases;
 };
+
+// How a peer address is permitted. kPermittedRelay: only because it is an open relay of this
+// server (relay_registry.h); such a permission or channel is good only while that relay stays
+// open, so the data path checks the registry again (issue 16 item 7).
+enum class PeerVerdict { kRefused, kPermitted, kPermittedRelay };
 
 class PeerPolicy {
  public:
   // `open_relays` (may be null): this server's relays, which are permitted peers even on
   // otherwise refused addresses, unless denied-peer-ip names them (relay_registry.h).
-  explicit PeerPolicy(PeerPolicySettings s, const RelayRegistry* open_relays = nullptr)
-      : s_(std::move(s)), open_relays_(open_relays) {}
-  bool permitted(const Address& peer) const;
+  explicit PeerPolicy(PeerPolicySettings s, const RelayRegistry* open_relays = nullptr);
+  PeerVerdict check(const Address& peer) const;
+  bool permitted(const Address& peer) const { return check(peer) != PeerVerdict::kRefused; }
+  // True while `peer` is an open relay of this server (the data path's re-check).
+  bool open_relay(const Address& peer) const;
+
+  // The host's own addresses now (every interface; the network layer refreshes them when they
+  // change). Refused as peers on every port: traffic a relay sends to them is delivered
+  // locally, past firewalls that trust `lo` (CONFORMANCE.md "Secure by default"). Loopback
+  // (127.0.0.0/8, ::1) and external-ip's public addresses count as the host's always.
+  void set_host_addresses(std::vector<Address> ips);
 
  private:
+  bool permitted_normally(std::span<const Address> forms) const;
+  bool host_address(const Address& a) const;
+  bool named_alone(const Address& a) const;
   bool permitted_one(const Address& a) const;
   bool default_denied(const Address& a) const;
   PeerPolicySettings s_;
   const RelayRegistry* open_relays_;
+  std::vector<Address> host_;
 };
 
 }  // namespace ferry::turn

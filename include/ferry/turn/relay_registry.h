@@ -26,6 +26,8 @@ class RelayRegistry {
   void remove(const Address& relay);
   // Lock-free: on the Send-indication path.
   bool contains(const Address& peer) const;
+  // An open relay on `port` on any relay IP of `family` (external-ip without a private part).
+  bool contains_port(Family family, std::uint16_t port) const;
 
  private:
   static constexpr std::size_t kWords = 65536 / 64;

@@ -60,6 +60,10 @@ class Server {
   // cost is the expiring allocations', not all of them: a timer wheel).
   void expire(TimePoint now);
 
+  // The host's own addresses now, refused as peers on every port (PeerPolicy); the network
+  // layer calls this at start and whenever the interfaces change.
+  void set_host_addresses(std::vector<Address> ips) { policy_.set_host_addresses(std::move(ips)); }
+
   std::size_t allocation_count() const;
   bool has_allocation(const FiveTuple& t) const;
   const Counters& counters() const { return counters_; }

@@ -1,0 +1,76 @@
+#include "host_addresses.h"
+
+#include <ifaddrs.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+
+namespace ferry::net {
+
+std::vector<Address> host_interface_addresses() {
+  std::vector<Address> out;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return out;
+  for (ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
+    if (i->ifa_addr == nullptr) continue;
+    int fam = i->ifa_addr->sa_family;
+    if (fam != AF_INET && fam != AF_INET6) continue;
+    socklen_t len = fam == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+    Address a = Address::from_sockaddr(i->ifa_addr, len);
+    a.set_port(0);
+    bool seen = false;
+    for (const auto& o : out) seen = seen || o.same_ip(a);
+    if (!seen) out.push_back(a);
+  }
+  freeifaddrs(list);
+  return out;
+}
+
+HostAddressWatch::HostAddressWatch(event_base* base, OnChange on_change)
+    : on_change_(std::move(on_change)) {
+  nl_fd_ = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (nl_fd_ >= 0) {
+    sockaddr_nl sa{};
+    sa.nl_family = AF_NETLINK;
+    sa.nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
+    if (bind(nl_fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+      close(nl_fd_);
+      nl_fd_ = -1;
+    } else {
+      nl_ev_ = event_new(base, nl_fd_, EV_READ | EV_PERSIST, &HostAddressWatch::on_netlink, this);
+      event_add(nl_ev_, nullptr);
+    }
+  }
+  timer_ = event_new(base, -1, EV_PERSIST, &HostAddressWatch::on_timer, this);
+  timeval every{30, 0};
+  event_add(timer_, &every);
+  refresh();
+}
+
+HostAddressWatch::~HostAddressWatch() {
+  if (nl_ev_ != nullptr) event_free(nl_ev_);
+  if (timer_ != nullptr) event_free(timer_);
+  if (nl_fd_ >= 0) close(nl_fd_);
+}
+
+void HostAddressWatch::on_netlink(evutil_socket_t fd, short /*what*/, void* arg) {
+  // The messages themselves are not parsed: any address change (or an overflow, ENOBUFS)
+  // means "read the whole list again", which is simpler and cannot drift.
+  std::array<char, 8192> buf;
+  while (recv(fd, buf.data(), buf.size(), MSG_DONTWAIT) > 0) {
+  }
+  static_cast<HostAddressWatch*>(arg)->refresh();
+}
+
+void HostAddressWatch::on_timer(evutil_socket_t /*fd*/, short /*what*/, void* arg) {
+  static_cast<HostAddressWatch*>(arg)->refresh();
+}
+
+void HostAddressWatch::refresh() {
+  on_change_(host_interface_addresses());
+}
+
+}  // namespace ferry::net

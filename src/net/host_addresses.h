@@ -1,0 +1,44 @@
+// The host's own addresses, for the peer policy (issue 16 item 4): every address of every
+// interface, kept current. Traffic a relay sends to any of them is delivered locally (through
+// lo, past firewalls that trust it), so the core refuses them as peers on every port.
+//
+// Each worker watches for itself (share-nothing): an rtnetlink socket subscribed to address
+// changes wakes the worker's loop, which re-reads the list. A slow refresh (every 30 s) covers
+// a missed or overflowed notification.
+#pragma once
+
+#include <event2/event.h>
+
+#include <functional>
+#include <vector>
+
+#include "ferry/common/address.h"
+
+namespace ferry::net {
+
+// Every IPv4 and IPv6 address configured on any interface, up or down, link-local included.
+std::vector<Address> host_interface_addresses();
+
+class HostAddressWatch {
+ public:
+  using OnChange = std::function<void(std::vector<Address>)>;
+  // Calls `on_change` once now and again after every change.
+  HostAddressWatch(event_base* base, OnChange on_change);
+  ~HostAddressWatch();
+  HostAddressWatch(const HostAddressWatch&) = delete;
+  HostAddressWatch& operator=(const HostAddressWatch&) = delete;
+  // False when the netlink socket could not be opened (the periodic refresh still runs).
+  bool watching() const { return nl_fd_ >= 0; }
+
+ private:
+  static void on_netlink(evutil_socket_t fd, short what, void* arg);
+  static void on_timer(evutil_socket_t fd, short what, void* arg);
+  void refresh();
+
+  OnChange on_change_;
+  int nl_fd_ = -1;
+  event* nl_ev_ = nullptr;
+  event* timer_ = nullptr;
+};
+
+}  // namespace ferry::net
