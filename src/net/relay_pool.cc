@@ -19,7 +19,7 @@ namespace {
 // scan makes "exhausted" a fact, not a guess.
 constexpr int kRandomTries = 32;
 
-int try_bind(const Address& ip, std::uint16_t port, const std::string& device) {
+int bind_port(const Address& ip, std::uint16_t port, const std::string& device) {
   int fd = socket(ip.is_v6() ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   int one = 1;
@@ -44,7 +44,7 @@ int try_bind(const Address& ip, std::uint16_t port, const std::string& device) {
 }  // namespace
 
 RelayPool::RelayPool(event_base* base, Range range, Reservations& reservations,
-                     OnReadable on_readable, OnBatchEnd on_batch_end)
+                     OnReadable on_readable, OnBatchEnd on_batch_end, turn::RelayRegistry* registry)
     : base_(base),
       min_port_(range.min_port),
       max_port_(range.max_port),
@@ -52,6 +52,7 @@ RelayPool::RelayPool(event_base* base, Range range, Reservations& reservations,
       reservations_(reservations),
       on_readable_(std::move(on_readable)),
       on_batch_end_(std::move(on_batch_end)),
+      registry_(registry),
       epoll_fd_(epoll_create1(EPOLL_CLOEXEC)) {
   if (epoll_fd_ < 0) return;
   ev_ = event_new(base_, epoll_fd_, EV_READ | EV_PERSIST, &RelayPool::on_event, this);
@@ -67,14 +68,44 @@ RelayPool::~RelayPool() {
   if (epoll_fd_ >= 0) ::close(epoll_fd_);
 }
 
+int RelayPool::try_bind(const Address& ip, std::uint16_t port) {
+  ++bind_attempts_;
+  return bind_port(ip, port, device_);
+}
+
+// With the registry: pick ports it says are free, at random points of the range, and bind one.
+// A bind can still fail (a reservation or another program holds the port): a few tries, each
+// from a new random point, then 508. A full range costs a bitmap scan and no bind at all.
+int RelayPool::bind_free(const Address& ip, bool even_port, Address* bound) {
+  std::uint32_t r = 0;
+  for (int i = 0; i < kRandomTries; ++i) {
+    RAND_bytes(reinterpret_cast<unsigned char*>(&r), sizeof r);
+    auto port = registry_->free_port(ip, min_port_, max_port_, r, even_port);
+    if (!port) return -1;
+    Address a = ip;
+    a.set_port(*port);
+    if (!registry_->try_take(a)) continue;  // another worker took it meanwhile
+    int fd = try_bind(ip, *port);
+    if (fd >= 0) {
+      *bound = a;
+      return fd;
+    }
+    const int err = errno;
+    registry_->remove(a);
+    if (err != EADDRINUSE) return -1;
+  }
+  return -1;
+}
+
 int RelayPool::bind_random(const Address& ip, bool even_port, Address* bound) {
+  if (registry_ != nullptr && registry_->is_relay_ip(ip)) return bind_free(ip, even_port, bound);
   const std::uint32_t span = static_cast<std::uint32_t>(max_port_ - min_port_) + 1;
   std::uint32_t r = 0;
   for (int i = 0; i < kRandomTries; ++i) {
     RAND_bytes(reinterpret_cast<unsigned char*>(&r), sizeof r);
     auto port = static_cast<std::uint16_t>(min_port_ + r % span);
     if (even_port && (port & 1) != 0) continue;
-    int fd = try_bind(ip, port, device_);
+    int fd = try_bind(ip, port);
     if (fd >= 0) {
       *bound = ip;
       bound->set_port(port);
@@ -85,7 +116,7 @@ int RelayPool::bind_random(const Address& ip, bool even_port, Address* bound) {
   for (std::uint32_t k = 0; k < span; ++k) {  // from the last random point, wrapping
     auto port = static_cast<std::uint16_t>(min_port_ + (r + k) % span);
     if (even_port && (port & 1) != 0) continue;
-    int fd = try_bind(ip, port, device_);
+    int fd = try_bind(ip, port);
     if (fd >= 0) {
       *bound = ip;
       bound->set_port(port);
@@ -116,17 +147,23 @@ turn::Relay RelayPool::adopt(int fd, const Address& bound) {
   ev.data.u32 = id;
   epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
   fds_[id] = fd;
+  if (bound_.size() < fds_.size()) bound_.resize(fds_.size());
+  bound_[id] = bound;
+  if (registry_ != nullptr) registry_->add(bound);  // a claimed reservation is marked here
   ++open_;
   return turn::Relay{id, bound};
 }
 
-Result<RelayPool::Token> RelayPool::reserve(const Address& ip_port, TimePoint now) {
+Result<RelayPool::Token> RelayPool::reserve(const Address& ip_port, std::string_view owner,
+                                            TimePoint now) {
   if (ip_port.port() < min_port_ || ip_port.port() > max_port_) {
     return Error{"reserved port outside the relay range"};
   }
-  int fd = try_bind(ip_port, ip_port.port(), device_);
+  int fd = try_bind(ip_port, ip_port.port());
   if (fd < 0) return Error{"port taken"};
-  return reservations_.put(fd, ip_port, now);
+  auto token = reservations_.put(fd, ip_port, owner, now);
+  if (!token) return Error{"reservation quota reached"};
+  return *token;
 }
 
 Result<turn::Relay> RelayPool::claim(const Token& token, TimePoint now) {
@@ -140,6 +177,7 @@ void RelayPool::close(turn::RelayId id) {
   epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fds_[id], nullptr);
   closing_.push_back(fds_[id]);
   fds_[id] = -1;
+  if (registry_ != nullptr) registry_->remove(bound_[id]);
   free_.push_back(id);
   --open_;
 }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "ferry/turn/egress.h"
+#include "ferry/turn/relay_registry.h"
 #include "reservations.h"
 
 namespace ferry::net {
@@ -31,8 +32,10 @@ class RelayPool final : public turn::RelayAllocator {
     std::string device;  // relay-device, empty for none
   };
   // ok() is false when the relay sockets' epoll set could not be created or registered.
+  // `registry` (may be null): the relays open on every worker, used as the free-port map so a
+  // full range is known without binding every port; the pool marks what it opens and closes.
   RelayPool(event_base* base, Range range, Reservations& reservations, OnReadable on_readable,
-            OnBatchEnd on_batch_end);
+            OnBatchEnd on_batch_end, turn::RelayRegistry* registry = nullptr);
   bool ok() const { return epoll_fd_ >= 0 && ev_ != nullptr; }
   ~RelayPool() override;
   RelayPool(const RelayPool&) = delete;
@@ -47,17 +50,21 @@ class RelayPool final : public turn::RelayAllocator {
   // Closes the descriptors of relays closed since the last call. The owner calls it only when
   // no send batch holds one of them (after flushing).
   void release_closed();
-  Result<Token> reserve(const Address& ip_port, TimePoint now) override;
+  Result<Token> reserve(const Address& ip_port, std::string_view owner, TimePoint now) override;
   Result<turn::Relay> claim(const Token& token, TimePoint now) override;
 
   // The descriptor of an open relay, -1 if none.
   int fd(turn::RelayId id) const { return id < fds_.size() ? fds_[id] : -1; }
   std::size_t open_count() const { return open_; }
+  // bind() calls made to find relay ports (a full range should cost none).
+  std::size_t bind_attempts() const { return bind_attempts_; }
 
  private:
   static void on_event(evutil_socket_t fd, short what, void* arg);
   void drain_ready();
   int bind_random(const Address& ip, bool even_port, Address* bound);
+  int bind_free(const Address& ip, bool even_port, Address* bound);
+  int try_bind(const Address& ip, std::uint16_t port);
   turn::Relay adopt(int fd, const Address& bound);
 
   event_base* base_;
@@ -67,9 +74,12 @@ class RelayPool final : public turn::RelayAllocator {
   Reservations& reservations_;
   OnReadable on_readable_;
   OnBatchEnd on_batch_end_;
+  turn::RelayRegistry* registry_;
   int epoll_fd_ = -1;
   event* ev_ = nullptr;
-  std::vector<int> fds_;  // by relay id; -1: free
+  std::vector<int> fds_;        // by relay id; -1: free
+  std::vector<Address> bound_;  // by relay id
+  std::size_t bind_attempts_ = 0;
   std::vector<turn::RelayId> free_;
   std::vector<int> closing_;  // closed relays' descriptors, open until release_closed()
   std::size_t open_ = 0;

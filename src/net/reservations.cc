@@ -6,28 +6,42 @@
 namespace ferry::net {
 
 Reservations::~Reservations() {
-  for (auto& [token, h] : held_) close(h.fd);
+  for (auto& [token, h] : held_) {
+    close(h.fd);
+    quotas_.release(h.owner);
+  }
 }
 
-Reservations::Token Reservations::put(int fd, const Address& address, TimePoint now) {
+std::optional<Reservations::Token> Reservations::put(int fd, const Address& address,
+                                                     std::string_view owner, TimePoint now) {
   std::lock_guard<std::mutex> lock(mu_);
-  sweep(now);
+  sweep_locked(now);
+  if (held_.size() >= max_held_ || !quotas_.acquire(owner)) {
+    close(fd);
+    return std::nullopt;
+  }
   Token t{};
   do {
     RAND_bytes(t.data(), static_cast<int>(t.size()));
   } while (held_.contains(t));
-  held_[t] = Held{fd, address, now + kHold};
+  held_[t] = Held{fd, address, now + kHold, std::string(owner)};
   return t;
 }
 
 std::optional<Reservations::Held> Reservations::take(const Token& token, TimePoint now) {
   std::lock_guard<std::mutex> lock(mu_);
-  sweep(now);
+  sweep_locked(now);
   auto it = held_.find(token);
   if (it == held_.end()) return std::nullopt;
-  Held h = it->second;
+  Held h = std::move(it->second);
   held_.erase(it);
+  quotas_.release(h.owner);
   return h;
+}
+
+void Reservations::sweep(TimePoint now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sweep_locked(now);
 }
 
 std::size_t Reservations::size() const {
@@ -35,10 +49,11 @@ std::size_t Reservations::size() const {
   return held_.size();
 }
 
-void Reservations::sweep(TimePoint now) {
+void Reservations::sweep_locked(TimePoint now) {
   for (auto it = held_.begin(); it != held_.end();) {
     if (it->second.expires <= now) {
       close(it->second.fd);  // the port goes back to the pool
+      quotas_.release(it->second.owner);
       it = held_.erase(it);
     } else {
       ++it;

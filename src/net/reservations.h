@@ -9,12 +9,19 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <string_view>
 
 #include "ferry/common/address.h"
 #include "ferry/common/time.h"
+#include "ferry/turn/quotas.h"
 
 namespace ferry::net {
 
+// A held port is an allocation-to-be: it costs a descriptor and a port, so it counts against
+// its owner's quotas (issue 16 item 5: a user with user-quota=1 once held 188 ports), the
+// number held at once is capped, and lapsed ones are closed by the workers' tick (sweep), not
+// only when the next reservation happens to come.
 class Reservations {
  public:
   using Token = std::array<std::uint8_t, 8>;
@@ -22,22 +29,30 @@ class Reservations {
     int fd = -1;
     Address address;
     TimePoint expires;
+    std::string owner;
   };
   static constexpr Seconds kHold{30};  // RFC 8656 §7.2: "approximately 30 seconds"
 
-  Reservations() = default;
+  // `max_held`: ports held at once, all owners together.
+  Reservations(turn::Quotas& quotas, std::size_t max_held) : quotas_(quotas), max_held_(max_held) {}
   ~Reservations();
   Reservations(const Reservations&) = delete;
   Reservations& operator=(const Reservations&) = delete;
 
-  // Takes ownership of `fd`; returns the token (8 bytes from the CSPRNG).
-  Token put(int fd, const Address& address, TimePoint now);
-  // Removes and returns the reservation if it exists and has not lapsed. Lapsed ones are closed.
+  // Takes ownership of `fd` (closed on failure); returns the token (8 bytes from the CSPRNG),
+  // or nothing when `owner`'s quota is used up or max_held ports are held.
+  std::optional<Token> put(int fd, const Address& address, std::string_view owner, TimePoint now);
+  // Removes and returns the reservation if it exists and has not lapsed; its owner's quota is
+  // given back (the claiming Allocate takes its own).
   std::optional<Held> take(const Token& token, TimePoint now);
+  // Closes lapsed reservations and gives their quota back.
+  void sweep(TimePoint now);
   std::size_t size() const;
 
  private:
-  void sweep(TimePoint now);  // with mu_ held
+  void sweep_locked(TimePoint now);
+  turn::Quotas& quotas_;
+  const std::size_t max_held_;
   mutable std::mutex mu_;
   std::map<Token, Held> held_;
 };

@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "connection_limits.h"
@@ -40,7 +41,10 @@ Runtime::Runtime(const ServerSettings& settings, Logger& log)
       log_(log),
       nonces_(auth::NonceCodec::with_random_key()),
       quotas_(settings.user_quota, settings.total_quota),
-      reservations_(std::make_unique<Reservations>()),
+      // EVEN-PORT reservations held at once: a quarter of the relay range, so that clients
+      // reserving ports can never take most of it.
+      reservations_(std::make_unique<Reservations>(
+          quotas_, std::max<std::size_t>(16, (settings.max_port - settings.min_port + 1u) / 4))),
       shared_{settings_.credentials ? *settings_.credentials : kNoUsers, nonces_, quotas_} {}
 
 Runtime::~Runtime() {

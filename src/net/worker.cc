@@ -51,7 +51,7 @@ bool Worker::open(const std::vector<Address>& ips, std::string* error) {
   relays_ = std::make_unique<RelayPool>(
       base_, RelayPool::Range{settings_.min_port, settings_.max_port, settings_.relay_device},
       shared_.reservations, [this](turn::RelayId id, int fd) { drain_relay(id, fd); },
-      [this] { flush(); });
+      [this] { flush(); }, &shared_.open_relays);
   if (!relays_->ok()) {
     *error = "cannot create the relay sockets' epoll set";
     return false;
@@ -263,6 +263,9 @@ void Worker::tick() {
   last_tick_ = now;
   close_overdue(now);
   core_->expire(now);
+  // Every worker sweeps (a lock taken once a second): lapsed EVEN-PORT reservations give
+  // back their port, descriptor and quota on time whoever made them.
+  shared_.reservations.sweep(now);
   flush();  // expiry closes relays (and sends nothing): their descriptors are released here
 }
 

@@ -113,8 +113,8 @@ Address Server::relay_ip_for(const FiveTuple& t, const MessageView& m) const {
   return {};
 }
 
-Result<Relay> Server::open_relay(const Address& ip, const MessageView& m, TimePoint now,
-                                 std::optional<RelayAllocator::Token>* reserved) {
+Result<Relay> Server::open_relay(const Address& ip, const MessageView& m, std::string_view user,
+                                 TimePoint now, std::optional<RelayAllocator::Token>* reserved) {
   if (auto token = m.get<attr::ReservationToken>()) {
     return deps_.relays.claim(token->token, now);  // §7.2: the port held for this token
   }
@@ -127,7 +127,7 @@ Result<Relay> Server::open_relay(const Address& ip, const MessageView& m, TimePo
     if (!relay) return relay;
     Address next = relay->address;
     next.set_port(static_cast<std::uint16_t>(next.port() + 1));
-    if (auto token = deps_.relays.reserve(next, now)) {
+    if (auto token = deps_.relays.reserve(next, user, now)) {
       *reserved = *token;
       return relay;
     }
@@ -156,7 +156,7 @@ void Server::handle_allocate(const FiveTuple& t, const MessageView& m, TimePoint
     return;
   }
   std::optional<RelayAllocator::Token> reserved;
-  auto relay = open_relay(ip, m, now, &reserved);
+  auto relay = open_relay(ip, m, auth.username, now, &reserved);
   if (!relay) {
     deps_.quotas.release(auth.username);
     send_error(t, m, 508, key);  // no port (or no valid reservation)

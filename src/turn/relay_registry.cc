@@ -1,5 +1,7 @@
 #include "ferry/turn/relay_registry.h"
 
+#include <algorithm>
+
 namespace ferry::turn {
 
 RelayRegistry::RelayRegistry(const std::vector<Address>& ips) {
@@ -46,6 +48,39 @@ bool RelayRegistry::contains_port(Family family, std::uint16_t port) const {
     if ((word >> (port % 64) & 1) != 0) return true;
   }
   return false;
+}
+
+std::optional<std::uint16_t> RelayRegistry::free_port(const Address& ip, std::uint16_t lo,
+                                                      std::uint16_t hi, std::uint32_t start,
+                                                      bool even) const {
+  const Ports* p = find(ip);
+  if (p == nullptr || lo > hi) return std::nullopt;
+  const std::uint32_t span = static_cast<std::uint32_t>(hi - lo) + 1;
+  std::uint32_t port = lo + start % span;
+  // Walk the bitmap a word at a time from `port` to hi, then from lo back to where we began.
+  for (std::uint32_t scanned = 0; scanned < span;) {
+    std::uint64_t word = p->bits[port / 64].load(std::memory_order_relaxed);
+    if (even) word |= 0xAAAAAAAAAAAAAAAAULL;  // odd bit positions are odd ports
+    // Bits below `port` in this word and above hi do not count.
+    std::uint64_t free = ~word & (~std::uint64_t{0} << (port % 64));
+    const std::uint32_t word_end = (port / 64) * 64 + 63;
+    if (word_end > hi) free &= ~std::uint64_t{0} >> (word_end - hi);
+    if (free != 0) {
+      auto found = (port / 64) * 64 + static_cast<std::uint32_t>(__builtin_ctzll(free));
+      return static_cast<std::uint16_t>(found);
+    }
+    const std::uint32_t next = std::min<std::uint32_t>(word_end, hi) + 1;
+    scanned += next - port;
+    port = next > hi ? lo : next;
+  }
+  return std::nullopt;
+}
+
+bool RelayRegistry::try_take(const Address& relay) {
+  const Ports* p = find(relay);
+  if (p == nullptr) return true;  // not a relay IP: nothing to coordinate
+  const std::uint64_t bit = std::uint64_t{1} << (relay.port() % 64);
+  return (p->bits[relay.port() / 64].fetch_or(bit, std::memory_order_relaxed) & bit) == 0;
 }
 
 }  // namespace ferry::turn

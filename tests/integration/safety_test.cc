@@ -500,5 +500,45 @@ TEST_F(SafetyTest, ChannelToAClosedRelayReachesNoLocalService) {
   close(service);
 }
 
+// Item 5: an EVEN-PORT reservation holds a port and a descriptor, so it counts against the
+// user's quota. On 7b1c093 a user with user-quota=2 could hold any number of reserved ports
+// (188 in the review) while other users' Allocates got 508.
+TEST_F(SafetyTest, EvenPortReservationsCountAgainstTheQuota) {
+  start("user-quota=2\n");
+  auto mallory = client(Transport::kUdp);
+  ASSERT_TRUE(mallory.allocate("alice", "secret", 600).ok);  // learns realm and nonce
+  ASSERT_TRUE(mallory.refresh(0).ok);
+  int reserved = 0;
+  for (int i = 0; i < 6; ++i) {
+    // One Allocate with EVEN-PORT R, then its allocation deleted: only the reservation stays.
+    std::string err;
+    auto sock = ClientSocket::open(Transport::kUdp, server_address(), &err);
+    ASSERT_TRUE(sock) << err;
+    TurnClient c(std::move(*sock));
+    ASSERT_TRUE(c.allocate("alice", "secret", 600).ok || i > 0);
+    c.refresh(0);
+    auto req =
+        signed_request(stun::Method::kAllocate, c, "alice", "secret", [](stun::MessageBuilder& r) {
+          r.add(attr::RequestedTransport{attr::RequestedTransport::kUdp});
+          r.add(attr::EvenPort{true});
+        });
+    ASSERT_TRUE(c.socket().send(Bytes(req.data(), req.size())));
+    auto answer = c.socket().receive(Millis(2000));
+    ASSERT_TRUE(answer);
+    auto reply = stun::MessageView::parse(Bytes(answer->data(), answer->size()));
+    ASSERT_TRUE(reply);
+    if (reply->has<attr::ReservationToken>()) {
+      ++reserved;
+      auto bye = signed_request(stun::Method::kRefresh, c, "alice", "secret",
+                                [](stun::MessageBuilder& r) { r.add(attr::Lifetime{0}); });
+      ASSERT_TRUE(c.socket().send(Bytes(bye.data(), bye.size())));
+      ASSERT_TRUE(c.socket().receive(Millis(2000)));
+    }
+  }
+  EXPECT_LE(reserved, 2) << "reserved ports escaped user-quota=2";
+  // Another user is unaffected.
+  EXPECT_TRUE(client(Transport::kUdp).allocate("bob", "hunter2", 600).ok);
+}
+
 }  // namespace
 }  // namespace ferry::testing

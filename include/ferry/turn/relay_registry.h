@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "ferry/common/address.h"
@@ -28,6 +29,17 @@ class RelayRegistry {
   bool contains(const Address& peer) const;
   // An open relay on `port` on any relay IP of `family` (external-ip without a private part).
   bool contains_port(Family family, std::uint16_t port) const;
+
+  // The free-port structure of the relay pools (issue 16 item 6): a port of [lo, hi] on `ip`
+  // that no relay holds, searched from lo + start % (hi - lo + 1) onwards, wrapping; an even
+  // one when `even`. nullopt when every such port is held or `ip` is not a relay IP: a full
+  // range answers 508 after a scan of at most 1,024 words, without a bind() per port.
+  std::optional<std::uint16_t> free_port(const Address& ip, std::uint16_t lo, std::uint16_t hi,
+                                         std::uint32_t start, bool even) const;
+  // Marks `relay` held unless it already is (two workers may pick the same free port; the
+  // loser picks again). True when this call took it.
+  bool try_take(const Address& relay);
+  bool is_relay_ip(const Address& ip) const { return find(ip) != nullptr; }
 
  private:
   static constexpr std::size_t kWords = 65536 / 64;

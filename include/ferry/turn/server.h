@@ -92,8 +92,8 @@ class Server {
                                  const auth::Md5Key* key);
   Seconds granted_lifetime(const stun::MessageView& m) const;
   Address relay_ip_for(const FiveTuple& t, const stun::MessageView& m) const;
-  Result<Relay> open_relay(const Address& ip, const stun::MessageView& m, TimePoint now,
-                           std::optional<RelayAllocator::Token>* reserved);
+  Result<Relay> open_relay(const Address& ip, const stun::MessageView& m, std::string_view user,
+                           TimePoint now, std::optional<RelayAllocator::Token>* reserved);
   Allocation& insert_allocation(const FiveTuple& t, const Relay& relay, const Auth& auth,
                                 TimePoint expires);
   Address reported_relay_address(const Address& bound) const;

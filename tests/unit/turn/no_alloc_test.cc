@@ -51,7 +51,9 @@ struct CountingEgress : Egress {
 struct NoRelays : RelayAllocator {
   Result<Relay> open(const Address&, bool) override { return Error{"none"}; }
   void close(RelayId) override {}
-  Result<Token> reserve(const Address&, TimePoint) override { return Error{"none"}; }
+  Result<Token> reserve(const Address&, std::string_view, TimePoint) override {
+    return Error{"none"};
+  }
   Result<Relay> claim(const Token&, TimePoint) override { return Error{"none"}; }
 };
 
