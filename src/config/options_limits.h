@@ -68,6 +68,15 @@ inline constexpr OptionSpec kLimitsOptions[] = {
         .def("60")
         .arg("SECONDS")
         .impl(),
+    Opt(kLimits, "unauthenticated-response-rate", kInt,
+        "answers without MESSAGE-INTEGRITY (Binding, 401/438, other errors) to UDP clients "
+        "without an allocation, per second per source /24 (IPv4) or /56 (IPv6) and relay "
+        "thread, bursts of twice as many; over it they are dropped, so a spoofed request "
+        "cannot make the server flood its victim (0: no limit)")
+        .range(0, 1000000)
+        .def("200")
+        .arg("N")
+        .impl(),
 };
 
 }  // namespace ferry::config::detail

@@ -149,6 +149,10 @@ void build_turn(const Config& cfg, net::ServerSettings& s, std::vector<Diagnosti
   // another allocation's relay is reached through them.
   for (const auto& e : t.external_ips) t.peers.public_aliases.push_back({e.public_ip, e.private_ip});
   if (cfg.flag("rfc5766-channel-numbers")) t.max_channel_number = stun::kMaxRfc5766ChannelNumber;
+  // A burst of two seconds' worth: a NAT's clients starting together are not cut at once.
+  t.unauthenticated_response_rate =
+      static_cast<std::uint32_t>(cfg.integer("unauthenticated-response-rate"));
+  t.unauthenticated_response_burst = 2 * t.unauthenticated_response_rate;
 }
 
 void build_stun(const Config& cfg, turn::Settings& t) {

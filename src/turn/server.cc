@@ -9,6 +9,7 @@
 #include "ferry/stun/attributes.h"
 #include "ferry/stun/channel_data.h"
 #include "ferry/stun/message.h"
+#include "response_limiter.h"
 #include "timer_wheel.h"
 
 namespace ferry::turn {
@@ -55,7 +56,12 @@ Server::Server(const Dependencies& deps)
       egress_(deps.egress),
       policy_(deps.settings.peers, deps.open_relays),
       allocations_(std::make_unique<AllocationTable>()),
-      timers_(std::make_unique<TimerWheel>()) {}
+      timers_(std::make_unique<TimerWheel>()) {
+  if (settings_.unauthenticated_response_rate > 0) {
+    limiter_ = std::make_unique<ResponseLimiter>(settings_.unauthenticated_response_rate,
+                                                 settings_.unauthenticated_response_burst);
+  }
+}
 
 Server::~Server() {
   allocations_->for_each([this](Allocation& a) {
@@ -90,6 +96,7 @@ void Server::on_client_packet(const FiveTuple& t, Bytes packet, TimePoint now) {
       return;
     }
   }
+  request_time_ = now;
   if (m.cls() != Class::kRequest || (m.rfc3489() && !settings_.stun_backward_compatibility)) {
     // Indications never get answers (a Binding indication is a keepalive); responses from
     // clients are unsolicited.
@@ -99,13 +106,14 @@ void Server::on_client_packet(const FiveTuple& t, Bytes packet, TimePoint now) {
   // RFC 8489 §6.3.1.1: unknown comprehension-required attributes -> 420 listing them.
   std::array<std::uint16_t, 16> unknown{};
   if (std::size_t n = m.unknown_required(unknown); n > 0) {
+    if (!unauthenticated_reply_allowed(t)) return;
     MessageBuilder b(out_, m.method(), Class::kError, m.transaction_id());
     b.add(stun::attr::ErrorCode{420, reason_phrase(420)});
     stun::attr::UnknownAttributes ua;
     for (std::size_t i = 0; i < n; ++i) ua.push(unknown[i]);
     b.add(ua);
     ++counters_.error_responses[error_code_slot(420)];
-    finish_and_send(t, m, b, nullptr, nullptr);
+    seal_and_send(t, m, b, nullptr, nullptr);
     return;
   }
   handle_request(t, m, now);
@@ -159,6 +167,8 @@ void Server::handle_request(const FiveTuple& t, const MessageView& m, TimePoint 
 
 void Server::handle_binding(const FiveTuple& t, const MessageView& m) {
   ++counters_.binding_requests;
+  // Ferry authenticates no Binding request, so every answer to one is reflectable.
+  if (!unauthenticated_reply_allowed(t)) return;
   ++counters_.binding_responses;
   if (m.rfc3489()) {
     // RFC 3489 §11.2.1: classic clients understand only MAPPED-ADDRESS (no XOR, no cookie).
@@ -175,7 +185,7 @@ void Server::handle_binding(const FiveTuple& t, const MessageView& m) {
   if (settings_.stun_backward_compatibility) b.add(stun::attr::MappedAddress{t.client});
   // RFC 5780 §7.3: where the response was sent from.
   if (settings_.response_origin) b.add(stun::attr::ResponseOrigin{t.server});
-  finish_and_send(t, m, b, nullptr, nullptr);
+  seal_and_send(t, m, b, nullptr, nullptr);
 }
 
 void Server::send_error(const FiveTuple& t, const MessageView& m, std::uint16_t code,
@@ -184,26 +194,36 @@ void Server::send_error(const FiveTuple& t, const MessageView& m, std::uint16_t 
     ++counters_.dropped_other;
     return;
   }
+  if (key == nullptr && !unauthenticated_reply_allowed(t)) return;
   ++counters_.error_responses[error_code_slot(code)];
   MessageBuilder b(out_, m.method(), Class::kError, m.transaction_id());
   b.add(stun::attr::ErrorCode{code, reason_phrase(code)});
-  finish_and_send(t, m, b, key, nullptr);
+  seal_and_send(t, m, b, key, nullptr);
 }
 
 void Server::send_challenge(const FiveTuple& t, const MessageView& m, std::uint16_t code,
                             TimePoint now) {
-  // RFC 8489 §9.2.4: 401 and 438 carry REALM and a fresh NONCE; no MESSAGE-INTEGRITY.
+  // RFC 8489 §9.2.4: 401 and 438 carry REALM and a fresh NONCE; no MESSAGE-INTEGRITY. Checked
+  // before the nonce's HMAC, so a flood over budget costs no hashing either.
+  if (!unauthenticated_reply_allowed(t)) return;
   ++counters_.error_responses[error_code_slot(code)];
   auto nonce = deps_.nonces.make(t.client, now, settings_.nonce_lifetime);
   MessageBuilder b(out_, m.method(), Class::kError, m.transaction_id());
   b.add(stun::attr::ErrorCode{code, reason_phrase(code)});
   b.add(stun::attr::Realm{settings_.realm});
   b.add(stun::attr::Nonce{auth::as_view(nonce)});
-  finish_and_send(t, m, b, nullptr, nullptr);
+  seal_and_send(t, m, b, nullptr, nullptr);
 }
 
 void Server::finish_and_send(const FiveTuple& t, const MessageView& m, MessageBuilder& b,
                              const auth::Md5Key* key, Allocation* cache_in) {
+  // `cache_in`: the reply belongs to an allocation, which exempts it.
+  if (key == nullptr && cache_in == nullptr && !unauthenticated_reply_allowed(t)) return;
+  seal_and_send(t, m, b, key, cache_in);
+}
+
+void Server::seal_and_send(const FiveTuple& t, const MessageView& m, MessageBuilder& b,
+                           const auth::Md5Key* key, Allocation* cache_in) {
   if (settings_.software) b.add(stun::attr::Software{settings_.software_name});
   if (key != nullptr) b.add_message_integrity(Bytes(key->data(), key->size()));
   if (settings_.fingerprint || m.has_fingerprint()) b.add_fingerprint();
@@ -214,6 +234,18 @@ void Server::finish_and_send(const FiveTuple& t, const MessageView& m, MessageBu
     cache_in->last_response.assign(out.begin(), out.end());
   }
   egress_.to_client(t, out);
+}
+
+bool Server::unauthenticated_reply_allowed(const FiveTuple& t) {
+  // Only plain UDP can be spoofed: a TCP or TLS peer completed a handshake from its address,
+  // and DTLS answers a ClientHello with a cookie before any STUN message (RFC 6347 §4.2.1).
+  if (limiter_ == nullptr || t.transport != Transport::kUdp) return true;
+  // The client proved its key when it allocated (or the operator chose no-auth); its
+  // keepalive Bindings and Allocate retransmissions must keep working.
+  if (allocations_->find(t) != nullptr) return true;
+  if (limiter_->allow(t.client, request_time_)) return true;
+  ++counters_.dropped_rate_limited;
+  return false;
 }
 
 bool Server::replay_cached(const FiveTuple& t, const MessageView& m, const Allocation& a) {

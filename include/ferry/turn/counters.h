@@ -74,6 +74,9 @@ struct Counters {
   Counter dropped_malformed;      // not STUN, not ChannelData, or ChannelData without allocation
   Counter dropped_no_permission;  // no permission or channel for the peer (RFC 8656 §9, §12)
   Counter dropped_other;          // indications and responses nobody asked for
+  // Answers without MESSAGE-INTEGRITY to a UDP source over its prefix's budget
+  // (unauthenticated-response-rate): what a spoofed request would have reflected.
+  Counter dropped_rate_limited;
   // Allocations by allocation_slot(); current = created - ended.
   std::array<Counter, kAllocationSlots> allocations_created;
   std::array<Counter, kAllocationSlots> allocations_ended;

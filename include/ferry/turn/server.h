@@ -29,6 +29,7 @@ struct Allocation;
 class AllocationTable;
 class TimerWheel;
 class RelayRegistry;
+class ResponseLimiter;
 
 // What a worker's core is built from. The credential store, nonce codec and quotas are shared
 // read-only (or internally synchronised) by every worker.
@@ -99,12 +100,20 @@ class Server {
   Address reported_relay_address(const Address& bound) const;
 
   // Replies. `key` non-null adds MESSAGE-INTEGRITY (responses to authenticated requests).
+  // One without it, to a UDP source with no allocation, must first pass
+  // unauthenticated_reply_allowed(); finish_and_send() checks that for the handlers in other
+  // files, the senders here check before they count or build.
   void send_error(const FiveTuple& t, const stun::MessageView& m, std::uint16_t code,
                   const auth::Md5Key* key = nullptr);
   void send_challenge(const FiveTuple& t, const stun::MessageView& m, std::uint16_t code,
                       TimePoint now);
   void finish_and_send(const FiveTuple& t, const stun::MessageView& m, stun::MessageBuilder& b,
                        const auth::Md5Key* key, Allocation* cache_in);
+  void seal_and_send(const FiveTuple& t, const stun::MessageView& m, stun::MessageBuilder& b,
+                     const auth::Md5Key* key, Allocation* cache_in);
+  // Issue 16 item 10: false (and counted) when an answer that proves nothing about the
+  // requester would exceed its source prefix's budget.
+  bool unauthenticated_reply_allowed(const FiveTuple& t);
   bool replay_cached(const FiveTuple& t, const stun::MessageView& m, const Allocation& a);
 
   // Counts and drops what the allocation held, then removes it.
@@ -126,6 +135,11 @@ class Server {
   std::unique_ptr<AllocationTable> allocations_;
   std::unique_ptr<TimerWheel> timers_;
   std::uint64_t next_timer_stamp_ = 0;
+  std::unique_ptr<ResponseLimiter> limiter_;  // null when unauthenticated-response-rate is 0
+  // The `now` of the request being handled, for the reply helpers above, which the handlers
+  // in other files reach without a time argument (only requests set it; the data path never
+  // reads it).
+  TimePoint request_time_{};
   // Responses are built here, never on the heap (one buffer per worker).
   std::array<std::uint8_t, 1500> out_{};
   // Data indications and ChannelData to clients are assembled here (one copy per packet).

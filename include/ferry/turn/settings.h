@@ -52,6 +52,12 @@ struct Settings {
   // relay-ip: addresses for relay sockets; empty -> the listening address the request used.
   std::vector<Address> relay_ips;
   PeerPolicySettings peers;
+  // unauthenticated-response-rate (issue 16 item 10): answers without MESSAGE-INTEGRITY to a
+  // UDP source with no allocation (Binding, 401/438, other errors), per second per source
+  // prefix, at most `burst` at once; each worker keeps its own budget. 0: no limit. Off here
+  // so the core's tests see every answer; the option's default (options_limits.h) turns it on.
+  std::uint32_t unauthenticated_response_rate = 0;
+  std::uint32_t unauthenticated_response_burst = 0;
 };
 
 }  // namespace ferry::turn
