@@ -57,7 +57,8 @@ start() {
   case $server in
     ferry) cmd=("$BUILD/bin/turnserver" -n -L 127.0.0.1 -p $PORT --relay-ip 127.0.0.1
              --min-port $RELAY_MIN --max-port $RELAY_MAX --allow-loopback-peers --lt-cred-mech
-             --user u:p --realm r --relay-threads 1 --no-stdout-log) ;;
+             --user u:p --realm r --relay-threads 1 --no-stdout-log
+             --unauthenticated-response-rate 0) ;;  # one source, many Allocates (coturn: no limit)
     coturn) cmd=("$COTURN" -n --no-cli --listening-ip 127.0.0.1 --listening-port $PORT
               --relay-ip 127.0.0.1 --allow-loopback-peers --lt-cred-mech --user u:p --realm r
               --no-tls --no-dtls --min-port $RELAY_MIN --max-port $RELAY_MAX --relay-threads 1

@@ -76,7 +76,9 @@ struct PoolRelays final : turn::RelayAllocator {
     return turn::Relay{id, a};
   }
   void close(turn::RelayId id) override { free_ids.push_back(id); }
-  Result<Token> reserve(const Address&, TimePoint) override { return Error{"not offered"}; }
+  Result<Token> reserve(const Address&, std::string_view, TimePoint) override {
+    return Error{"not offered"};
+  }
   Result<turn::Relay> claim(const Token&, TimePoint) override { return Error{"not offered"}; }
 };
 
