@@ -8,31 +8,58 @@ namespace ferry::config::detail {
 inline constexpr std::string_view kLimits = "limits";
 
 inline constexpr OptionSpec kLimitsOptions[] = {
-    Opt(kLimits, "user-quota", kInt, "concurrent allocations per user (0: no limit)")
+    // Non-zero defaults (coturn's are 0): one credential must not take every relay port. They
+    // are far above what WebRTC clients use; SECURITY.md says why each is what it is.
+    Opt(kLimits, "user-quota", kInt,
+        "concurrent allocations per user, EVEN-PORT reservations included (0: no limit)")
         .letter('q')
-        .def("0")
+        .def("1000")
         .arg("N")
         .reload()
         .impl(),
-    Opt(kLimits, "total-quota", kInt, "concurrent allocations in total (0: no limit)")
+    Opt(kLimits, "total-quota", kInt,
+        "concurrent allocations in total, EVEN-PORT reservations included (0: no limit)")
         .letter('Q')
-        .def("0")
+        .def("32768")
         .arg("N")
         .reload()
         .impl(),
-    Opt(kLimits, "max-bps", kInt, "bandwidth per session in bytes per second (0: no limit)")
+    Opt(kLimits, "max-allocations-per-ip", kInt,
+        "concurrent allocations from one client IP address (0: no limit)")
+        .range(0, kIntMax)
+        .def("1000")
+        .arg("N")
+        .impl(),
+    Opt(kLimits, "max-permissions-per-allocation", kInt,
+        "permissions one allocation may hold; more get 508")
+        .range(1, kIntMax)
+        .def("128")
+        .arg("N")
+        .impl(),
+    Opt(kLimits, "max-channels-per-allocation", kInt,
+        "channel bindings one allocation may hold; more get 508")
+        .range(1, 0x4000)
+        .def("128")
+        .arg("N")
+        .impl(),
+    Opt(kLimits, "max-bps", kInt,
+        "bytes per second one allocation may relay, each direction separately (0: no limit); "
+        "what is over it is dropped")
         .letter('s')
         .range(0, kInt64Max)
         .def("0")
         .arg("BYTES")
-        .reload(),
+        .reload()
+        .impl(),
     Opt(kLimits, "bps-capacity", kInt,
-        "bandwidth of all sessions together in bytes per second (0: no limit)")
+        "bytes per second all allocations together may relay, each direction separately "
+        "(0: no limit); each worker enforces its share")
         .letter('B')
         .range(0, kInt64Max)
         .def("0")
         .arg("BYTES")
-        .reload(),
+        .reload()
+        .impl(),
     Opt(kLimits, "stale-nonce", kFlagOrInt, "nonce lifetime in seconds; an expired nonce gets 438")
         .def("600")
         .arg("SECONDS")

@@ -135,6 +135,11 @@ void build_turn(const Config& cfg, net::ServerSettings& s, std::vector<Diagnosti
       static_cast<std::size_t>(cfg.integer("max-tcp-connections-per-ip"));
   s.user_quota = static_cast<std::size_t>(cfg.integer("user-quota"));
   s.total_quota = static_cast<std::size_t>(cfg.integer("total-quota"));
+  s.per_ip_quota = static_cast<std::size_t>(cfg.integer("max-allocations-per-ip"));
+  t.max_bps = static_cast<std::uint64_t>(cfg.integer("max-bps"));
+  s.bps_capacity = static_cast<std::uint64_t>(cfg.integer("bps-capacity"));
+  t.max_permissions = static_cast<std::size_t>(cfg.integer("max-permissions-per-allocation"));
+  t.max_channels = static_cast<std::size_t>(cfg.integer("max-channels-per-allocation"));
   s.min_port = static_cast<std::uint16_t>(cfg.integer("min-port"));
   s.max_port = static_cast<std::uint16_t>(cfg.integer("max-port"));
   if (s.min_port > s.max_port) {
@@ -147,7 +152,8 @@ void build_turn(const Config& cfg, net::ServerSettings& s, std::vector<Diagnosti
   build_peers(cfg, t.peers, d);
   // external-ip's public addresses are this host's too (the peer policy refuses them), and
   // another allocation's relay is reached through them.
-  for (const auto& e : t.external_ips) t.peers.public_aliases.push_back({e.public_ip, e.private_ip});
+  for (const auto& e : t.external_ips)
+    t.peers.public_aliases.push_back({e.public_ip, e.private_ip});
   if (cfg.flag("rfc5766-channel-numbers")) t.max_channel_number = stun::kMaxRfc5766ChannelNumber;
   // A burst of two seconds' worth: a NAT's clients starting together are not cut at once.
   t.unauthenticated_response_rate =

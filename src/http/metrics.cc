@@ -219,6 +219,8 @@ void traffic(Writer& w) {
   w.total("ferry_dropped_packets_total", "reason=\"unsolicited\"", field(&Counters::dropped_other));
   w.total("ferry_dropped_packets_total", "reason=\"rate_limited\"",
           field(&Counters::dropped_rate_limited));
+  w.total("ferry_dropped_packets_total", "reason=\"bandwidth\"",
+          field(&Counters::dropped_bandwidth));
   w.total("ferry_dropped_packets_total", "reason=\"oversized\"",
           [](const net::WorkerStats& x) { return x.net->dropped_oversized.get(); });
   w.total("ferry_dropped_packets_total", "reason=\"tcp_output_full\"",

@@ -40,7 +40,7 @@ Runtime::Runtime(const ServerSettings& settings, Logger& log)
     : settings_(settings),
       log_(log),
       nonces_(auth::NonceCodec::with_random_key()),
-      quotas_(settings.user_quota, settings.total_quota),
+      quotas_(settings.user_quota, settings.total_quota, settings.per_ip_quota),
       // EVEN-PORT reservations held at once: a quarter of the relay range, so that clients
       // reserving ports can never take most of it.
       reservations_(std::make_unique<Reservations>(
@@ -101,6 +101,12 @@ bool Runtime::start(std::string* error) {
     log_.warning("only " + std::to_string(nofile) +
                  " descriptors (RLIMIT_NOFILE): each allocation takes one, each TCP client two; "
                  "raise the hard limit (LimitNOFILE= in systemd, ulimit -Hn)");
+  }
+  // bps-capacity: each worker limits its own share (share-nothing: no per-packet counter
+  // shared between threads). A client's traffic stays on one worker, so a server-wide burst
+  // from few clients can be cut below the total; the total is never exceeded.
+  if (settings_.bps_capacity != 0) {
+    settings_.turn.worker_bps_capacity = std::max<std::uint64_t>(1, settings_.bps_capacity / n);
   }
   // Bind everything before starting any thread, so a port in use fails the start cleanly.
   for (unsigned i = 0; i < n; ++i) {

@@ -151,14 +151,14 @@ void Server::handle_allocate(const FiveTuple& t, const MessageView& m, TimePoint
     send_error(t, m, 440, key);
     return;
   }
-  if (!deps_.quotas.acquire(auth.username)) {
+  if (!deps_.quotas.acquire(auth.username, t.client)) {
     send_error(t, m, 486, key);
     return;
   }
   std::optional<RelayAllocator::Token> reserved;
   auto relay = open_relay(ip, m, auth.username, now, &reserved);
   if (!relay) {
-    deps_.quotas.release(auth.username);
+    deps_.quotas.release(auth.username, t.client);
     send_error(t, m, 508, key);  // no port (or no valid reservation)
     return;
   }

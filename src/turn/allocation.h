@@ -13,6 +13,7 @@
 #include "ferry/common/time.h"
 #include "ferry/stun/message.h"
 #include "ferry/turn/egress.h"
+#include "ferry/turn/rate_gate.h"
 #include "position_table.h"
 #include "small_vector.h"
 
@@ -44,6 +45,9 @@ struct Allocation {
   std::uint32_t index = 0;
   std::uint64_t timer_stamp = 0;  // matches the one live timer entry
   TimePoint next_check;           // when that entry fires: never after any deadline above
+  // max-bps (coturn: input and output limited separately): client->peer, peer->client.
+  RateGate to_peer_rate;
+  RateGate to_client_rate;
   // Cold: requests only.
   Address reported;  // XOR-RELAYED-ADDRESS as the client sees it (external-ip applied)
   std::string username;

@@ -2,27 +2,37 @@
 
 namespace ferry::turn {
 
-bool Quotas::acquire(std::string_view user) {
+bool Quotas::acquire(std::string_view user, const Address& client) {
   std::lock_guard<std::mutex> lock(mu_);
   if (total_quota_ != 0 && total_ >= total_quota_) return false;
   auto it = per_user_.find(std::string(user));
   std::size_t used = it == per_user_.end() ? 0 : it->second;
   if (user_quota_ != 0 && used >= user_quota_) return false;
+  const bool by_ip = !client.empty();
+  if (by_ip && per_ip_quota_ != 0) {
+    auto ip = per_ip_.find(ip_of(client));
+    if (ip != per_ip_.end() && ip->second >= per_ip_quota_) return false;
+  }
   ++total_;
   if (it == per_user_.end()) {
     per_user_.emplace(std::string(user), 1);
   } else {
     ++it->second;
   }
+  if (by_ip) ++per_ip_[ip_of(client)];
   return true;
 }
 
-void Quotas::release(std::string_view user) {
+void Quotas::release(std::string_view user, const Address& client) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = per_user_.find(std::string(user));
   if (it == per_user_.end()) return;
   if (--it->second == 0) per_user_.erase(it);  // no entry left behind per departed user
   if (total_ > 0) --total_;
+  if (!client.empty()) {
+    auto ip = per_ip_.find(ip_of(client));
+    if (ip != per_ip_.end() && --ip->second == 0) per_ip_.erase(ip);  // nor per address
+  }
 }
 
 std::vector<std::pair<std::string, std::size_t>> Quotas::per_user() const {

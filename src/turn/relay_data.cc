@@ -28,9 +28,26 @@ void Server::handle_send(const MessageView& m, Allocation& a, TimePoint now) {
     ++counters_.dropped_no_permission;
     return;
   }
+  if (bandwidth_limited_ &&
+      !within_bandwidth(a.to_peer_rate, capacity_to_peer_, data->value.size(), now)) {
+    return;
+  }
   ++counters_.relayed_to_peer;
   counters_.relayed_bytes_to_peer.add(data->value.size());
   egress_.to_peer(a.relay.id, peer->address, data->value);
+}
+
+bool Server::within_bandwidth(RateGate& allocation_gate, RateGate& worker_gate, std::size_t bytes,
+                              TimePoint now) {
+  // The allocation's own limit first: a client over its max-bps must not use up the
+  // server's capacity that others share.
+  if ((settings_.max_bps != 0 && !allocation_gate.pass(bytes, settings_.max_bps, now)) ||
+      (settings_.worker_bps_capacity != 0 &&
+       !worker_gate.pass(bytes, settings_.worker_bps_capacity, now))) {
+    ++counters_.dropped_bandwidth;
+    return false;
+  }
+  return true;
 }
 
 void Server::handle_channel_data(const FiveTuple& t, Bytes packet, TimePoint now) {
@@ -52,6 +69,10 @@ void Server::handle_channel_data(const FiveTuple& t, Bytes packet, TimePoint now
     ++counters_.dropped_no_permission;
     return;
   }
+  if (bandwidth_limited_ &&
+      !within_bandwidth(a.to_peer_rate, capacity_to_peer_, cd->data.size(), now)) {
+    return;
+  }
   ++counters_.relayed_to_peer;
   counters_.relayed_bytes_to_peer.add(cd->data.size());
   egress_.to_peer(a.relay.id, c->peer, cd->data);
@@ -66,6 +87,10 @@ void Server::on_peer_packet(RelayId relay, const Address& peer, Bytes packet, Ti
   // another relay of this server admits that relay's ports alone, not the host's services.
   if (p == nullptr || now >= p->expires || (p->via_relay && !policy_.open_relay(peer))) {
     ++counters_.dropped_no_permission;
+    return;
+  }
+  if (bandwidth_limited_ &&
+      !within_bandwidth(a.to_client_rate, capacity_to_client_, packet.size(), now)) {
     return;
   }
   ++counters_.relayed_to_client;

@@ -56,7 +56,8 @@ Server::Server(const Dependencies& deps)
       egress_(deps.egress),
       policy_(deps.settings.peers, deps.open_relays),
       allocations_(std::make_unique<AllocationTable>()),
-      timers_(std::make_unique<TimerWheel>()) {
+      timers_(std::make_unique<TimerWheel>()),
+      bandwidth_limited_(deps.settings.max_bps != 0 || deps.settings.worker_bps_capacity != 0) {
   if (settings_.unauthenticated_response_rate > 0) {
     limiter_ = std::make_unique<ResponseLimiter>(settings_.unauthenticated_response_rate,
                                                  settings_.unauthenticated_response_burst);
@@ -66,7 +67,7 @@ Server::Server(const Dependencies& deps)
 Server::~Server() {
   allocations_->for_each([this](Allocation& a) {
     deps_.relays.close(a.relay.id);
-    deps_.quotas.release(a.username);
+    deps_.quotas.release(a.username, a.tuple.client);
     if (deps_.open_relays != nullptr) deps_.open_relays->remove(a.relay.address);
   });
 }
@@ -272,7 +273,7 @@ void Server::remove(Allocation& a) {
   // Everything the allocation held comes back: its port, its quota, its table entries (its
   // timer entry is left to lapse: it no longer matches a live allocation).
   deps_.relays.close(a.relay.id);
-  deps_.quotas.release(a.username);
+  deps_.quotas.release(a.username, a.tuple.client);
   if (deps_.open_relays != nullptr) deps_.open_relays->remove(a.relay.address);
   counters_.permissions_ended.add(a.permissions.size());
   counters_.channels_ended.add(a.channels.size());

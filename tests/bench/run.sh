@@ -297,9 +297,10 @@ main() {
   FERRY_ARGS=(-n -L 127.0.0.1 -p "$FERRY_PORT" --relay-ip 127.0.0.1 --min-port "$FERRY_MIN"
     --max-port "$FERRY_MAX" --allow-loopback-peers --lt-cred-mech --user u:p --realm r
     --relay-threads 1
-    # One load generator address sends thousands of Allocates: coturn has no limit on
-    # unauthenticated answers, so Ferry's is off too for a like-for-like comparison.
-    --unauthenticated-response-rate 0)
+    # One load generator address and user send thousands of Allocates: coturn has no limit
+    # on unauthenticated answers and no quotas by default, so Ferry's are off too for a
+    # like-for-like comparison.
+    --unauthenticated-response-rate 0 --user-quota 0 --total-quota 0 --max-allocations-per-ip 0)
   COTURN_ARGS=(-n --no-cli --listening-ip 127.0.0.1 --listening-port "$COTURN_PORT"
     --relay-ip 127.0.0.1 --allow-loopback-peers --lt-cred-mech --user u:p --realm r --no-tls
     --no-dtls --min-port "$COTURN_MIN" --max-port "$COTURN_MAX" --relay-threads 1

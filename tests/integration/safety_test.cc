@@ -540,5 +540,59 @@ TEST_F(SafetyTest, EvenPortReservationsCountAgainstTheQuota) {
   EXPECT_TRUE(client(Transport::kUdp).allocate("bob", "hunter2", 600).ok);
 }
 
+// Item 6: one client address cannot take every relay port, and one allocation cannot pin
+// thousands of channels. On 7b1c093 there was no per-address bound and 4,096 channels per
+// allocation were accepted.
+TEST_F(SafetyTest, AllocationsPerAddressAndChannelsPerAllocationAreBounded) {
+  start("allow-loopback-peers\nmax-allocations-per-ip=3\n");
+  std::vector<TurnClient> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(client(Transport::kUdp));
+    ASSERT_TRUE(held.back().allocate("alice", "secret", 600).ok) << i;
+  }
+  auto fourth = client(Transport::kUdp);
+  EXPECT_EQ(fourth.allocate("bob", "hunter2", 600).error_code, 486);
+  std::string err;
+  Address other = *Address::parse_ip("127.0.0.2", 0);
+  auto s = ClientSocket::open(Transport::kUdp, server_address(), &err, &other);
+  ASSERT_TRUE(s) << err;
+  TurnClient elsewhere(std::move(*s));
+  EXPECT_TRUE(elsewhere.allocate("bob", "hunter2", 600).ok);
+  // The default channel bound: 128 per allocation, then 508.
+  TurnClient& c = held[0];
+  RecordingPeer peer;
+  Address p = peer.address();
+  int bound = 0;
+  std::uint16_t last_error = 0;
+  for (int i = 0; i < 130; ++i) {
+    p.set_port(static_cast<std::uint16_t>(20000 + i));
+    auto st = c.channel_bind(static_cast<std::uint16_t>(0x4000 + i), p);
+    if (st.ok) {
+      ++bound;
+    } else {
+      last_error = st.error_code;
+    }
+  }
+  EXPECT_EQ(bound, 128);
+  EXPECT_EQ(last_error, 508);
+}
+
+// Item 11: max-bps limits what one allocation relays (coturn's option; on 7b1c093 it was
+// accepted with a warning and ignored).
+TEST_F(SafetyTest, MaxBpsLimitsARelayedBurst) {
+  start("allow-loopback-peers\nmax-bps=50000\n");
+  RecordingPeer peer;
+  auto c = client(Transport::kUdp);
+  ASSERT_TRUE(c.allocate("alice", "secret", 600).ok);
+  ASSERT_TRUE(c.channel_bind(0x4000, peer.address()).ok);
+  const std::vector<std::uint8_t> kilobyte(1000, 0x42);
+  for (int i = 0; i < 300; ++i) ASSERT_TRUE(c.send_channel_data(0x4000, kilobyte));
+  const auto got = peer.drain(Millis(300)).size();
+  // A second's worth (50 packets) passes at once, then 50 a second; 300 sent within
+  // milliseconds.
+  EXPECT_GE(got, 40u);
+  EXPECT_LE(got, 90u) << "max-bps=50000 let " << got << " kB through at once";
+}
+
 }  // namespace
 }  // namespace ferry::testing

@@ -43,9 +43,13 @@ struct ServerSettings {
   // Relay ports (min-port..max-port), drawn at random per allocation.
   std::uint16_t min_port = 49152;
   std::uint16_t max_port = 65535;
-  // user-quota / total-quota (0: unlimited).
-  std::size_t user_quota = 0;
-  std::size_t total_quota = 0;
+  // user-quota / total-quota (0: unlimited); an EVEN-PORT reservation counts as one.
+  std::size_t user_quota = 1000;
+  std::size_t total_quota = 32768;
+  // max-allocations-per-ip: allocations (and so relay ports) one client address may hold.
+  std::size_t per_ip_quota = 1000;
+  // bps-capacity, for the whole server; Runtime gives each worker its share.
+  std::uint64_t bps_capacity = 0;
   // Long-term credentials (static users now); shared read-only by every worker.
   std::shared_ptr<const auth::CredentialStore> credentials;
   turn::Settings turn;

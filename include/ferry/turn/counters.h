@@ -77,6 +77,7 @@ struct Counters {
   // Answers without MESSAGE-INTEGRITY to a UDP source over its prefix's budget
   // (unauthenticated-response-rate): what a spoofed request would have reflected.
   Counter dropped_rate_limited;
+  Counter dropped_bandwidth;  // over max-bps (per allocation) or bps-capacity (server)
   // Allocations by allocation_slot(); current = created - ended.
   std::array<Counter, kAllocationSlots> allocations_created;
   std::array<Counter, kAllocationSlots> allocations_ended;

@@ -1,5 +1,7 @@
-// Allocation quotas shared by every worker (user-quota, total-quota -> 486, RFC 8656 §7.2).
-// Touched only when an allocation is created or ends, never per packet, so a mutex is fine.
+// Allocation quotas shared by every worker (user-quota, total-quota, max-allocations-per-ip
+// -> 486, RFC 8656 §7.2). An EVEN-PORT reservation counts like an allocation (it holds a port
+// and a descriptor). Touched only when an allocation is created or ends, never per packet, so
+// a mutex is fine.
 #pragma once
 
 #include <cstddef>
@@ -10,27 +12,38 @@
 #include <utility>
 #include <vector>
 
+#include "ferry/common/address.h"
+
 namespace ferry::turn {
 
 class Quotas {
  public:
   // 0 means unlimited.
-  Quotas(std::size_t user_quota, std::size_t total_quota)
-      : user_quota_(user_quota), total_quota_(total_quota) {}
-  // Takes one allocation for `user`; false when a quota is reached.
-  bool acquire(std::string_view user);
-  void release(std::string_view user);
+  Quotas(std::size_t user_quota, std::size_t total_quota, std::size_t per_ip_quota = 0)
+      : user_quota_(user_quota), total_quota_(total_quota), per_ip_quota_(per_ip_quota) {}
+  // Takes one allocation for `user` from `client` (its port is ignored; an empty address is
+  // counted for the user and the total only); false when a quota is reached.
+  bool acquire(std::string_view user, const Address& client = {});
+  // Gives back what acquire() took, with the same arguments.
+  void release(std::string_view user, const Address& client = {});
   std::size_t total() const;
   // Users with allocations now, and how many each (for prometheus-username-labels). A copy
   // taken under the lock: the scrape never holds it while it formats.
   std::vector<std::pair<std::string, std::size_t>> per_user() const;
 
  private:
+  static Address ip_of(const Address& client) {
+    Address ip = client;
+    ip.set_port(0);
+    return ip;
+  }
   mutable std::mutex mu_;
   std::size_t user_quota_;
   std::size_t total_quota_;
+  std::size_t per_ip_quota_;
   std::size_t total_ = 0;
   std::unordered_map<std::string, std::size_t> per_user_;
+  std::unordered_map<Address, std::size_t> per_ip_;
 };
 
 }  // namespace ferry::turn

@@ -16,6 +16,7 @@
 #include "ferry/turn/egress.h"
 #include "ferry/turn/peer_policy.h"
 #include "ferry/turn/quotas.h"
+#include "ferry/turn/rate_gate.h"
 #include "ferry/turn/settings.h"
 
 namespace ferry::stun {
@@ -116,6 +117,11 @@ class Server {
   bool unauthenticated_reply_allowed(const FiveTuple& t);
   bool replay_cached(const FiveTuple& t, const stun::MessageView& m, const Allocation& a);
 
+  // max-bps and bps-capacity (item 11): false (counted) when `bytes` in that direction would
+  // exceed the allocation's or the worker's rate. Called only when a limit is set.
+  bool within_bandwidth(RateGate& allocation_gate, RateGate& worker_gate, std::size_t bytes,
+                        TimePoint now);
+
   // Counts and drops what the allocation held, then removes it.
   void remove(Allocation& a);
   // Counts the permissions and channels that prune() drops.
@@ -145,6 +151,11 @@ class Server {
   // Data indications and ChannelData to clients are assembled here (one copy per packet).
   std::array<std::uint8_t, 65536 + 64> relay_buf_{};
   std::uint64_t indication_counter_ = 0;
+  // bps-capacity's worker share, per direction.
+  RateGate capacity_to_peer_;
+  RateGate capacity_to_client_;
+  // A limit is set (checked once per relayed packet, before any other bandwidth work).
+  const bool bandwidth_limited_;
 };
 
 }  // namespace ferry::turn

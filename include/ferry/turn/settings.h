@@ -37,14 +37,18 @@ struct Settings {
   bool turn_enabled = false;
   bool auth_required = true;
   std::string realm;
-  Seconds default_lifetime{600};       // RFC 8656 §3.2
-  Seconds max_lifetime{3600};          // max-allocate-lifetime
-  Seconds permission_lifetime{300};    // RFC 8656 §9: exactly 300 s unless configured
-  Seconds channel_lifetime{600};       // RFC 8656 §12: 10 minutes
-  Seconds channel_rest{300};           // RFC 8656 §12: numbers rest 5 minutes before reuse
-  Seconds nonce_lifetime{600};         // stale-nonce
-  std::size_t max_permissions = 1024;  // per allocation (coturn's bound); more -> 508
-  std::size_t max_channels = 4096;     // per allocation: every channel number
+  Seconds default_lifetime{600};     // RFC 8656 §3.2
+  Seconds max_lifetime{3600};        // max-allocate-lifetime
+  Seconds permission_lifetime{300};  // RFC 8656 §9: exactly 300 s unless configured
+  Seconds channel_lifetime{600};     // RFC 8656 §12: 10 minutes
+  Seconds channel_rest{300};         // RFC 8656 §12: numbers rest 5 minutes before reuse
+  Seconds nonce_lifetime{600};       // stale-nonce
+  // Per allocation (max-permissions-per-allocation, max-channels-per-allocation); more -> 508.
+  // A WebRTC session uses one per remote candidate (tens at most); the bound keeps what one
+  // allocation can pin small (issue 16 item 6: 4,096 channels and 1,024 permissions cost
+  // about 0.5 MB).
+  std::size_t max_permissions = 128;
+  std::size_t max_channels = 128;
   // RFC 8656 §12: 0x4000..0x4FFF. `rfc5766-channel-numbers` accepts RFC 5766's 0x4000..0x7FFF
   // for old clients (coturn's own test client still draws from it).
   std::uint16_t max_channel_number = 0x4FFF;
@@ -52,6 +56,11 @@ struct Settings {
   // relay-ip: addresses for relay sockets; empty -> the listening address the request used.
   std::vector<Address> relay_ips;
   PeerPolicySettings peers;
+  // max-bps: bytes per second one allocation may relay in each direction (0: no limit).
+  std::uint64_t max_bps = 0;
+  // bps-capacity's share for one worker (the network layer divides the option by the number
+  // of workers: share-nothing, no counter shared per packet); 0: no limit.
+  std::uint64_t worker_bps_capacity = 0;
   // unauthenticated-response-rate (issue 16 item 10): answers without MESSAGE-INTEGRITY to a
   // UDP source with no allocation (Binding, 401/438, other errors), per second per source
   // prefix, at most `burst` at once; each worker keeps its own budget. 0: no limit. Off here

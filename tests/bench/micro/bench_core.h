@@ -88,6 +88,10 @@ struct Core {
   Core() {
     settings.turn_enabled = true;
     settings.realm = std::string(kRealm);
+    // The lookups are measured up to 1,000 channels and permissions per allocation, beyond the
+    // server's defaults (max-channels-per-allocation, max-permissions-per-allocation).
+    settings.max_permissions = 4096;
+    settings.max_channels = 4096;
     std::string err;
     users.add(std::string(kUser) + ":" + std::string(kPassword), &err);
     server = std::make_unique<turn::Server>(

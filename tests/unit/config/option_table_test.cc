@@ -217,7 +217,8 @@ TEST(ConfigOptionTable, ImplementedOptions) {
       "no-web", "web-listening-ip", "web-listening-port", "web-cert", "web-pkey", "prometheus",
       "prometheus-username-labels",
       // Resource bounds (issue 16).
-      "max-tcp-connections-per-ip", "unauthenticated-response-rate"};
+      "max-tcp-connections-per-ip", "max-allocations-per-ip", "max-permissions-per-allocation",
+      "max-channels-per-allocation", "max-bps", "bps-capacity", "unauthenticated-response-rate"};
   for (const auto& name : expected) {
     EXPECT_EQ(find_option(name)->support, Support::kImplemented) << name;
   }

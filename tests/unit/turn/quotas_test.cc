@@ -1,0 +1,51 @@
+// Allocation quotas (issue 16 item 6): per user, per client address and in total; what is given
+// back leaves no entry behind.
+#include "ferry/turn/quotas.h"
+
+#include <gtest/gtest.h>
+
+namespace ferry::turn {
+namespace {
+
+Address ip(const char* text, std::uint16_t port) {
+  return *Address::parse_ip(text, port);
+}
+
+TEST(Quotas, PerClientAddressWhateverThePort) {
+  Quotas q(0, 0, 2);
+  EXPECT_TRUE(q.acquire("a", ip("198.51.100.1", 1000)));
+  EXPECT_TRUE(q.acquire("b", ip("198.51.100.1", 1001)));
+  EXPECT_FALSE(q.acquire("c", ip("198.51.100.1", 1002))) << "a third from one address";
+  EXPECT_TRUE(q.acquire("c", ip("198.51.100.2", 1002)));
+  q.release("a", ip("198.51.100.1", 1000));
+  EXPECT_TRUE(q.acquire("c", ip("198.51.100.1", 1003)));
+  EXPECT_EQ(q.total(), 3u);
+}
+
+TEST(Quotas, UserAndTotalStillApply) {
+  Quotas q(1, 2, 0);
+  EXPECT_TRUE(q.acquire("a", ip("198.51.100.1", 1)));
+  EXPECT_FALSE(q.acquire("a", ip("198.51.100.2", 1)));
+  EXPECT_TRUE(q.acquire("b", ip("198.51.100.3", 1)));
+  EXPECT_FALSE(q.acquire("c", ip("198.51.100.4", 1))) << "over total-quota";
+}
+
+TEST(Quotas, ReleasedAddressesLeaveNoEntry) {
+  Quotas q(0, 0, 1);
+  for (int i = 0; i < 1000; ++i) {
+    Address a = *Address::parse_ip("2001:db8::1", 1);
+    auto raw = a.raw();
+    raw[15] = static_cast<std::uint8_t>(i);
+    raw[14] = static_cast<std::uint8_t>(i >> 8);
+    Address each = Address::from_bytes(Bytes(raw.data(), 16), 1);
+    ASSERT_TRUE(q.acquire("u", each));
+    q.release("u", each);
+  }
+  EXPECT_EQ(q.total(), 0u);
+  EXPECT_TRUE(q.per_user().empty());
+  // The same address again: its count went back to zero, not stuck at the bound.
+  EXPECT_TRUE(q.acquire("u", ip("198.51.100.9", 1)));
+}
+
+}  // namespace
+}  // namespace ferry::turn
