@@ -4,6 +4,10 @@
 # whatever else the machine does, so it complements run.sh's CPU ratios on a noisy machine.
 #
 #   tests/bench/callgrind.sh [--build-dir DIR] [--keep]
+#   CALLGRIND_SERVERS="ferry" FERRY_EXTRA_ARGS="--max-bps 100000000" tests/bench/callgrind.sh
+#
+# CALLGRIND_SERVERS picks which of bare, ferry and coturn run (default: all three);
+# FERRY_EXTRA_ARGS adds options to Ferry's command line (e.g. to measure a limit's cost).
 #
 # Each figure runs twice on a fresh server under `valgrind --tool=callgrind`: W1 and W2 units
 # of work (packets at a fixed rate with no loss, or Allocates), and Ir per unit =
@@ -58,7 +62,8 @@ start() {
     ferry) cmd=("$BUILD/bin/turnserver" -n -L 127.0.0.1 -p $PORT --relay-ip 127.0.0.1
              --min-port $RELAY_MIN --max-port $RELAY_MAX --allow-loopback-peers --lt-cred-mech
              --user u:p --realm r --relay-threads 1 --no-stdout-log
-             --unauthenticated-response-rate 0) ;;  # one source, many Allocates (coturn: no limit)
+             --unauthenticated-response-rate 0  # one source, many Allocates (coturn: no limit)
+             ${FERRY_EXTRA_ARGS:-}) ;;
     coturn) cmd=("$COTURN" -n --no-cli --listening-ip 127.0.0.1 --listening-port $PORT
               --relay-ip 127.0.0.1 --allow-loopback-peers --lt-cred-mech --user u:p --realm r
               --no-tls --no-dtls --min-port $RELAY_MIN --max-port $RELAY_MAX --relay-threads 1
@@ -137,7 +142,7 @@ figure() {
 }
 
 bare=(--bare $BARE_RELAY)
-for server in bare ferry coturn; do
+for server in ${CALLGRIND_SERVERS:-bare ferry coturn}; do
   extra=()
   [ "$server" = bare ] && extra=("${bare[@]}")
   figure "$server" cd_c2p --direction c2p "${extra[@]}"

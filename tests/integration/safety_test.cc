@@ -179,6 +179,21 @@ TEST_F(SafetyTest, PayloadNeverLeavesFromAnotherClientsRelay) {
   }
 }
 
+// How much a server's RSS may grow in the memory tests. AddressSanitizer keeps freed memory
+// in quarantine (up to 256 MB), so there RSS follows churn, not what is held: the bound is
+// looser, still far below what an unbounded buffer reaches (644 MB in 2 s on 7b1c093).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr long kRssGrowthKb = 48 * 1024;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr long kRssGrowthKb = 48 * 1024;
+#else
+constexpr long kRssGrowthKb = 4 * 1024;
+#endif
+#else
+constexpr long kRssGrowthKb = 4 * 1024;
+#endif
+
 // Resident memory of a process, in kB (VmRSS).
 long rss_kb(pid_t pid) {
   std::ifstream f("/proc/" + std::to_string(pid) + "/status");
@@ -279,7 +294,7 @@ TEST_F(SafetyTest, NonReadingTcpClientCannotGrowServerMemory) {
   std::this_thread::sleep_for(Millis(500));  // the server works through what it has read
   EXPECT_FALSE(closed_by_server(fd, Millis(0))) << "the stream lost its framing";
   const long after = rss_kb(server_->pid());
-  EXPECT_LT(after - before, 4 * 1024)
+  EXPECT_LT(after - before, kRssGrowthKb)
       << "RSS " << before << " kB -> " << after << " kB after " << sent << " bytes of requests";
   // The server still serves everyone else.
   EXPECT_TRUE(tcp_binding_answered(server_address(), "127.0.0.1"));
@@ -315,7 +330,7 @@ TEST_F(SafetyTest, RelayedDataForAStuckTcpClientIsDroppedAndCounted) {
   close(out);
   std::this_thread::sleep_for(Millis(500));
   const long after = rss_kb(server_->pid());
-  EXPECT_LT(after - before, 4 * 1024) << "RSS " << before << " kB -> " << after << " kB";
+  EXPECT_LT(after - before, kRssGrowthKb) << "RSS " << before << " kB -> " << after << " kB";
   auto metrics = http_get(*Address::parse_ip("127.0.0.1", web), "/metrics");
   ASSERT_TRUE(metrics);
   EXPECT_NE(metrics->body.find("ferry_dropped_packets_total{reason=\"tcp_output_full\"} "),
