@@ -250,6 +250,9 @@ void process(Writer& w, const MetricsInput& in) {
           [](const net::WorkerStats& x) { return x.net->tcp_closed_slow.get(); });
   w.total("ferry_tcp_connections_closed_total", "reason=\"stalled_output\"",
           [](const net::WorkerStats& x) { return x.net->tcp_closed_stalled.get(); });
+  w.single("ferry_tcp_output_bytes", "gauge",
+           "Bytes queued for TCP clients, all workers (sampled each second).",
+           [](const net::WorkerStats& x) { return x.net->tcp_output_bytes.get(); });
   w.single("ferry_accept_pauses_total", "counter",
            "Times accept() failed (descriptors exhausted) and the listener paused.",
            [](const net::WorkerStats& x) { return x.net->accept_pauses.get(); });

@@ -17,7 +17,7 @@ class ConnectionLimits {
   enum class Verdict { kAccepted, kOverTotal, kOverPerIp };
   // 0: no bound.
   ConnectionLimits(std::size_t total, std::size_t per_ip) : total_(total), per_ip_(per_ip) {}
-  // Takes a connection slot for `client` (its port is ignored).
+  // Takes a connection slot for `client` (its IPv4 address or IPv6 /64: client_key()).
   Verdict acquire(const Address& client);
   // Gives back a slot acquire() granted.
   void release(const Address& client);
@@ -25,11 +25,7 @@ class ConnectionLimits {
   std::size_t total_limit() const { return total_; }
 
  private:
-  static Address key(const Address& client) {
-    Address k = client;
-    k.set_port(0);
-    return k;
-  }
+  static Address key(const Address& client) { return client_key(client); }
   mutable std::mutex mu_;
   const std::size_t total_;
   const std::size_t per_ip_;

@@ -10,10 +10,10 @@
 
 namespace ferry::net {
 
-std::vector<Address> host_interface_addresses() {
+std::optional<std::vector<Address>> host_interface_addresses() {
   std::vector<Address> out;
   ifaddrs* list = nullptr;
-  if (getifaddrs(&list) != 0) return out;
+  if (getifaddrs(&list) != 0) return std::nullopt;
   for (ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
     if (i->ifa_addr == nullptr) continue;
     int fam = i->ifa_addr->sa_family;
@@ -29,8 +29,8 @@ std::vector<Address> host_interface_addresses() {
   return out;
 }
 
-HostAddressWatch::HostAddressWatch(event_base* base, OnChange on_change)
-    : on_change_(std::move(on_change)) {
+HostAddressWatch::HostAddressWatch(event_base* base, OnChange on_change, Reader read)
+    : on_change_(std::move(on_change)), read_(std::move(read)) {
   nl_fd_ = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
   if (nl_fd_ >= 0) {
     sockaddr_nl sa{};
@@ -70,7 +70,7 @@ void HostAddressWatch::on_timer(evutil_socket_t /*fd*/, short /*what*/, void* ar
 }
 
 void HostAddressWatch::refresh() {
-  on_change_(host_interface_addresses());
+  if (auto list = read_()) on_change_(std::move(*list));
 }
 
 }  // namespace ferry::net

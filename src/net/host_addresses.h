@@ -10,20 +10,28 @@
 #include <event2/event.h>
 
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "ferry/common/address.h"
 
 namespace ferry::net {
 
-// Every IPv4 and IPv6 address configured on any interface, up or down, link-local included.
-std::vector<Address> host_interface_addresses();
+// Every IPv4 and IPv6 address configured on any interface, up or down, link-local included;
+// nullopt when the list cannot be read (getifaddrs needs a descriptor: under descriptor
+// exhaustion it fails, and an empty list would open the host's addresses to the relay).
+std::optional<std::vector<Address>> host_interface_addresses();
 
 class HostAddressWatch {
  public:
   using OnChange = std::function<void(std::vector<Address>)>;
-  // Calls `on_change` once now and again after every change.
-  HostAddressWatch(event_base* base, OnChange on_change);
+  using Reader = std::function<std::optional<std::vector<Address>>()>;
+  // Calls `on_change` once now and again after every change; a list that cannot be read is
+  // never passed on (the last good one stays in force). `read` is host_interface_addresses
+  // but in tests.
+  HostAddressWatch(event_base* base, OnChange on_change, Reader read = host_interface_addresses);
+  // Reads the list again now (what a netlink notification or the slow timer does).
+  void refresh();
   ~HostAddressWatch();
   HostAddressWatch(const HostAddressWatch&) = delete;
   HostAddressWatch& operator=(const HostAddressWatch&) = delete;
@@ -33,9 +41,9 @@ class HostAddressWatch {
  private:
   static void on_netlink(evutil_socket_t fd, short what, void* arg);
   static void on_timer(evutil_socket_t fd, short what, void* arg);
-  void refresh();
 
   OnChange on_change_;
+  Reader read_;
   int nl_fd_ = -1;
   event* nl_ev_ = nullptr;
   event* timer_ = nullptr;

@@ -74,25 +74,26 @@ int RelayPool::try_bind(const Address& ip, std::uint16_t port) {
 }
 
 // With the registry: pick ports it says are free, at random points of the range, and bind one.
-// A bind can still fail (a reservation or another program holds the port): a few tries, each
-// from a new random point, then 508. A full range costs a bitmap scan and no bind at all.
+// A bind can still fail (a reservation, another worker or another program holds the port): a
+// few tries, each from a new random point, then 508. A full range costs a bitmap scan and no
+// bind at all.
 int RelayPool::bind_free(const Address& ip, bool even_port, Address* bound) {
   std::uint32_t r = 0;
   for (int i = 0; i < kRandomTries; ++i) {
     RAND_bytes(reinterpret_cast<unsigned char*>(&r), sizeof r);
     auto port = registry_->free_port(ip, min_port_, max_port_, r, even_port);
     if (!port) return -1;
-    Address a = ip;
-    a.set_port(*port);
-    if (!registry_->try_take(a)) continue;  // another worker took it meanwhile
+    // Bind first: the kernel decides between workers racing for the same port, and the
+    // registry bit (which the peer policy reads as "an open relay of ours") is set only for a
+    // socket we hold (adopt()). Marking before binding once let a port held by a local service
+    // pass as an open relay for the microseconds of a failed bind.
     int fd = try_bind(ip, *port);
     if (fd >= 0) {
-      *bound = a;
+      *bound = ip;
+      bound->set_port(*port);
       return fd;
     }
-    const int err = errno;
-    registry_->remove(a);
-    if (err != EADDRINUSE) return -1;
+    if (errno != EADDRINUSE) return -1;  // a reservation or another program holds it
   }
   return -1;
 }
@@ -182,7 +183,7 @@ void RelayPool::close(turn::RelayId id) {
   --open_;
 }
 
-void RelayPool::release_closed() {
+void RelayPool::close_pending() {
   for (int fd : closing_) ::close(fd);
   closing_.clear();
 }

@@ -49,7 +49,9 @@ class RelayPool final : public turn::RelayAllocator {
   void close(turn::RelayId id) override;
   // Closes the descriptors of relays closed since the last call. The owner calls it only when
   // no send batch holds one of them (after flushing).
-  void release_closed();
+  void release_closed() {
+    if (!closing_.empty()) close_pending();  // inline: called after every batch
+  }
   Result<Token> reserve(const Address& ip_port, std::string_view owner, TimePoint now) override;
   Result<turn::Relay> claim(const Token& token, TimePoint now) override;
 
@@ -62,6 +64,7 @@ class RelayPool final : public turn::RelayAllocator {
  private:
   static void on_event(evutil_socket_t fd, short what, void* arg);
   void drain_ready();
+  void close_pending();
   int bind_random(const Address& ip, bool even_port, Address* bound);
   int bind_free(const Address& ip, bool even_port, Address* bound);
   int try_bind(const Address& ip, std::uint16_t port);

@@ -83,20 +83,27 @@ bool Runtime::start(std::string* error) {
   // connections get at most half of what is left after the reserve; UDP allocations' relays
   // keep the rest. Without a bound, a connection flood exhausts descriptors and every
   // Allocate, UDP included, fails.
+  // Relay sockets take the other half: allocations are capped there too, so that neither
+  // side can take the descriptors the other (and the server's own work) needs; a failing
+  // socket() would otherwise also fail getifaddrs and accept.
   std::size_t raised_from = 0;
   const std::size_t nofile = raise_descriptor_limit(&raised_from);
-  const std::size_t usable =
-      nofile > 2 * kReservedDescriptors ? nofile - kReservedDescriptors : nofile / 2;
+  const std::size_t listeners = ips_.size() * ((settings_.udp ? 1 : 0) + (settings_.tcp ? 1 : 0));
+  const std::size_t reserve = kReservedDescriptors + n * (listeners + 8);
+  const std::size_t usable = nofile > 2 * reserve ? nofile - reserve : nofile / 2;
+  const std::size_t tcp_share = usable / 2;
+  const std::size_t relay_share = usable - tcp_share;
   connections_ =
-      std::make_unique<ConnectionLimits>(usable / 2, settings_.max_tcp_connections_per_ip);
+      std::make_unique<ConnectionLimits>(tcp_share, settings_.max_tcp_connections_per_ip);
+  quotas_.limit_total(relay_share);
   log_.info("descriptors: " + std::to_string(nofile) +
             (raised_from < nofile ? " (soft limit raised from " + std::to_string(raised_from) + ")"
                                   : std::string()) +
-            "; TCP connections at most " + std::to_string(usable / 2) + ", " +
+            "; TCP connections at most " + std::to_string(tcp_share) + ", " +
             (settings_.max_tcp_connections_per_ip != 0
                  ? std::to_string(settings_.max_tcp_connections_per_ip)
                  : std::string("any number")) +
-            " per client address");
+            " per client address; allocations at most " + std::to_string(quotas_.total_limit()));
   if (nofile < 4096) {
     log_.warning("only " + std::to_string(nofile) +
                  " descriptors (RLIMIT_NOFILE): each allocation takes one, each TCP client two; "
@@ -107,6 +114,14 @@ bool Runtime::start(std::string* error) {
   // from few clients can be cut below the total; the total is never exceeded.
   if (settings_.bps_capacity != 0) {
     settings_.turn.worker_bps_capacity = std::max<std::uint64_t>(1, settings_.bps_capacity / n);
+  }
+  // unauthenticated-response-rate is per source prefix for the server: the kernel spreads one
+  // source's ports over the workers, each with its own table, so each gets its share.
+  if (settings_.turn.unauthenticated_response_rate != 0) {
+    settings_.turn.unauthenticated_response_rate =
+        std::max<std::uint32_t>(1, settings_.turn.unauthenticated_response_rate / n);
+    settings_.turn.unauthenticated_response_burst =
+        std::max<std::uint32_t>(1, settings_.turn.unauthenticated_response_burst / n);
   }
   // Bind everything before starting any thread, so a port in use fails the start cleanly.
   for (unsigned i = 0; i < n; ++i) {

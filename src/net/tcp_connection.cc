@@ -8,9 +8,9 @@
 namespace ferry::net {
 
 namespace {
-// The largest frame is a 65,535-byte STUN body plus header; twice that bounds what one slow or
-// hostile client can make us buffer while still letting a whole frame arrive.
-constexpr std::size_t kReadHighWatermark = 2 * (65535 + 20);
+// One frame: the largest STUN message (65,535 bytes of attributes and its 20-byte header) or
+// ChannelData (4 + 65,535, padded). libevent may read one chunk past the mark.
+constexpr std::size_t kReadHighWatermark = 65535 + 20 + 4;
 
 timeval to_timeval(Duration d) {
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
@@ -23,6 +23,8 @@ TcpConnection::TcpConnection(Worker& worker, bufferevent* bev, const FiveTuple& 
     : worker_(worker), bev_(bev), tuple_(tuple), limits_(limits), last_message_(now) {
   bufferevent_setcb(bev_, &TcpConnection::on_read, &TcpConnection::on_write,
                     &TcpConnection::on_event, this);
+  output_cb_ =
+      evbuffer_add_cb(bufferevent_get_output(bev_), &TcpConnection::on_output_change, this);
   bufferevent_setwatermark(bev_, EV_READ, 0, kReadHighWatermark);
   // The write callback runs when the output has drained to half the limit: reading resumes.
   bufferevent_setwatermark(bev_, EV_WRITE, limits_.output_limit / 2, 0);
@@ -35,7 +37,14 @@ TcpConnection::TcpConnection(Worker& worker, bufferevent* bev, const FiveTuple& 
 }
 
 TcpConnection::~TcpConnection() {
+  evbuffer* out = bufferevent_get_output(bev_);
+  if (output_cb_ != nullptr) evbuffer_remove_cb_entry(out, output_cb_);
+  worker_.account_tcp_output(0, evbuffer_get_length(out));  // what is discarded with it
   bufferevent_free(bev_);
+}
+
+void TcpConnection::on_output_change(evbuffer* /*buf*/, const evbuffer_cb_info* info, void* arg) {
+  static_cast<TcpConnection*>(arg)->worker_.account_tcp_output(info->n_added, info->n_deleted);
 }
 
 bool TcpConnection::output_full() const {
@@ -50,6 +59,10 @@ bool TcpConnection::send(Bytes data) {
     }
     return false;
   }
+  // The worker's budget is shared: shed this message, but do not pause a connection whose own
+  // output is small (nothing of its own would drain to resume it). The stuck connections that
+  // fill the budget pause on their own limit and close at the stall timeout.
+  if (worker_.tcp_output_over_budget()) return false;
   bufferevent_write(bev_, data.data(), data.size());
   return true;
 }
@@ -94,8 +107,10 @@ void TcpConnection::read_frames() {
   }
   evbuffer_drain(in, used);
   // A frame has started: it must be complete within the deadline, however slowly it trickles.
+  // A read that completed frames and stopped inside the next one has made progress: the next
+  // frame's clock starts now (busy streams seldom end a read on a frame boundary).
   if (used < len) {
-    if (!partial_since_) partial_since_ = now;
+    if (!partial_since_ || used > 0) partial_since_ = now;
   } else {
     partial_since_.reset();
   }

@@ -4,14 +4,17 @@
 // What a client can make us hold is bounded (issue 16 items 2 and 3):
 // - input: one frame at most (the read high watermark), and a frame must be complete within
 //   a deadline that arriving bytes do not restart (slowloris);
-// - output: at most `output_limit` bytes. Over it, reading stops (a client that pipelines
-//   requests and never reads the answers gets no more answers) and relayed data for it is
-//   dropped and counted; reading resumes when half of it has drained. A connection whose
-//   output makes no progress for the stall timeout is closed.
+// - output: at most `output_limit` bytes, and all the worker's connections together at most
+//   the worker's output budget (so the total does not grow with the descriptor limit). Over
+//   either, reading stops (a client that pipelines requests and never reads the answers gets
+//   no more answers) and relayed data for it is dropped and counted; reading resumes when half
+//   of its own output has drained. A connection whose output makes no progress for the stall
+//   timeout is closed.
 // The worker's one-second tick enforces the deadlines (deadline_passed()), so no timer is
 // re-armed per message.
 #pragma once
 
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 
 #include <cstddef>
@@ -37,7 +40,7 @@ enum class CloseReason {
 class TcpConnection {
  public:
   struct Limits {
-    std::size_t output_limit = 256 * 1024;
+    std::size_t output_limit = 64 * 1024;
     Duration frame_deadline = Seconds(10);  // from a frame's first byte to its last
     Duration stall_timeout = Seconds(30);   // output pending, nothing written
   };
@@ -58,6 +61,7 @@ class TcpConnection {
   }
 
  private:
+  static void on_output_change(evbuffer* buf, const evbuffer_cb_info* info, void* arg);
   static void on_read(bufferevent* bev, void* arg);
   static void on_write(bufferevent* bev, void* arg);
   static void on_event(bufferevent* bev, short what, void* arg);
@@ -70,7 +74,8 @@ class TcpConnection {
   Limits limits_;
   TimePoint last_message_;
   std::optional<TimePoint> partial_since_;
-  bool paused_ = false;  // reading stopped while the output is over its limit
+  bool paused_ = false;                     // reading stopped while the output is over its limit
+  evbuffer_cb_entry* output_cb_ = nullptr;  // keeps the worker's output total
 };
 
 }  // namespace ferry::net

@@ -178,6 +178,12 @@ void Worker::on_accept_resume(evutil_socket_t /*fd*/, short /*what*/, void* arg)
 
 void Worker::accept_tcp(evutil_socket_t fd, const sockaddr* sa, int len, const Address& local) {
   FiveTuple t{Address::from_sockaddr(sa, static_cast<socklen_t>(len)), local, Transport::kTcp};
+  // The same 4-tuple again: the client reset the old connection and reconnected from the same
+  // port before its close was seen. End the old one properly first (its slots, its allocation),
+  // or replacing it in the map would leak them.
+  if (auto old = connections_.find(t); old != connections_.end()) {
+    on_connection_closed(*old->second, CloseReason::kClosed);
+  }
   switch (shared_.connections.acquire(t.client)) {
     case ConnectionLimits::Verdict::kAccepted:
       break;
@@ -261,6 +267,7 @@ void Worker::tick() {
   net_counters_.loop_lag_us.set(lag);
   if (lag > net_counters_.loop_lag_max_us.get()) net_counters_.loop_lag_max_us.set(lag);
   last_tick_ = now;
+  net_counters_.tcp_output_bytes.set(tcp_output_bytes_);
   close_overdue(now);
   core_->expire(now);
   // Every worker sweeps (a lock taken once a second): lapsed EVEN-PORT reservations give

@@ -58,6 +58,12 @@ class Worker final : public turn::Egress {
   // Called by TcpConnection.
   void on_stream_message(TcpConnection& c, Bytes message, TimePoint now);
   void on_connection_closed(TcpConnection& c, CloseReason why);
+  // Bytes queued for TCP clients on this worker, kept by their output buffers' callbacks.
+  void account_tcp_output(std::size_t added, std::size_t removed) {
+    tcp_output_bytes_ += added;
+    tcp_output_bytes_ -= removed < tcp_output_bytes_ ? removed : tcp_output_bytes_;
+  }
+  bool tcp_output_over_budget() const { return tcp_output_bytes_ >= settings_.tcp_output_budget; }
   bool has_allocation(const FiveTuple& t) const { return core_->has_allocation(t); }
   event_base* base() const { return base_; }
   WorkerStats stats() const { return {&core_->counters(), &net_counters_}; }
@@ -114,6 +120,7 @@ class Worker final : public turn::Egress {
   std::unique_ptr<HostAddressWatch> host_addresses_;  // after the core: it updates the core
   NetCounters net_counters_;
   TimePoint last_tick_{};
+  std::size_t tcp_output_bytes_ = 0;
   RepeatLimiter accept_error_log_{Seconds(10)};
   std::thread thread_;
 };

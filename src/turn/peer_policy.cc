@@ -1,5 +1,6 @@
 #include "ferry/turn/peer_policy.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -107,10 +108,15 @@ PeerPolicy::PeerPolicy(PeerPolicySettings s, const RelayRegistry* open_relays)
   set_host_addresses({});
 }
 
-void PeerPolicy::set_host_addresses(std::vector<Address> ips) {
+bool PeerPolicy::set_host_addresses(std::vector<Address> ips) {
+  for (const auto& alias : s_.public_aliases) ips.push_back(alias.public_ip);
+  for (auto& a : ips) a.set_port(0);
+  std::sort(ips.begin(), ips.end(), [](const Address& x, const Address& y) {
+    return x.family() != y.family() ? x.family() < y.family() : x.raw() < y.raw();
+  });
+  if (ips == host_) return false;
   host_ = std::move(ips);
-  for (const auto& alias : s_.public_aliases) host_.push_back(alias.public_ip);
-  for (auto& a : host_) a.set_port(0);
+  return true;
 }
 
 bool PeerPolicy::host_address(const Address& a) const {
@@ -137,14 +143,13 @@ bool PeerPolicy::permitted_normally(std::span<const Address> forms) const {
     const bool loopback_opened = s_.allow_loopback && (f.is_loopback() || in_prefix(f, {127}, 8));
     if (host_address(f) && !loopback_opened && !named_alone(f)) return false;
   }
-  // An explicit allowed-peer-ip entry wins over every other deny (coturn semantics).
+  // Every address the peer reaches must pass, each either named by allowed-peer-ip (which
+  // wins over every other deny, coturn semantics) or not denied. "Any form allowed" once let
+  // a Teredo address whose server part was allowed carry a denied client part.
   for (const auto& f : forms) {
-    for (const auto& r : s_.allowed) {
-      if (r.contains(f)) return true;
-    }
-  }
-  for (const auto& f : forms) {
-    if (!permitted_one(f)) return false;
+    bool allowed = false;
+    for (const auto& r : s_.allowed) allowed = allowed || r.contains(f);
+    if (!allowed && !permitted_one(f)) return false;
   }
   return true;
 }
@@ -169,11 +174,7 @@ bool PeerPolicy::open_relay(const Address& peer) const {
 PeerVerdict PeerPolicy::check(const Address& peer) const {
   if (peer.empty()) return PeerVerdict::kRefused;
   // The server's own listening endpoints: relaying to them would loop through ourselves.
-  for (const auto& own : s_.own_addresses) {
-    if (own.same_ip(peer) && (own.port() == 0 || own.port() == peer.port())) {
-      return PeerVerdict::kRefused;
-    }
-  }
+  if (own_endpoint(peer)) return PeerVerdict::kRefused;
   // Normalise first: every IPv4 address this peer reaches is judged too (the IPv4 embedded in
   // mapped, compatible, NAT64 and 6to4 forms; Teredo's server and obfuscated client).
   std::array<Address, 3> forms{peer};

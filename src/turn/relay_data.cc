@@ -24,7 +24,13 @@ void Server::handle_send(const MessageView& m, Allocation& a, TimePoint now) {
     ++counters_.dropped_malformed;
     return;
   }
-  if (!policy_.permitted(peer->address) || !a.permitted(peer->address, now)) {
+  // §9: a permission for the peer's IP, checked against the peer policy when it was
+  // installed (and revoked if the host's addresses change: set_host_addresses). Per packet
+  // only what depends on the port: another relay of ours must still be open, and the
+  // server's own listening endpoints are never a destination.
+  const Permission* p = a.permission_for(peer->address);
+  if (p == nullptr || now >= p->expires ||
+      (p->via_relay ? !policy_.open_relay(peer->address) : policy_.own_endpoint(peer->address))) {
     ++counters_.dropped_no_permission;
     return;
   }

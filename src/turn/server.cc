@@ -256,6 +256,22 @@ bool Server::replay_cached(const FiveTuple& t, const MessageView& m, const Alloc
   return true;
 }
 
+void Server::set_host_addresses(std::vector<Address> ips) {
+  if (!policy_.set_host_addresses(std::move(ips))) return;  // the periodic re-read: unchanged
+  // Permissions and channels were checked when installed; the data path re-checks only what
+  // can change per packet (relay-to-relay peers, the listening ports). An address that has
+  // just become the host's is revoked here instead: rare (an interface change), and it keeps
+  // the policy off the per-packet path.
+  allocations_->for_each([this](Allocation& a) {
+    for (Permission& p : a.permissions) {
+      if (!p.via_relay && policy_.check(p.ip) == PeerVerdict::kRefused) p.expires = TimePoint{};
+    }
+    for (Channel& c : a.channels) {
+      if (!c.via_relay && policy_.check(c.peer) == PeerVerdict::kRefused) c.expires = TimePoint{};
+    }
+  });
+}
+
 void Server::on_client_closed(const FiveTuple& tuple) {
   if (Allocation* a = allocations_->find(tuple)) remove(*a);
 }

@@ -189,7 +189,7 @@ per_unit() {
     "$OUT/$server-$name-$w1.cg.functions" "$OUT/$server-$name-$w2.cg.functions" |
     sort -rn | head -16 | cut -c1-120
 }
-for f in cd_c2p cd_p2c data_p2c; do
+for f in cd_c2p cd_p2c send_c2p data_p2c; do
   units=$(awk -v f="$f" '$1 == "ferry" && $2 == f {print $5 - $3}' "$OUT/results.txt")
   echo "Ferry, $f: Ir per packet by function (10 or more):"
   echo '```'

@@ -363,6 +363,36 @@ TEST_F(SafetyTest, SlowFrameIsClosedWhateverTheByteRate) {
   close(fd);
 }
 
+// The frame deadline measures one frame, not the stream: a busy client whose reads seldom
+// end on a frame boundary completes frames all the time and must stay (review finding 5: such
+// a client was closed as slow after 10 s).
+TEST_F(SafetyTest, BusyStreamWhoseReadsEndMidFrameIsNotSlow) {
+  start("");
+  int fd = tcp_connect(server_address());
+  ASSERT_GE(fd, 0);
+  std::vector<std::uint8_t> stream;
+  for (int i = 0; i < 200; ++i) {
+    auto r = binding_request();
+    stream.insert(stream.end(), r.begin(), r.end());
+  }
+  // Half a frame, then a frame's worth every 100 ms for 12 s: every write completes a frame
+  // and ends in the middle of the next, so no read ends on a frame boundary.
+  ASSERT_EQ(send(fd, stream.data(), 10, MSG_NOSIGNAL), 10);
+  std::size_t at = 10;
+  bool closed = false;
+  for (int i = 0; i < 120 && !closed; ++i) {
+    ASSERT_LE(at + 20, stream.size());
+    ASSERT_EQ(send(fd, stream.data() + at, 20, MSG_NOSIGNAL), 20);
+    at += 20;
+    std::this_thread::sleep_for(Millis(100));
+    char buf[4096];
+    ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    closed = n == 0 || (n < 0 && errno != EAGAIN);
+  }
+  EXPECT_FALSE(closed) << "an active client was closed as slow";
+  close(fd);
+}
+
 // Item 3: connections per client address are bounded, so 1,000 connections from one address
 // leave another address served. On 7b1c093 there was no per-address bound.
 TEST_F(SafetyTest, ManyConnectionsFromOneAddressLeaveOthersServed) {

@@ -86,6 +86,17 @@ class Address {
   Family family_ = Family::kNone;
 };
 
+// What identifies one client for per-client bounds (connections, allocations): an IPv4
+// address, or an IPv6 /64 with the port dropped. One host may use every address of its /64
+// (RFC 7421: a /64 is the smallest subnet a site gets), so counting IPv6 addresses one by one
+// would make a per-client bound no bound at all.
+inline Address client_key(const Address& a) {
+  if (!a.is_v6()) return Address::from_bytes(a.ip(), 0);
+  std::array<std::uint8_t, 16> prefix{};
+  for (std::size_t i = 0; i < 8; ++i) prefix[i] = a.raw()[i];
+  return Address::v6(prefix, 0);
+}
+
 enum class Transport : std::uint8_t { kUdp, kTcp, kTls, kDtls };
 std::string_view transport_name(Transport t);
 

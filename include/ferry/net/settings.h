@@ -34,7 +34,10 @@ struct ServerSettings {
   Duration tcp_frame_deadline = Seconds(10);
   // Bytes queued for one TCP client at most; over it the client's requests wait and relayed
   // data for it is dropped (tcp_connection.h).
-  std::size_t tcp_output_limit = 256 * 1024;
+  std::size_t tcp_output_limit = 64 * 1024;
+  // Bytes queued for all TCP clients of one worker together: without it, the total would be
+  // the per-connection limit times the descriptor limit.
+  std::size_t tcp_output_budget = 64 * 1024 * 1024;
   // A connection whose pending output makes no progress for this long is closed.
   Duration tcp_stall_timeout = Seconds(30);
   // Client TCP connections from one IP address at once (max-tcp-connections-per-ip; 0: no

@@ -10,7 +10,8 @@ struct NetCounters {
   // How late the worker's one-second tick ran last time, in microseconds: a loop busy with
   // packets (or blocked) shows here before clients notice.
   turn::Gauge loop_lag_us;
-  turn::Gauge loop_lag_max_us;  // the worst since start
+  turn::Gauge loop_lag_max_us;   // the worst since start
+  turn::Gauge tcp_output_bytes;  // queued for TCP clients (at the last tick)
   turn::Counter tcp_accepted;
   turn::Counter tcp_closed;
   turn::Counter tcp_refused;          // over the total connection bound

@@ -65,12 +65,21 @@ class PeerPolicy {
   bool permitted(const Address& peer) const { return check(peer) != PeerVerdict::kRefused; }
   // True while `peer` is an open relay of this server (the data path's re-check).
   bool open_relay(const Address& peer) const;
+  // True when `peer` is one of the server's own listening endpoints: the only refusal that
+  // depends on the port of an otherwise permitted address (the data path's re-check).
+  bool own_endpoint(const Address& peer) const {
+    for (const auto& own : s_.own_addresses) {
+      if (own.same_ip(peer) && (own.port() == 0 || own.port() == peer.port())) return true;
+    }
+    return false;
+  }
 
   // The host's own addresses now (every interface; the network layer refreshes them when they
   // change). Refused as peers on every port: traffic a relay sends to them is delivered
   // locally, past firewalls that trust `lo` (CONFORMANCE.md "Secure by default"). Loopback
   // (127.0.0.0/8, ::1) and external-ip's public addresses count as the host's always.
-  void set_host_addresses(std::vector<Address> ips);
+  // Returns whether the set changed.
+  bool set_host_addresses(std::vector<Address> ips);
 
  private:
   bool permitted_normally(std::span<const Address> forms) const;

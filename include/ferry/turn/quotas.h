@@ -21,22 +21,29 @@ class Quotas {
   // 0 means unlimited.
   Quotas(std::size_t user_quota, std::size_t total_quota, std::size_t per_ip_quota = 0)
       : user_quota_(user_quota), total_quota_(total_quota), per_ip_quota_(per_ip_quota) {}
-  // Takes one allocation for `user` from `client` (its port is ignored; an empty address is
-  // counted for the user and the total only); false when a quota is reached.
+  // Takes one allocation for `user` from `client` (counted by its IPv4 address or IPv6 /64,
+  // client_key(); an empty address is counted for the user and the total only); false when a
+  // quota is reached.
   bool acquire(std::string_view user, const Address& client = {});
   // Gives back what acquire() took, with the same arguments.
   void release(std::string_view user, const Address& client = {});
   std::size_t total() const;
+  // Lowers total-quota to `bound` if it is unlimited or higher (the descriptors available for
+  // relay sockets, known at start).
+  void limit_total(std::size_t bound) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (total_quota_ == 0 || total_quota_ > bound) total_quota_ = bound;
+  }
+  std::size_t total_limit() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return total_quota_;
+  }
   // Users with allocations now, and how many each (for prometheus-username-labels). A copy
   // taken under the lock: the scrape never holds it while it formats.
   std::vector<std::pair<std::string, std::size_t>> per_user() const;
 
  private:
-  static Address ip_of(const Address& client) {
-    Address ip = client;
-    ip.set_port(0);
-    return ip;
-  }
+  static Address ip_of(const Address& client) { return client_key(client); }
   mutable std::mutex mu_;
   std::size_t user_quota_;
   std::size_t total_quota_;

@@ -63,8 +63,10 @@ class Server {
   void expire(TimePoint now);
 
   // The host's own addresses now, refused as peers on every port (PeerPolicy); the network
-  // layer calls this at start and whenever the interfaces change.
-  void set_host_addresses(std::vector<Address> ips) { policy_.set_host_addresses(std::move(ips)); }
+  // layer calls this at start and whenever the interfaces change. Permissions and channels to
+  // an address that has become the host's end at once (the data path relies on the check
+  // made when they were installed).
+  void set_host_addresses(std::vector<Address> ips);
 
   std::size_t allocation_count() const;
   bool has_allocation(const FiveTuple& t) const;

@@ -77,6 +77,64 @@ TEST(HostAddresses, ExternalIpPublicAddressIsTheHostsAndReachesOpenRelays) {
   EXPECT_EQ(p.check(addr("10.0.0.5:50000")), PeerVerdict::kPermittedRelay);
 }
 
+// Every address a peer reaches must pass: an allowed-peer-ip range that names one IPv4 of a
+// Teredo address does not carry the other (review finding 9: server 10.0.0.1 allowed, client
+// 169.254.169.254, the metadata service, slipped through).
+TEST(HostAddresses, EachEmbeddedAddressMustPassOnItsOwn) {
+  PeerPolicy p(PeerPolicySettings{.allowed = {range("10.0.0.0/8")}});
+  // Teredo: server 10.0.0.1, client 169.254.169.254 (stored inverted: 5601:5601).
+  EXPECT_FALSE(p.permitted(addr("[2001:0:a00:1::5601:5601]:80")));
+  // Both parts allowed or global: permitted.
+  EXPECT_TRUE(p.permitted(addr("[2001:0:a00:1::f7f7:f7f7]:80")));  // client 8.8.8.8
+  EXPECT_TRUE(p.permitted(addr("[::ffff:10.1.2.3]:80")));
+}
+
+// The data path relies on the check made when a permission or channel was installed; an
+// address that becomes the host's later (a new interface address) is revoked at once.
+TEST(HostAddresses, PermissionsToANewHostAddressAreRevoked) {
+  testing::CoreHarness h;
+  testing::enable_turn(h);
+  h.settings.peers.allowed = {range("198.18.0.0/15")};
+  h.start();
+  TurnClient alice{h, testing::udp_tuple("198.51.100.7:40000")};
+  ASSERT_TRUE(alice.allocate().success());
+  const Address service = addr("198.18.7.7:53");
+  ASSERT_TRUE(alice.create_permission({service}).success());
+  ASSERT_TRUE(alice.channel_bind(0x4000, addr("198.18.7.7:54")).success());
+  const std::vector<std::uint8_t> payload{'q'};
+  h.egress.clear();
+  alice.send_indication(service, payload);
+  alice.channel_data(0x4000, payload);
+  EXPECT_EQ(h.egress.peer.size(), 2u);
+  h.server->set_host_addresses({addr("198.18.7.7:0")});  // the host now has that address
+  h.egress.clear();
+  alice.send_indication(service, payload);
+  alice.channel_data(0x4000, payload);
+  h.server->on_peer_packet(0, service, payload, h.now);
+  EXPECT_TRUE(h.egress.peer.empty()) << "relayed to an address of the host";
+  EXPECT_TRUE(h.egress.client.empty());
+  EXPECT_EQ(alice.create_permission({service}).error(), 403);
+}
+
+// The listening endpoint is refused per packet too: with loopback peers allowed (tests), a
+// permission for 127.0.0.1 must not carry Send indications to the server's own port.
+TEST(HostAddresses, SendIndicationsNeverReachTheListeningEndpoint) {
+  testing::CoreHarness h;
+  testing::enable_turn(h);
+  h.settings.peers.allow_loopback = true;
+  h.settings.peers.own_addresses = {addr("127.0.0.1:3478")};
+  h.start();
+  TurnClient alice{h, testing::udp_tuple("127.0.0.1:40000", "127.0.0.1:3478")};
+  ASSERT_TRUE(alice.allocate().success());
+  ASSERT_TRUE(alice.create_permission({addr("127.0.0.1:9")}).success());
+  const std::vector<std::uint8_t> payload{'q'};
+  h.egress.clear();
+  alice.send_indication(addr("127.0.0.1:9"), payload);
+  alice.send_indication(addr("127.0.0.1:3478"), payload);
+  ASSERT_EQ(h.egress.peer.size(), 1u);
+  EXPECT_EQ(h.egress.peer[0].peer, addr("127.0.0.1:9"));
+}
+
 // A server on loopback: relays are 127.0.0.1:PORT, peers only through the registry.
 class RelayLifetimeTest : public ::testing::Test {
  protected:

@@ -47,5 +47,17 @@ TEST(Quotas, ReleasedAddressesLeaveNoEntry) {
   EXPECT_TRUE(q.acquire("u", ip("198.51.100.9", 1)));
 }
 
+// One host may use every address of its IPv6 /64: counted one by one, a per-client bound
+// would be none (review finding 6).
+TEST(Quotas, AnIpv6Slash64IsOneClient) {
+  Quotas q(0, 0, 2);
+  EXPECT_TRUE(q.acquire("a", ip("2001:db8:1:2::1", 1)));
+  EXPECT_TRUE(q.acquire("a", ip("2001:db8:1:2:ffff::9", 1)));
+  EXPECT_FALSE(q.acquire("a", ip("2001:db8:1:2:1234:5678:9abc:def0", 1)));
+  EXPECT_TRUE(q.acquire("a", ip("2001:db8:1:3::1", 1)));  // the next /64
+  q.release("a", ip("2001:db8:1:2::1", 1));
+  EXPECT_TRUE(q.acquire("a", ip("2001:db8:1:2::77", 1)));
+}
+
 }  // namespace
 }  // namespace ferry::turn
