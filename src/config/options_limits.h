@@ -88,6 +88,32 @@ inline constexpr OptionSpec kLimitsOptions[] = {
         .def("256")
         .arg("N")
         .impl(),
+    Opt(kLimits, "tcp-frame-timeout", kInt,
+        "a STUN message or ChannelData frame on a TCP connection must arrive whole within this "
+        "many seconds of its first byte, however slowly bytes come")
+        .range(1, kIntMax)
+        .def("10")
+        .arg("SECONDS")
+        .impl(),
+    Opt(kLimits, "tcp-stall-timeout", kInt,
+        "a TCP connection whose queued output makes no progress for this many seconds is closed")
+        .range(1, kIntMax)
+        .def("30")
+        .arg("SECONDS")
+        .impl(),
+    Opt(kLimits, "max-tcp-output-per-connection", kInt,
+        "bytes queued for one TCP client at most; over it its requests wait and data relayed to "
+        "it is dropped")
+        .range(4096, kIntMax)
+        .def("65536")
+        .arg("BYTES")
+        .impl(),
+    Opt(kLimits, "max-tcp-output-per-worker", kInt,
+        "bytes queued for all TCP clients of one worker thread together at most")
+        .range(65536, kInt64Max)
+        .def("67108864")
+        .arg("BYTES")
+        .impl(),
     Opt(kLimits, "max-allocate-timeout", kInt,
         "a TCP connection that carries no allocation and sends no complete message for this "
         "long is closed")

@@ -133,6 +133,10 @@ void build_turn(const Config& cfg, net::ServerSettings& s, std::vector<Diagnosti
   s.tcp_idle_timeout = Seconds(cfg.integer("max-allocate-timeout"));
   s.max_tcp_connections_per_ip =
       static_cast<std::size_t>(cfg.integer("max-tcp-connections-per-ip"));
+  s.tcp_frame_deadline = Seconds(cfg.integer("tcp-frame-timeout"));
+  s.tcp_stall_timeout = Seconds(cfg.integer("tcp-stall-timeout"));
+  s.tcp_output_limit = static_cast<std::size_t>(cfg.integer("max-tcp-output-per-connection"));
+  s.tcp_output_budget = static_cast<std::size_t>(cfg.integer("max-tcp-output-per-worker"));
   s.user_quota = static_cast<std::size_t>(cfg.integer("user-quota"));
   s.total_quota = static_cast<std::size_t>(cfg.integer("total-quota"));
   s.per_ip_quota = static_cast<std::size_t>(cfg.integer("max-allocations-per-ip"));

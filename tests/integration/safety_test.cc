@@ -301,6 +301,46 @@ TEST_F(SafetyTest, NonReadingTcpClientCannotGrowServerMemory) {
   close(fd);
 }
 
+// Item 2, in total: many connections each at its own limit must not add up without bound
+// (review finding 3: 1,600 non-reading connections took RSS from 12 MB to 540 MB). The
+// worker's budget caps what all its TCP clients hold together.
+TEST_F(SafetyTest, NonReadingTcpClientsTogetherStayWithinTheWorkersBudget) {
+  const std::uint16_t web = free_port();
+  start("prometheus\nweb-listening-port=" + std::to_string(web) +
+        "\nmax-tcp-output-per-connection=65536\nmax-tcp-output-per-worker=262144\n");
+  std::vector<int> fds;
+  std::vector<std::uint8_t> burst;
+  for (int i = 0; i < 1000; ++i) {
+    auto r = binding_request();
+    burst.insert(burst.end(), r.begin(), r.end());
+  }
+  for (int i = 0; i < 32; ++i) {
+    int fd = tcp_connect(server_address(), "127.0.0.1", 4096);
+    ASSERT_GE(fd, 0);
+    fds.push_back(fd);
+  }
+  // Each connection: 20 kB of requests (72 kB of answers) at a time, for a second.
+  auto until = Clock::now() + Millis(1000);
+  while (Clock::now() < until) {
+    for (int fd : fds) (void)send(fd, burst.data(), burst.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    std::this_thread::sleep_for(Millis(20));
+  }
+  std::this_thread::sleep_for(Millis(1500));  // a tick samples the total
+  auto metrics = http_get(*Address::parse_ip("127.0.0.1", web), "/metrics");
+  ASSERT_TRUE(metrics);
+  const std::string series = "\nferry_tcp_output_bytes ";
+  auto at = metrics->body.find(series);
+  ASSERT_NE(at, std::string::npos);
+  const double queued = std::stod(metrics->body.substr(at + series.size()));
+  // Each worker: its budget plus at most one message past it (a few hundred bytes).
+  const double workers = std::getenv("FERRY_TEST_RELAY_THREADS") != nullptr
+                             ? std::atof(std::getenv("FERRY_TEST_RELAY_THREADS"))
+                             : 2;
+  EXPECT_LE(queued, workers * (262144 + 65536)) << "queued for TCP clients: " << queued;
+  EXPECT_GT(queued, 0);
+  for (int fd : fds) close(fd);
+}
+
 // Item 2, relayed data: a TCP client with an allocation stops reading while its peer keeps
 // sending. The server drops what does not fit the client's output bound, counts it, and its
 // memory stays flat.

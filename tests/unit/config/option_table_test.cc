@@ -218,7 +218,9 @@ TEST(ConfigOptionTable, ImplementedOptions) {
       "prometheus-username-labels",
       // Resource bounds (issue 16).
       "max-tcp-connections-per-ip", "max-allocations-per-ip", "max-permissions-per-allocation",
-      "max-channels-per-allocation", "max-bps", "bps-capacity", "unauthenticated-response-rate"};
+      "max-channels-per-allocation", "max-bps", "bps-capacity", "tcp-frame-timeout",
+      "tcp-stall-timeout", "max-tcp-output-per-connection", "max-tcp-output-per-worker",
+      "unauthenticated-response-rate"};
   for (const auto& name : expected) {
     EXPECT_EQ(find_option(name)->support, Support::kImplemented) << name;
   }

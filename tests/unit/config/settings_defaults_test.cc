@@ -19,6 +19,10 @@ TEST(SettingsDefaults, ResourceBoundsAreOnWithoutAnyOption) {
   EXPECT_EQ(p.server.turn.max_permissions, 128u);
   EXPECT_EQ(p.server.turn.max_channels, 128u);
   EXPECT_EQ(p.server.turn.unauthenticated_response_rate, 200u);
+  EXPECT_EQ(p.server.tcp_frame_deadline, Seconds(10));
+  EXPECT_EQ(p.server.tcp_stall_timeout, Seconds(30));
+  EXPECT_EQ(p.server.tcp_output_limit, 65536u);
+  EXPECT_EQ(p.server.tcp_output_budget, 64u * 1024 * 1024);
 }
 
 TEST(SettingsDefaults, ZeroTurnsAQuotaOff) {
