@@ -23,6 +23,7 @@
 #include "ferry/stun/message.h"
 #include "ferry/stun/turn_attributes.h"
 #include "http_client.h"
+#include "loopback_server_test.h"
 #include "server_process.h"
 
 namespace ferry::testing {
@@ -80,27 +81,11 @@ std::string config(std::uint16_t port, const std::string& extra) {
          extra;
 }
 
-class SafetyTest : public ::testing::Test {
+class SafetyTest : public LoopbackServerTest {
  protected:
   void start(const std::string& extra) {
-    port_ = free_port();
-    server_ = std::make_unique<ServerProcess>(config(port_, extra), server_address());
-    ASSERT_TRUE(server_->ready()) << server_->log();
+    launch([&](std::uint16_t port) { return config(port, extra); });
   }
-  void TearDown() override {
-    if (server_) {
-      EXPECT_EQ(server_->stop(), 0) << server_->log();
-    }
-  }
-  Address server_address() const { return *Address::parse_ip("127.0.0.1", port_); }
-  TurnClient client(Transport t) {
-    std::string err;
-    auto s = ClientSocket::open(t, server_address(), &err);
-    EXPECT_TRUE(s) << err;
-    return TurnClient(std::move(*s));
-  }
-  std::uint16_t port_ = 0;
-  std::unique_ptr<ServerProcess> server_;
 };
 
 stun::TransactionId random_tid() {

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "client/turn_client.h"
+#include "loopback_server_test.h"
 #include "server_process.h"
 
 namespace ferry::testing {
@@ -73,24 +74,10 @@ std::string base_config(std::uint16_t port, const std::string& extra) {
          extra;
 }
 
-class TurnTest : public ::testing::Test {
+class TurnTest : public LoopbackServerTest {
  protected:
   void start(const std::string& extra = "allow-loopback-peers\n") {
-    port_ = free_port();
-    server_ = std::make_unique<ServerProcess>(base_config(port_, extra), server_address());
-    ASSERT_TRUE(server_->ready()) << server_->log();
-  }
-  void TearDown() override {
-    if (server_) {
-      EXPECT_EQ(server_->stop(), 0) << server_->log();
-    }
-  }
-  Address server_address() const { return *Address::parse_ip("127.0.0.1", port_); }
-  TurnClient client(Transport t) {
-    std::string err;
-    auto s = ClientSocket::open(t, server_address(), &err);
-    EXPECT_TRUE(s) << err;
-    return TurnClient(std::move(*s));
+    launch([&](std::uint16_t port) { return base_config(port, extra); });
   }
   // Sends `count` packets to the echo peer through the relay and checks each comes back.
   void relay_round_trips(TurnClient& c, const EchoPeer& peer, bool channel, int count) {
@@ -125,8 +112,6 @@ class TurnTest : public ::testing::Test {
     EXPECT_EQ(peer.last_source(), a.relayed);  // the peer sees the relayed address
     EXPECT_TRUE(c.refresh(0).ok);
   }
-  std::uint16_t port_ = 0;
-  std::unique_ptr<ServerProcess> server_;
 };
 
 TEST_F(TurnTest, UdpChannelMode) {
