@@ -1,6 +1,6 @@
 // ferry-loadgen: a load generator for TURN servers (RFC 8656) on loopback, for Ferry's
 // benchmarks (tests/bench/run.sh, BENCHMARKS.md).
-//   ferry-loadgen relay|allocate|hold [options]   (ferry-loadgen --help lists them)
+//   ferry-loadgen relay|allocate|hold|cycle [options]   (ferry-loadgen --help lists them)
 // Every socket is bound to --source (default 127.0.0.2), so the generator's ports never
 // collide with the server's relay ports on 127.0.0.1. Runs are bounded by count and time.
 // Exit status: 0 success; 1 a setup or transaction failure; 2 usage; 3 relay mode lost packets.
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "client/turn_client.h"
+#include "loadgen/cycles.h"
 #include "loadgen/options.h"
 #include "loadgen/sessions.h"
 #include "loadgen/traffic.h"
@@ -236,6 +237,8 @@ int main(int argc, char** argv) {
       return run_allocate(o);
     case Mode::kHold:
       return run_hold(o);
+    case Mode::kCycle:
+      return run_cycles(o);
   }
   return 2;
 }

@@ -18,6 +18,8 @@ bool parse_mode(std::string_view v, Options* o) {
     o->mode = Mode::kAllocate;
   } else if (v == "hold") {
     o->mode = Mode::kHold;
+  } else if (v == "cycle") {
+    o->mode = Mode::kCycle;
   } else {
     return false;
   }
@@ -33,6 +35,12 @@ bool parse_direction(std::string_view v, Options* o) {
 bool parse_framing(std::string_view v, Options* o) {
   if (v != "channel" && v != "send") return false;
   o->framing = v == "channel" ? Framing::kChannel : Framing::kSend;
+  return true;
+}
+
+bool parse_transport(std::string_view v, Options* o) {
+  if (v != "udp" && v != "tcp") return false;
+  o->transport = v == "udp" ? Transport::kUdp : Transport::kTcp;
   return true;
 }
 
@@ -67,6 +75,8 @@ bool parse_valued(std::string_view a, const char* v, Options* o) {
   if (a == "--seconds" || a == "-d") return parse_number(v, 1, kMaxSeconds, &o->seconds);
   if (a == "--lifetime") return parse_number(v, 1, 3600, &o->lifetime);
   if (a == "--drain-ms") return parse_number(v, 0, 10000, &o->drain_ms);
+  if (a == "--transport") return parse_transport(v, o);
+  if (a == "--packets") return parse_number(v, 1, kMaxPackets, &o->packets);
   if (a == "--bare") {
     o->bare = true;
     return parse_number(v, 1, 65535, &o->bare_relay_port);
@@ -91,6 +101,8 @@ bool check(const Options& o, std::string* error) {
     *error = "--server and --source must be the same address family";
   } else if (o.mode == Mode::kRelay && o.seconds > kMaxRelaySeconds) {
     *error = "relay mode runs at most " + std::to_string(kMaxRelaySeconds) + " seconds";
+  } else if (o.transport != Transport::kUdp && o.mode != Mode::kCycle) {
+    *error = "--transport is for cycle mode only";
   } else if (o.bare && o.mode != Mode::kRelay) {
     *error = "--bare is for relay mode only";
   } else if (o.bare && o.framing != Framing::kChannel) {
@@ -110,7 +122,7 @@ bool check(const Options& o, std::string* error) {
 void print_usage(std::FILE* out) {
   std::fprintf(
       out,
-      "usage: ferry-loadgen relay|allocate|hold [options]\n"
+      "usage: ferry-loadgen relay|allocate|hold|cycle [options]\n"
       "  relay     N allocations (long-term auth), each with a channel (or a permission for\n"
       "            --framing send) to a peer socket of the generator; sends client->peer\n"
       "            through the relay and peer->client to the relayed addresses for D seconds,\n"
@@ -119,12 +131,16 @@ void print_usage(std::FILE* out) {
       "            by Refresh 0 unless --keep; at most D seconds; prints the rate and failures\n"
       "  hold      N allocations with a permission and a channel each, refreshed before\n"
       "            expiry, held D seconds, then deleted\n"
+      "  cycle     K whole lifecycles one after the other, each from a fresh socket: Allocate\n"
+      "            (401 round trip), CreatePermission, ChannelBind, P packets client->peer (a\n"
+      "            Send indication, then ChannelData) and P peer->client, each awaited, Refresh,\n"
+      "            Refresh 0; at most D seconds (tests/bench/soak.sh)\n"
       "options:\n"
       "  --server IP:PORT     TURN server, loopback only [127.0.0.1:3478]\n"
       "  --source IP          local address of every generator socket [127.0.0.2]\n"
       "  --user USER:PASS     long-term credentials [u:p]\n"
       "  -n, --allocations N  relay/hold allocations (1..%ld) [10]\n"
-      "  -k, --count K        allocate: transactions (1..%ld) [1000]\n"
+      "  -k, --count K        allocate: transactions; cycle: cycles (1..%ld) [1000]\n"
       "  --framing channel|send   ChannelData, or Send/Data indications [channel]\n"
       "  --direction c2p|p2c|both [both]\n"
       "  --rate PPS           packets per second, all directions together; 0: flat out [10000]\n"
@@ -135,9 +151,11 @@ void print_usage(std::FILE* out) {
       "  --bare PORT          relay through ferry-bare-relay (--server is its client port,\n"
       "                       PORT its first relay port): no TURN, same packets\n"
       "  --keep               allocate, relay: leave the allocations (no Refresh 0)\n"
+      "  --transport udp|tcp  cycle: client sockets over UDP or TCP [udp]\n"
+      "  --packets P          cycle: packets each way per cycle (1..%ld) [2]\n"
       "  --sync               print 'sync setup|start|end' and wait for a line on stdin at\n"
       "                       each (so a script can read the server's CPU and RSS there)\n",
-      kMaxAllocations, kMaxCount, kMinSize, kMaxSize, kMaxRelaySeconds);
+      kMaxAllocations, kMaxCount, kMinSize, kMaxSize, kMaxRelaySeconds, kMaxPackets);
 }
 
 bool parse_options(int argc, char** argv, Options* o, bool* help, std::string* error) {

@@ -8,7 +8,7 @@
 
 namespace ferry::loadgen {
 
-enum class Mode { kRelay, kAllocate, kHold };
+enum class Mode { kRelay, kAllocate, kHold, kCycle };
 enum class Framing { kChannel, kSend };  // ChannelData, or Send/Data indications
 
 struct Options {
@@ -31,6 +31,8 @@ struct Options {
   long bare_relay_port = 0;  // first relay port of ferry-bare-relay (one per allocation)
   bool keep = false;         // allocate, relay: no Refresh 0 afterwards
   bool sync = false;         // print "sync LABEL" at phase boundaries and wait for a line
+  Transport transport = Transport::kUdp;  // cycle: client sockets over UDP or TCP
+  long packets = 2;                       // cycle: packets each way per cycle
 };
 
 constexpr long kMaxAllocations = 20000;
@@ -40,6 +42,7 @@ constexpr long kMinSize = 24;  // the stamp: magic, allocation, sequence number,
 constexpr long kMaxSize = 1400;
 constexpr long kMaxRelaySeconds = 240;  // permissions (300 s) are not refreshed while relaying
 constexpr long kMaxSeconds = 3600;
+constexpr long kMaxPackets = 64;  // cycle mode: one bit each in a 64-bit mask
 
 void print_usage(std::FILE* out);
 // False on a usage error (with *error set); *help for -h/--help.
