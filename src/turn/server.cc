@@ -318,6 +318,19 @@ void Server::expire(TimePoint now) {
     Allocation* a = allocations_->live(e.owner);
     if (a != nullptr && a->timer_stamp == e.stamp) on_timer(*a, now);
   });
+  // Entries of deleted allocations (and superseded ones) wait for their deadline; when they
+  // outnumber the live ones, drop them (a churning client would otherwise make the wheel hold
+  // one per deletion for a whole lifetime).
+  if (timers_->size() > 2 * allocations_->size() + kTimerSlack) {
+    timers_->compact([&](const TimerWheel::Entry& e) {
+      const Allocation* a = allocations_->live(e.owner);
+      return a != nullptr && a->timer_stamp == e.stamp;
+    });
+  }
+}
+
+std::size_t Server::timer_entries() const {
+  return timers_->size();
 }
 
 void Server::on_timer(Allocation& a, TimePoint now) {

@@ -69,6 +69,8 @@ class Server {
   void set_host_addresses(std::vector<Address> ips);
 
   std::size_t allocation_count() const;
+  // Entries in the expiry timer wheel (tests: bounded by the live allocations, not by churn).
+  std::size_t timer_entries() const;
   bool has_allocation(const FiveTuple& t) const;
   const Counters& counters() const { return counters_; }
 
@@ -143,6 +145,8 @@ class Server {
   std::unique_ptr<AllocationTable> allocations_;
   std::unique_ptr<TimerWheel> timers_;
   std::uint64_t next_timer_stamp_ = 0;
+  // Stale timer entries tolerated before a compaction, beyond twice the live allocations.
+  static constexpr std::size_t kTimerSlack = 4096;
   std::unique_ptr<ResponseLimiter> limiter_;  // null when unauthenticated-response-rate is 0
   // The `now` of the request being handled, for the reply helpers above, which the handlers
   // in other files reach without a time argument (only requests set it; the data path never

@@ -158,6 +158,25 @@ TEST(TimerWheel, ADeadlineAlreadyPastFiresOnTheNextAdvance) {
   EXPECT_EQ(fired, (std::vector<std::uint32_t>{2}));
 }
 
+// The soak test's finding: entries of deleted owners stayed until their deadline and each
+// slot kept the largest buffer it ever had. compact() drops the dead, and buffers go back.
+TEST(TimerWheel, CompactDropsDeadEntriesAndGivesMemoryBack) {
+  TimerWheel wheel;
+  for (std::uint32_t i = 0; i < 100000; ++i) wheel.schedule(i, 1, at(10 + (i % 600)));
+  EXPECT_EQ(wheel.size(), 100000u);
+  const std::size_t full = wheel.capacity();
+  wheel.compact([](const TimerWheel::Entry& e) { return e.owner % 100 == 0; });
+  EXPECT_EQ(wheel.size(), 1000u);
+  EXPECT_LT(wheel.capacity(), full / 4);
+  std::size_t fired = 0;
+  wheel.advance(at(700), [&](const TimerWheel::Entry& e) {
+    EXPECT_EQ(e.owner % 100, 0u);
+    ++fired;
+  });
+  EXPECT_EQ(fired, 1000u);
+  EXPECT_LT(wheel.capacity(), 1024u * 64 + 1024) << "busy slots keep their buffers";
+}
+
 TEST(SmallVector, StaysInlineThenSpillsKeepingOrder) {
   SmallVector<int, 2> v;
   const int* inline_storage = nullptr;

@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include "core_harness.h"
+#include "ferry/turn/server.h"
+#include "turn_client_fake.h"
+
 namespace ferry::turn {
 namespace {
 
@@ -57,6 +61,29 @@ TEST(Quotas, AnIpv6Slash64IsOneClient) {
   EXPECT_TRUE(q.acquire("a", ip("2001:db8:1:3::1", 1)));  // the next /64
   q.release("a", ip("2001:db8:1:2::1", 1));
   EXPECT_TRUE(q.acquire("a", ip("2001:db8:1:2::77", 1)));
+}
+
+// A client that allocates and deletes in a loop (the soak test's million cycles) must leave
+// the server holding what the live allocations need, not an entry per cycle.
+TEST(Churn, AllocateAndDeleteInALoopLeavesNothingBehind) {
+  testing::CoreHarness h;
+  testing::enable_turn(h);
+  h.start();
+  for (int i = 0; i < 20000; ++i) {
+    testing::TurnClient c{
+        h, testing::udp_tuple(("198.51.100.9:" + std::to_string(1024 + i % 60000)).c_str())};
+    ASSERT_TRUE(c.allocate().success()) << i;
+    ASSERT_TRUE(c.create_permission({testing::addr("203.0.113.5:9")}).success());
+    ASSERT_TRUE(c.refresh(0).success());
+    if (i % 50 == 49) {  // 50 cycles a simulated second
+      h.advance(Seconds(1));
+      h.server->expire(h.now);
+    }
+  }
+  EXPECT_EQ(h.server->allocation_count(), 0u);
+  EXPECT_LE(h.server->timer_entries(), 4096u + 200u) << "an entry per deleted allocation";
+  EXPECT_EQ(h.quotas.total(), 0u);
+  EXPECT_EQ(h.relays.open_count, 0u);
 }
 
 }  // namespace
