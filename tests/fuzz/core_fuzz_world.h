@@ -1,0 +1,272 @@
+// The state the stateful core fuzzer (fuzz_core.cc) drives and checks: the server under test
+// and its fakes, the six clients with what they last sent and what the model says they hold
+// (core_fuzz_model.h), and what the Egress has seen so far. Plain data; CoreFuzz decodes steps
+// into it, Checks (core_fuzz_checks.h) holds the core to the invariants.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core_fuzz_model.h"
+#include "ferry/auth/credential_store.h"
+#include "ferry/auth/long_term_key.h"
+#include "ferry/auth/nonce.h"
+#include "ferry/stun/attributes.h"
+#include "ferry/stun/message.h"
+#include "ferry/turn/counters.h"
+#include "ferry/turn/peer_policy.h"
+#include "ferry/turn/quotas.h"
+#include "ferry/turn/relay_registry.h"
+#include "ferry/turn/server.h"
+#include "ferry/turn/settings.h"
+#include "tracking_relays.h"
+
+namespace ferry::testing::fuzz {
+
+using stun::Method;
+namespace attr = stun::attr;
+
+inline constexpr std::size_t kTuples = 6;
+inline constexpr std::string_view kRealm = "example.org";
+inline constexpr std::array<std::string_view, 2> kUsers{"alice", "bob"};
+inline constexpr std::array<std::string_view, 2> kPasswords{"secret", "hunter2"};
+inline constexpr std::size_t kUserQuota = 3;
+inline constexpr std::size_t kTotalQuota = 5;
+
+inline Address v4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d,
+                  std::uint16_t port) {
+  return Address::v4({a, b, c, d}, port);
+}
+inline Address v6(std::array<std::uint8_t, 16> ip, std::uint16_t port) {
+  return Address::v6(ip, port);
+}
+// The server's two addresses: listening (port 3478) and relay IPs, both refused as peers
+// except on open relay ports (a host address, and private / ULA).
+inline const Address kHost4 = v4(10, 0, 0, 1, 0);
+inline const Address kHost6 = v6({0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 0);
+
+inline Address with_port(Address a, std::uint16_t port) {
+  a.set_port(port);
+  return a;
+}
+
+inline bool same_bytes(Bytes a, Bytes b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
+}
+
+// A structured request: what the client asked for, kept to update the model from the answer.
+struct Spec {
+  Method method = Method::kAllocate;
+  bool transport = true;
+  std::uint8_t protocol = attr::RequestedTransport::kUdp;
+  bool even = false;
+  bool reserve = false;
+  bool token = false;
+  turn::RelayAllocator::Token token_value{};
+  bool lifetime = false;
+  std::uint32_t lifetime_value = 0;
+  bool family = false;
+  std::uint8_t family_value = 1;
+  bool dont_fragment = false;
+  bool additional = false;
+  std::uint8_t additional_value = 2;
+  bool fingerprint = false;
+  bool unknown = false;
+  bool after_mi = false;  // LIFETIME 0 and a refused peer after MESSAGE-INTEGRITY: ignored
+  std::array<Address, 3> peers{};
+  std::size_t npeers = 0;
+  bool number = false;
+  std::uint16_t number_value = 0;
+};
+
+// How the request is signed.
+enum CredMode : int {
+  kAuto0,  // right key; challenge first when no nonce is known, retry once on 438
+  kAuto1,
+  kAuto2,
+  kNoRetry,        // right key and the nonce last seen, as it is
+  kWrongPassword,  // -> 401
+  kUnknownUser,    // -> 401
+  kUnsigned,       // -> 401
+  kBadNonce,       // -> 438
+  kNoNonce,        // -> 400
+  kOtherNonce,     // the nonce another 5-tuple got (valid only from the same IP)
+  kWrongRealm,     // -> 401
+  kNoUsername,     // -> 400
+  kCredModes
+};
+struct Cred {
+  int mode = kAuto0;
+  bool other_user = false;
+  bool sha256 = false;  // MESSAGE-INTEGRITY-SHA256 instead of MESSAGE-INTEGRITY: -> 401
+  bool mutate = false;  // flip one byte of the finished message
+  std::uint8_t mutate_at = 0;
+  std::uint8_t mutate_xor = 1;
+};
+inline bool auto_mode(int mode) {
+  return mode == kAuto0 || mode == kAuto1 || mode == kAuto2;
+}
+
+enum class Kind : std::uint8_t { kRequest, kSend, kChannelData, kBinding, kRaw };
+struct Sent {
+  Kind kind = Kind::kRaw;
+  Spec spec;
+  int user = -1;             // signed as kUsers[user] with the right key (else -1)
+  bool may_succeed = false;  // right key, SHA-1 integrity, a NONCE: success is possible
+  bool has_peer = false;
+  bool has_data = false;  // well-formed data: it must arrive when permitted
+  Address peer;
+  std::uint16_t number = 0;
+  std::array<std::uint8_t, 32> payload{};
+  std::size_t payload_len = 0;
+  Bytes payload_bytes() const { return Bytes(payload.data(), payload_len); }
+};
+
+struct Client {
+  FiveTuple tuple;
+  int user = 0;
+  std::array<char, 128> nonce{};
+  std::size_t nonce_len = 0;
+  std::array<std::uint8_t, 1500> last{};  // the last packet sent, for retransmission
+  std::size_t last_len = 0;
+  Sent last_sent;
+  Model m;
+  std::string_view nonce_view() const { return {nonce.data(), nonce_len}; }
+};
+
+struct ReplyInfo {
+  bool answered = false;
+  bool success = false;
+  std::uint16_t code = 0;
+};
+
+inline turn::Settings base_settings() {
+  turn::Settings s;
+  s.turn_enabled = true;
+  s.auth_required = true;
+  s.realm = std::string(kRealm);
+  s.default_lifetime = Seconds(600);
+  s.max_lifetime = Seconds(1800);
+  s.max_permissions = 4;
+  s.max_channels = 3;
+  // The documentation ranges stand for the internet (tests' convention, turn_client_fake.h).
+  for (const char* r : {"192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"})
+    s.peers.allowed.push_back(*turn::AddressRange::parse(r));
+  s.peers.own_addresses = {with_port(kHost4, 3478), with_port(kHost6, 3478)};
+  return s;
+}
+
+struct World {
+  World()
+      : settings(base_settings()),
+        users(std::string(kRealm)),
+        nonces(auth::NonceCodec::Key{0x42}),
+        registry({kHost4, kHost6}),
+        policy(settings.peers, &registry),
+        trace(std::getenv("FERRY_FUZZ_CORE_TRACE") != nullptr) {
+    std::string err;
+    for (std::size_t u = 0; u < kUsers.size(); ++u) {
+      std::string entry = std::string(kUsers[u]) + ":" + std::string(kPasswords[u]);
+      if (!users.add(entry, &err)) violation("harness: cannot add a user");
+      keys[u] = auth::md5_key(kUsers[u], kRealm, kPasswords[u]);
+      wrong_keys[u] = auth::md5_key(kUsers[u], kRealm, "wrong");
+      other_realm_keys[u] = auth::md5_key(kUsers[u], "evil.org", kPasswords[u]);
+    }
+    mallory_key = auth::md5_key("mallory", kRealm, "x");
+    policy.set_host_addresses({kHost4, kHost6});
+    const Address s4 = with_port(kHost4, 3478);
+    const Address s6 = with_port(kHost6, 3478);
+    const std::array<FiveTuple, kTuples> tuples{{
+        {v4(192, 0, 2, 10, 4000), s4, Transport::kUdp},
+        {v4(192, 0, 2, 11, 4001), s4, Transport::kUdp},
+        {v4(198, 51, 100, 7, 5000), s4, Transport::kTcp},
+        {v6({0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10}, 4000), s6,
+         Transport::kUdp},
+        {v6({0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x11}, 4002), s6,
+         Transport::kTcp},
+        // The same client address as tuple 0, over TCP: another 5-tuple, the same nonce IP.
+        {v4(192, 0, 2, 10, 4000), s4, Transport::kTcp},
+    }};
+    for (std::size_t i = 0; i < kTuples; ++i) {
+      clients[i].tuple = tuples[i];
+      clients[i].user = (i == 1 || i == 4) ? 1 : 0;
+    }
+  }
+
+  bool bandwidth_limited() const {
+    return settings.max_bps != 0 || settings.worker_bps_capacity != 0;
+  }
+
+  void log(const char* what, int ti, long detail = 0) const {
+    if (trace) std::fprintf(stderr, "step %zu: %s (tuple %d) %ld\n", step, what, ti, detail);
+  }
+
+  bool certainly_alive(const Model& m) const { return m.alive && now < m.until.lo; }
+
+  // Addresses no client may ever reach here, decided without the core's PeerPolicy: the
+  // host's own (an open relay excepted), loopback, unspecified, multicast, link-local,
+  // private/ULA; IPv4-mapped forms alike.
+  bool forbidden(const Address& p) const {
+    if (p.empty() || p.is_any() || p.is_loopback()) return true;
+    Address ip4 = p;
+    if (p.is_v6()) {
+      const auto& r = p.raw();
+      if (r[0] == 0xFF || (r[0] == 0xFE && (r[1] & 0xC0) == 0x80)) return true;
+      const bool mapped = std::all_of(r.begin(), r.begin() + 10, [](auto x) { return x == 0; }) &&
+                          r[10] == 0xFF && r[11] == 0xFF;
+      if (!mapped) {
+        if (p.same_ip(kHost6)) return !relays.open_at(p);
+        return (r[0] & 0xFE) == 0xFC;
+      }
+      ip4 = v4(r[12], r[13], r[14], r[15], p.port());
+      if (ip4.same_ip(kHost4)) return true;  // a mapped form is never a relay's address
+    }
+    const auto& r = ip4.raw();
+    if (r[0] == 0 || r[0] == 127 || r[0] >= 224 || (r[0] == 169 && r[1] == 254)) return true;
+    if (ip4.same_ip(kHost4)) return !relays.open_at(p);
+    return r[0] == 10 || (r[0] == 172 && (r[1] & 0xF0) == 16) || (r[0] == 192 && r[1] == 168);
+  }
+
+  turn::Settings settings;
+  auth::StaticUsers users;
+  auth::NonceCodec nonces;
+  turn::RelayRegistry registry;
+  turn::PeerPolicy policy;
+  bool trace;  // FERRY_FUZZ_CORE_TRACE: print each step to stderr
+  std::array<auth::Md5Key, 2> keys{};
+  std::array<auth::Md5Key, 2> wrong_keys{};
+  std::array<auth::Md5Key, 2> other_realm_keys{};
+  auth::Md5Key mallory_key{};
+
+  std::optional<turn::Quotas> quotas;
+  TrackingRelays relays;
+  Recorder egress;
+  std::unique_ptr<turn::Server> server;
+  std::size_t capacity = TrackingRelays::kMaxIds;
+  std::size_t max_held = 4;
+  std::size_t per_ip_quota = 0;
+  TimePoint now{};
+  TimePoint start{};
+  std::uint64_t bytes_to_peer = 0;  // relayed by the whole server, each direction
+  std::uint64_t bytes_to_client = 0;
+  // What the Egress saw, to hold the core's counters (its metrics) to.
+  std::uint64_t packets_to_peer = 0;
+  std::uint64_t packets_to_client = 0;
+  std::uint64_t binding_answers = 0;
+  std::array<std::uint64_t, turn::kErrorCodes.size() + 1> errors{};
+  bool ticked = false;  // expire() ran at this `now`
+  std::size_t step = 0;
+  std::uint64_t tid_counter = 0;
+  std::array<Client, kTuples> clients{};
+  std::array<turn::RelayAllocator::Token, 4> tokens{};
+  std::size_t ntokens = 0;
+};
+
+}  // namespace ferry::testing::fuzz
