@@ -60,8 +60,9 @@ bool Worker::open(const std::vector<Address>& ips, std::string* error) {
                                                             shared_.credentials, shared_.nonces,
                                                             shared_.quotas, &shared_.open_relays});
   // The peer policy refuses the host's own addresses; they can change while we run.
-  host_addresses_ = std::make_unique<HostAddressWatch>(
-      base_, [this](std::vector<Address> now) { core_->set_host_addresses(std::move(now)); });
+  host_addresses_ = std::make_unique<HostAddressWatch>(base_, [this](std::vector<Address> ips_now) {
+    core_->set_host_addresses(std::move(ips_now), Clock::now());
+  });
   // Lifetimes are coarse (seconds): one sweep a second instead of a timer per permission.
   tick_ev_ = event_new(base_, -1, EV_PERSIST, &Worker::on_tick, this);
   timeval one_second{1, 0};

@@ -98,15 +98,23 @@ void Server::on_client_packet(const FiveTuple& t, Bytes packet, TimePoint now) {
     }
   }
   request_time_ = now;
-  if (m.cls() != Class::kRequest || (m.rfc3489() && !settings_.stun_backward_compatibility)) {
-    // Indications never get answers (a Binding indication is a keepalive); responses from
-    // clients are unsolicited.
+  // Indications never get answers (a Binding indication is a keepalive); responses from
+  // clients are unsolicited. An RFC 3489 request (no magic cookie) is answered only as a
+  // classic Binding: RFC 3489 has no TURN, and an RFC 5389-form answer would carry 12 of its
+  // 16 transaction-id bytes, which a classic client cannot match (found by fuzz_core).
+  if (m.cls() != Class::kRequest ||
+      (m.rfc3489() && (!settings_.stun_backward_compatibility ||
+                       m.method() != static_cast<std::uint16_t>(Method::kBinding)))) {
     ++counters_.dropped_other;
     return;
   }
   // RFC 8489 §6.3.1.1: unknown comprehension-required attributes -> 420 listing them.
   std::array<std::uint16_t, 16> unknown{};
   if (std::size_t n = m.unknown_required(unknown); n > 0) {
+    if (m.rfc3489()) {  // no RFC 5389-form 420 to a classic client (see above)
+      ++counters_.dropped_other;
+      return;
+    }
     if (!unauthenticated_reply_allowed(t)) return;
     MessageBuilder b(out_, m.method(), Class::kError, m.transaction_id());
     b.add(stun::attr::ErrorCode{420, reason_phrase(420)});
@@ -256,18 +264,19 @@ bool Server::replay_cached(const FiveTuple& t, const MessageView& m, const Alloc
   return true;
 }
 
-void Server::set_host_addresses(std::vector<Address> ips) {
+void Server::set_host_addresses(std::vector<Address> ips, TimePoint now) {
   if (!policy_.set_host_addresses(std::move(ips))) return;  // the periodic re-read: unchanged
   // Permissions and channels were checked when installed; the data path re-checks only what
   // can change per packet (relay-to-relay peers, the listening ports). An address that has
   // just become the host's is revoked here instead: rare (an interface change), and it keeps
   // the policy off the per-packet path.
-  allocations_->for_each([this](Allocation& a) {
+  allocations_->for_each([this, now](Allocation& a) {
     for (Permission& p : a.permissions) {
-      if (!p.via_relay && policy_.check(p.ip) == PeerVerdict::kRefused) p.expires = TimePoint{};
+      if (!p.via_relay && policy_.check(p.ip) == PeerVerdict::kRefused) p.expires = now;
     }
     for (Channel& c : a.channels) {
-      if (!c.via_relay && policy_.check(c.peer) == PeerVerdict::kRefused) c.expires = TimePoint{};
+      // Expired now, so the number still rests its five minutes (RFC 8656 §12).
+      if (!c.via_relay && policy_.check(c.peer) == PeerVerdict::kRefused) c.expires = now;
     }
   });
 }

@@ -86,7 +86,7 @@ class CoreFuzz {
     }
     w_.server = std::make_unique<turn::Server>(turn::Dependencies{
         w_.settings, w_.egress, w_.relays, w_.users, w_.nonces, *w_.quotas, &w_.registry});
-    w_.server->set_host_addresses({kHost4, kHost6});
+    w_.server->set_host_addresses({kHost4, kHost6}, w_.now);
     w_.policy.set_host_addresses({kHost4, kHost6});
     for (w_.step = 0; w_.step < kMaxSteps && !in.empty(); ++w_.step) {
       step(in);
@@ -471,7 +471,7 @@ class CoreFuzz {
     if ((b & 4) != 0) hosts.push_back(v4(198, 51, 100, 9, 0));
     w_.log("host addresses", -1, b & 7);
     w_.egress.clear();
-    w_.server->set_host_addresses(hosts);
+    w_.server->set_host_addresses(hosts, w_.now);
     w_.policy.set_host_addresses(hosts);
     require(w_.egress.count() == 0, "a change of host addresses sent something");
     checks_.host_change();

@@ -66,7 +66,7 @@ class Server {
   // layer calls this at start and whenever the interfaces change. Permissions and channels to
   // an address that has become the host's end at once (the data path relies on the check
   // made when they were installed).
-  void set_host_addresses(std::vector<Address> ips);
+  void set_host_addresses(std::vector<Address> ips, TimePoint now);
 
   std::size_t allocation_count() const;
   // Entries in the expiry timer wheel (tests: bounded by the live allocations, not by churn).

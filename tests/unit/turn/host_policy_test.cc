@@ -106,7 +106,7 @@ TEST(HostAddresses, PermissionsToANewHostAddressAreRevoked) {
   alice.send_indication(service, payload);
   alice.channel_data(0x4000, payload);
   EXPECT_EQ(h.egress.peer.size(), 2u);
-  h.server->set_host_addresses({addr("198.18.7.7:0")});  // the host now has that address
+  h.server->set_host_addresses({addr("198.18.7.7:0")}, h.now);  // the host now has it
   h.egress.clear();
   alice.send_indication(service, payload);
   alice.channel_data(0x4000, payload);

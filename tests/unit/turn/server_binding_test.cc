@@ -125,6 +125,21 @@ TEST_F(ServerBindingTest, Rfc3489RequestGetsClassicAnswerOrNothing) {
   EXPECT_TRUE(h_.egress.client.empty());
 }
 
+// RFC 3489 has no TURN: a classic (cookie-less) Allocate, or a classic request with an unknown
+// required attribute, gets no RFC 5389-form answer its client could not match (fuzz_core
+// found the 401 and the 420 answering with 12 of the 16 id bytes).
+TEST_F(ServerBindingTest, Rfc3489RequestsOtherThanBindingGetNoAnswer) {
+  settings_.turn_enabled = true;
+  std::array<std::uint8_t, 20> allocate{0x00, 0x03, 0x00, 0x00, 9, 9, 9, 9,  1,  2,
+                                        3,    4,    5,    6,    7, 8, 9, 10, 11, 12};
+  on_packet(tuple(), allocate);
+  std::array<std::uint8_t, 28> unknown_attr{0x00, 0x01, 0x00, 0x08, 9, 9, 9, 9,  1,  2,
+                                            3,    4,    5,    6,    7, 8, 9, 10, 11, 12,
+                                            0x7A, 0xBC, 0x00, 0x04, 0, 0, 0, 0};
+  on_packet(tuple(), unknown_attr);
+  EXPECT_TRUE(h_.egress.client.empty());
+}
+
 TEST_F(ServerBindingTest, TurnIsRefusedWith403WhenNoCredentialsAreConfigured) {
   on_packet(tuple(), request(0x003, stun::Class::kRequest));
   auto m = only_reply();
