@@ -76,11 +76,4 @@ std::optional<std::uint16_t> RelayRegistry::free_port(const Address& ip, std::ui
   return std::nullopt;
 }
 
-bool RelayRegistry::try_take(const Address& relay) {
-  const Ports* p = find(relay);
-  if (p == nullptr) return true;  // not a relay IP: nothing to coordinate
-  const std::uint64_t bit = std::uint64_t{1} << (relay.port() % 64);
-  return (p->bits[relay.port() / 64].fetch_or(bit, std::memory_order_relaxed) & bit) == 0;
-}
-
 }  // namespace ferry::turn

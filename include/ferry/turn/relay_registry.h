@@ -36,9 +36,6 @@ class RelayRegistry {
   // range answers 508 after a scan of at most 1,024 words, without a bind() per port.
   std::optional<std::uint16_t> free_port(const Address& ip, std::uint16_t lo, std::uint16_t hi,
                                          std::uint32_t start, bool even) const;
-  // Marks `relay` held unless it already is (two workers may pick the same free port; the
-  // loser picks again). True when this call took it.
-  bool try_take(const Address& relay);
   bool is_relay_ip(const Address& ip) const { return find(ip) != nullptr; }
 
  private:
