@@ -80,7 +80,8 @@ int RelayPool::try_bind(const Address& ip, std::uint16_t port) {
 int RelayPool::bind_free(const Address& ip, bool even_port, Address* bound) {
   std::uint32_t r = 0;
   for (int i = 0; i < kRandomTries; ++i) {
-    RAND_bytes(reinterpret_cast<unsigned char*>(&r), sizeof r);
+    // RFC 8656 §7.2 wants relay ports hard to guess: without the CSPRNG, no relay (508).
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(&r), sizeof r) != 1) return -1;
     auto port = registry_->free_port(ip, min_port_, max_port_, r, even_port);
     if (!port) return -1;
     // Bind first: the kernel decides between workers racing for the same port, and the
@@ -103,7 +104,7 @@ int RelayPool::bind_random(const Address& ip, bool even_port, Address* bound) {
   const std::uint32_t span = static_cast<std::uint32_t>(max_port_ - min_port_) + 1;
   std::uint32_t r = 0;
   for (int i = 0; i < kRandomTries; ++i) {
-    RAND_bytes(reinterpret_cast<unsigned char*>(&r), sizeof r);
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(&r), sizeof r) != 1) return -1;
     auto port = static_cast<std::uint16_t>(min_port_ + r % span);
     if (even_port && (port & 1) != 0) continue;
     int fd = try_bind(ip, port);
@@ -134,7 +135,9 @@ Result<turn::Relay> RelayPool::open(const Address& ip, bool even_port) {
   return adopt(fd, bound);
 }
 
-turn::Relay RelayPool::adopt(int fd, const Address& bound) {
+Result<turn::Relay> RelayPool::adopt(int fd, const Address& bound) {
+  epoll_event ev{};
+  ev.events = EPOLLIN;  // level-triggered: what one wake-up leaves unread is reported again
   turn::RelayId id;
   if (!free_.empty()) {
     id = free_.back();
@@ -143,10 +146,14 @@ turn::Relay RelayPool::adopt(int fd, const Address& bound) {
     id = static_cast<turn::RelayId>(fds_.size());
     fds_.push_back(-1);
   }
-  epoll_event ev{};
-  ev.events = EPOLLIN;  // level-triggered: what one wake-up leaves unread is reported again
   ev.data.u32 = id;
-  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    // A relay nobody would ever read (ENOMEM, ENOSPC: max_user_watches): refuse it (508)
+    // rather than hand out an address whose peers' data is never delivered.
+    ::close(fd);
+    free_.push_back(id);
+    return Error{"cannot watch the relay socket"};
+  }
   fds_[id] = fd;
   if (bound_.size() < fds_.size()) bound_.resize(fds_.size());
   bound_[id] = bound;

@@ -68,7 +68,8 @@ class RelayPool final : public turn::RelayAllocator {
   int bind_random(const Address& ip, bool even_port, Address* bound);
   int bind_free(const Address& ip, bool even_port, Address* bound);
   int try_bind(const Address& ip, std::uint16_t port);
-  turn::Relay adopt(int fd, const Address& bound);
+  // Puts a bound relay socket on the epoll set; closes it and fails if that is refused.
+  Result<turn::Relay> adopt(int fd, const Address& bound);
 
   event_base* base_;
   std::uint16_t min_port_;

@@ -22,7 +22,12 @@ std::optional<Reservations::Token> Reservations::put(int fd, const Address& addr
   }
   Token t{};
   do {
-    RAND_bytes(t.data(), static_cast<int>(t.size()));
+    // The token is the only proof of the reservation: never a guessable one.
+    if (RAND_bytes(t.data(), static_cast<int>(t.size())) != 1) {
+      quotas_.release(owner);
+      close(fd);
+      return std::nullopt;
+    }
   } while (held_.contains(t));
   held_[t] = Held{fd, address, now + kHold, std::string(owner)};
   return t;
