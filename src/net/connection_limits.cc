@@ -22,9 +22,4 @@ void ConnectionLimits::release(const Address& client) {
   if (open_ > 0) --open_;
 }
 
-std::size_t ConnectionLimits::open() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return open_;
-}
-
 }  // namespace ferry::net

@@ -21,12 +21,10 @@ class ConnectionLimits {
   Verdict acquire(const Address& client);
   // Gives back a slot acquire() granted.
   void release(const Address& client);
-  std::size_t open() const;
-  std::size_t total_limit() const { return total_; }
 
  private:
   static Address key(const Address& client) { return client_key(client); }
-  mutable std::mutex mu_;
+  std::mutex mu_;
   const std::size_t total_;
   const std::size_t per_ip_;
   std::size_t open_ = 0;

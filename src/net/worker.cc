@@ -63,6 +63,11 @@ bool Worker::open(const std::vector<Address>& ips, std::string* error) {
   host_addresses_ = std::make_unique<HostAddressWatch>(base_, [this](std::vector<Address> ips_now) {
     core_->set_host_addresses(std::move(ips_now), Clock::now());
   });
+  if (!host_addresses_->watching() && index_ == 0) {
+    log_.warning(
+        "no rtnetlink socket for address changes: the host's own addresses (refused "
+        "as peers) are re-read every 30 s only");
+  }
   // Lifetimes are coarse (seconds): one sweep a second instead of a timer per permission.
   tick_ev_ = event_new(base_, -1, EV_PERSIST, &Worker::on_tick, this);
   timeval one_second{1, 0};
