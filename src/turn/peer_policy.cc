@@ -122,7 +122,7 @@ bool PeerPolicy::set_host_addresses(std::vector<Address> ips) {
 bool PeerPolicy::host_address(const Address& a) const {
   // Loopback is this host whatever the interface list says (all of 127.0.0.0/8 is delivered
   // locally), and so is the unspecified address.
-  if (a.is_loopback() || a.is_any() || (a.is_v4() && in_prefix(a, {127}, 8))) return true;
+  if (a.is_loopback() || a.is_any()) return true;  // is_loopback(): 127/8 or ::1
   for (const auto& h : host_) {
     if (h.same_ip(a)) return true;
   }
@@ -140,7 +140,7 @@ bool PeerPolicy::named_alone(const Address& a) const {
 
 bool PeerPolicy::permitted_normally(std::span<const Address> forms) const {
   for (const auto& f : forms) {
-    const bool loopback_opened = s_.allow_loopback && (f.is_loopback() || in_prefix(f, {127}, 8));
+    const bool loopback_opened = s_.allow_loopback && f.is_loopback();
     if (host_address(f) && !loopback_opened && !named_alone(f)) return false;
   }
   // Every address the peer reaches must pass, each either named by allowed-peer-ip (which
