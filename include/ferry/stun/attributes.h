@@ -26,6 +26,7 @@
 #include "ferry/common/address.h"
 #include "ferry/common/bytes.h"
 #include "ferry/common/result.h"
+#include "ferry/stun/error_code.h"
 #include "ferry/stun/message.h"
 
 namespace ferry::stun {
@@ -153,6 +154,9 @@ struct ErrorCode {
   static constexpr std::uint16_t kType = 0x0009;
   std::uint16_t code = 0;
   std::string_view reason;
+
+  // The attribute for one of the codes Ferry sends, with its standard phrase.
+  static constexpr ErrorCode of(stun::ErrorCode c) { return {number(c), reason_phrase(c)}; }
 
   static Result<ErrorCode> parse(Bytes v, const TransactionId&) {
     auto f = detail::parse_error_fields(v);

@@ -35,6 +35,26 @@ enum class Method : std::uint16_t {
   kConnectionAttempt = 0x00C,
 };
 
+// The method with this 12-bit value, if it is one of the above: the wire carries any value,
+// and a switch over Method is exhaustive only over what it can hold.
+constexpr std::optional<Method> to_method(std::uint16_t value) {
+  const auto m = static_cast<Method>(value);
+  switch (m) {
+    case Method::kBinding:
+    case Method::kAllocate:
+    case Method::kRefresh:
+    case Method::kSend:
+    case Method::kData:
+    case Method::kCreatePermission:
+    case Method::kChannelBind:
+    case Method::kConnect:
+    case Method::kConnectionBind:
+    case Method::kConnectionAttempt:
+      return m;
+  }
+  return std::nullopt;
+}
+
 enum class Class : std::uint8_t { kRequest = 0, kIndication = 1, kSuccess = 2, kError = 3 };
 
 using TransactionId = std::array<std::uint8_t, 12>;

@@ -114,6 +114,10 @@ struct AddressErrorCode {
   std::uint16_t code = 0;
   std::string_view reason;
 
+  static constexpr AddressErrorCode of(Family f, stun::ErrorCode c) {
+    return {f, number(c), reason_phrase(c)};
+  }
+
   static Result<AddressErrorCode> parse(Bytes v, const TransactionId& tid);
   std::size_t value_size() const { return 4 + reason.size(); }
   void write_value(Writer& w, const TransactionId& tid) const;

@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "ferry/common/address.h"
+#include "ferry/stun/error_code.h"
 
 namespace ferry::turn {
 
@@ -40,14 +41,21 @@ class Gauge {
   std::atomic<std::uint64_t> v_{0};
 };
 
-// The error codes the core sends (RFC 8489 §14.8, RFC 8656 §15); any other lands in the last slot.
-inline constexpr std::array<std::uint16_t, 12> kErrorCodes = {400, 401, 403, 420, 437, 438,
-                                                              440, 441, 442, 443, 486, 508};
+// Error responses are counted by code: one slot per stun::ErrorCode (stun::kErrorCodes order),
+// then one for any other number. kErrorCodes holds the slots' wire numbers (metrics labels).
+inline constexpr auto kErrorCodes = [] {
+  std::array<std::uint16_t, stun::kErrorCodes.size()> numbers{};
+  for (std::size_t i = 0; i < numbers.size(); ++i) numbers[i] = stun::number(stun::kErrorCodes[i]);
+  return numbers;
+}();
 constexpr std::size_t error_code_slot(std::uint16_t code) {
   for (std::size_t i = 0; i < kErrorCodes.size(); ++i) {
     if (kErrorCodes[i] == code) return i;
   }
   return kErrorCodes.size();
+}
+constexpr std::size_t error_code_slot(stun::ErrorCode code) {
+  return error_code_slot(stun::number(code));
 }
 
 // Allocations are counted by the client's transport and the relay address's family.
@@ -97,6 +105,9 @@ struct Counters {
     return n;
   }
   std::uint64_t errors_with_code(std::uint16_t code) const {
+    return error_responses[error_code_slot(code)].get();
+  }
+  std::uint64_t errors_with_code(stun::ErrorCode code) const {
     return error_responses[error_code_slot(code)].get();
   }
   std::uint64_t allocations_created_total() const { return sum(allocations_created); }

@@ -128,6 +128,28 @@ TEST_F(StunAttributes, ErrorCode) {
   EXPECT_FALSE(parse_raw<attr::ErrorCode>(Buffer(4 + 764, 0x04)));
 }
 
+TEST_F(StunAttributes, ErrorCodesAndTheirPhrases) {
+  // RFC 8489 §14.8 and RFC 8656 §19's suggested phrases, on the wire as ERROR-CODE.
+  auto e = round_trip(attr::ErrorCode::of(stun::ErrorCode::kUnknownAttribute));
+  EXPECT_EQ(e.code, 420);
+  EXPECT_EQ(e.reason, "Unknown Attribute");
+  EXPECT_EQ(reason_phrase(stun::ErrorCode::kStaleNonce), "Stale Nonce");
+  EXPECT_EQ(reason_phrase(stun::ErrorCode::kAddressFamilyNotSupported),
+            "Address Family not Supported");
+  EXPECT_EQ(reason_phrase(stun::ErrorCode::kInsufficientCapacity), "Insufficient Capacity");
+  EXPECT_EQ(number(stun::ErrorCode::kAllocationQuotaReached), 486);
+  EXPECT_EQ(to_error_code(441), stun::ErrorCode::kWrongCredentials);
+  EXPECT_FALSE(to_error_code(500));  // a code Ferry does not send
+  for (stun::ErrorCode c : kErrorCodes) {
+    EXPECT_EQ(to_error_code(number(c)), c);
+    EXPECT_NE(reason_phrase(c), "Error");
+    EXPECT_EQ(round_trip(attr::ErrorCode::of(c)).code, number(c));
+  }
+  auto a = attr::AddressErrorCode::of(Family::kV6, stun::ErrorCode::kAddressFamilyNotSupported);
+  EXPECT_EQ(a.code, 440);
+  EXPECT_EQ(a.reason, "Address Family not Supported");
+}
+
 TEST_F(StunAttributes, UnknownAttributes) {
   attr::UnknownAttributes u;
   u.push(0x7FFE);

@@ -40,6 +40,27 @@ TEST(StunMessage, TypeEncodingInterleavesClassBits) {
   }
 }
 
+TEST(StunMessage, MethodsFromTheWire) {
+  EXPECT_EQ(to_method(0x001), Method::kBinding);
+  EXPECT_EQ(to_method(0x003), Method::kAllocate);
+  EXPECT_EQ(to_method(0x009), Method::kChannelBind);
+  EXPECT_EQ(to_method(0x00C), Method::kConnectionAttempt);  // RFC 6062
+  // Values nobody defined (or that Ferry does not know) are no Method.
+  EXPECT_FALSE(to_method(0x000));
+  EXPECT_FALSE(to_method(0x002));  // RFC 3489's SharedSecret, removed by RFC 5389
+  EXPECT_FALSE(to_method(0x005));
+  EXPECT_FALSE(to_method(0x00D));
+  EXPECT_FALSE(to_method(0xFFF));
+  int known = 0;
+  for (std::uint16_t v = 0; v <= 0xFFF; ++v) {
+    if (auto m = to_method(v)) {
+      EXPECT_EQ(static_cast<std::uint16_t>(*m), v);
+      ++known;
+    }
+  }
+  EXPECT_EQ(known, 10);
+}
+
 TEST(StunMessage, Crc32MatchesZlib) {
   EXPECT_EQ(crc32(as_bytes("")), 0u);
   EXPECT_EQ(crc32(as_bytes("123456789")), 0xCBF43926u);  // the standard check value
