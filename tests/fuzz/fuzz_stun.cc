@@ -78,7 +78,7 @@ void rebuild_response(const MessageView& m) {
   round_trip_all<MappedAddress, ResponseAddress, SourceAddress, ChangedAddress, ReflectedFrom,
                  XorPeerAddress, XorRelayedAddress, XorMappedAddress, AlternateServer,
                  ResponseOrigin, OtherAddress, Username, Realm, Nonce, Software, AlternateDomain,
-                 ErrorCode, UnknownAttributes, PasswordAlgorithm, PasswordAlgorithms, Userhash,
+                 attr::ErrorCode, UnknownAttributes, PasswordAlgorithm, PasswordAlgorithms, Userhash,
                  Priority, UseCandidate, IceControlled, IceControlling, ChangeRequest, ResponsePort,
                  Padding, CacheTimeout, Lifetime, ChannelNumber, Data, RequestedTransport,
                  RequestedAddressFamily, AdditionalAddressFamily, AddressErrorCode, EvenPort,

@@ -292,7 +292,7 @@ TEST(StunAttributeNames, EveryTypedAttributeIsKnown) {
   using namespace attr;  // NOLINT(google-build-using-namespace)
   expect_known<MappedAddress, ResponseAddress, SourceAddress, ChangedAddress, ReflectedFrom,
                XorPeerAddress, XorRelayedAddress, XorMappedAddress, AlternateServer, ResponseOrigin,
-               OtherAddress, Username, Realm, Nonce, Software, AlternateDomain, ErrorCode,
+               OtherAddress, Username, Realm, Nonce, Software, AlternateDomain, attr::ErrorCode,
                UnknownAttributes, PasswordAlgorithm, PasswordAlgorithms, Userhash, Priority,
                UseCandidate, IceControlled, IceControlling, ChangeRequest, ResponsePort, Padding,
                CacheTimeout, Lifetime, ChannelNumber, Data, RequestedTransport,
