@@ -7,7 +7,7 @@
 
 #include "ferry/common/logger.h"
 #include "ferry/config/config.h"
-#include "ferry/config/server_settings_builder.h"
+#include "ferry/config/settings.h"
 #include "ferry/http/metrics.h"
 #include "ferry/http/router.h"
 #include "ferry/http/server.h"
@@ -115,7 +115,7 @@ int main(int argc, char** argv) {
       break;
   }
   std::vector<ferry::config::Diagnostic> diags;
-  auto settings = ferry::config::build_process_settings(outcome.config, diags);
+  auto settings = ferry::config::build_settings(outcome.config, diags);
   print_diagnostics(diags);
   if (has_error(diags)) return 1;
   if (outcome.action == ferry::config::Action::kCheckConfig) {

@@ -47,8 +47,12 @@ void Applier::apply(const OptionSpec& spec, std::optional<std::string_view> valu
   switch (spec.support) {
     case Support::kObsolete:
       warn_once(spec, where,
-                "option '" + name + "' is obsolete and ignored: " + std::string(spec.replaced_by));
+                "option '" + name + "' is obsolete and ignored: " + std::string(spec.note));
       return;
+    case Support::kAlways:
+      // Asks for what Ferry does anyway: nothing is lost, so nothing to say (a coturn config
+      // starts with warnings only for what it actually loses).
+      break;
     case Support::kNotYet:
       // Kept in the Config anyway, so flipping the row to kImplemented is all a feature needs.
       warn_once(spec, where, "option '" + name + "' is not supported yet and is ignored");

@@ -5,11 +5,13 @@
 #include <fstream>
 #include <sstream>
 
+#include "option_rows.h"
 #include "readers.h"
 
 namespace ferry::config {
 namespace {
 
+using namespace detail;  // NOLINT: the named rows (kHelp, kConfigFile, ...)
 using detail::Applier;
 using detail::CommandLineItem;
 
@@ -53,9 +55,9 @@ void read_file(const std::string& path, Applier& applier) {
 Action action_of(const std::vector<CommandLineItem>& items) {
   bool help = false, version = false, check = false;
   for (const auto& item : items) {
-    help = help || item.spec->name == "help";
-    version = version || item.spec->name == "version";
-    check = check || item.spec->name == "check-config";
+    help = help || item.spec->name == kHelp.name;
+    version = version || item.spec->name == kVersion.name;
+    check = check || item.spec->name == kCheckConfig.name;
   }
   return help      ? Action::kHelp
          : version ? Action::kVersion
@@ -67,16 +69,17 @@ Action action_of(const std::vector<CommandLineItem>& items) {
 std::string choose_file(const std::vector<CommandLineItem>& items, Applier& applier) {
   std::optional<std::string> explicit_path;
   for (const auto& item : items) {
-    if (item.spec->name == "no-config") return "";
-    if (item.spec->name == "config" && item.value) explicit_path = *item.value;
+    if (item.spec->name == kNoConfig.name) return "";
+    if (item.spec->name == kConfigFile.name && item.value) explicit_path = *item.value;
   }
   if (explicit_path) return resolve_explicit(*explicit_path);
   for (auto candidate : kDefaultPaths) {
     if (file_exists(std::string(candidate))) return std::string(candidate);
   }
   applier.warning("command line",
-                  "no configuration file found in the default places (see --help); using the "
-                  "command line and defaults (-n skips the search)");
+                  "no configuration file found in the default places (see --" +
+                      std::string(kHelp.name) +
+                      "); using the command line and defaults (-n skips the search)");
   return "";
 }
 

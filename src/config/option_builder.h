@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "bind.h"
 #include "ferry/config/options.h"
 
 namespace ferry::config::detail {
@@ -15,9 +16,6 @@ inline constexpr OptionType kFlagOrInt = OptionType::kFlagOrInt;
 inline constexpr OptionType kInt = OptionType::kInt;
 inline constexpr OptionType kString = OptionType::kString;
 inline constexpr OptionType kList = OptionType::kList;
-
-inline constexpr std::int64_t kIntMax = 2147483647;
-inline constexpr std::int64_t kInt64Max = 9223372036854775807;
 
 class Opt {
  public:
@@ -52,17 +50,48 @@ class Opt {
     s_.value_name = value_name;
     return *this;
   }
-  constexpr Opt& reload() {
-    s_.reloadable = true;
-    return *this;
-  }
-  constexpr Opt& impl() {
+  // Implemented: the value goes into `Field` (a member pointer such as
+  // &net::ServerSettings::min_port), converted by the field's type (bind.h).
+  template <auto Field>
+  constexpr Opt& to() {
     s_.support = Support::kImplemented;
+    s_.apply = &apply_field<Field>;
+    s_.field_max = field_max<Field>();
     return *this;
   }
-  constexpr Opt& obsolete(std::string_view replaced_by) {
+  // Implemented, for a no-... flag: the field is the flag's negation (no-udp -> udp).
+  template <auto Field>
+  constexpr Opt& to_not() {
+    s_.support = Support::kImplemented;
+    s_.apply = &apply_negated<Field>;
+    s_.field_max = 1;
+    return *this;
+  }
+  // Implemented by a conversion no field type expresses (bind.h's apply_* functions).
+  constexpr Opt& with(Apply apply) {
+    s_.support = Support::kImplemented;
+    s_.apply = apply;
+    s_.field_max = kInt64Max;
+    return *this;
+  }
+  // Implemented by the loader itself (-c, -n, --help, --version, --check-config).
+  constexpr Opt& action() {
+    s_.support = Support::kImplemented;
+    s_.command_line = true;
+    return *this;
+  }
+  constexpr Opt& secret() {
+    s_.secret = true;
+    return *this;
+  }
+  constexpr Opt& always(std::string_view why) {
+    s_.support = Support::kAlways;
+    s_.note = why;
+    return *this;
+  }
+  constexpr Opt& obsolete(std::string_view note) {
     s_.support = Support::kObsolete;
-    s_.replaced_by = replaced_by;
+    s_.note = note;
     return *this;
   }
   constexpr operator OptionSpec() const { return s_; }  // NOLINT: rows convert implicitly

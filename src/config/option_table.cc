@@ -5,17 +5,7 @@
 #include <array>
 #include <iterator>
 
-#include "options_admin.h"
-#include "options_auth.h"
-#include "options_limits.h"
-#include "options_listening.h"
-#include "options_logging.h"
-#include "options_misc.h"
-#include "options_peers.h"
-#include "options_protocol.h"
-#include "options_relay.h"
-#include "options_tls.h"
-#include "options_web.h"
+#include "option_rows.h"
 #include "text_util.h"
 
 namespace ferry::config {
@@ -57,9 +47,19 @@ constexpr bool valid_name(std::string_view n) {
                      [](char c) { return is_alpha(c) || is_digit(c) || c == '-' || c == '_'; });
 }
 
+constexpr bool takes_integer(const OptionSpec& o) {
+  return o.type == OptionType::kInt || o.type == OptionType::kFlagOrInt;
+}
+
 constexpr bool row_is_valid(const OptionSpec& o) {
   if (!valid_name(o.name) || o.help.empty() || o.section.empty()) return false;
-  if ((o.support == Support::kObsolete) != !o.replaced_by.empty()) return false;
+  const bool has_note = o.support == Support::kObsolete || o.support == Support::kAlways;
+  if (has_note != !o.note.empty()) return false;
+  // Implemented means bound: a field the value goes to, or an action of the loader.
+  if (o.support == Support::kImplemented && (o.apply == nullptr) == !o.command_line) return false;
+  if (o.support != Support::kImplemented && o.apply != nullptr) return false;
+  // A bound field must hold every value the row accepts (a uint16_t port and max 65535).
+  if (o.apply != nullptr && takes_integer(o) && o.max > o.field_max) return false;
   if (o.repeatable != (o.type == OptionType::kList)) return false;
   if (o.type == OptionType::kInt || o.type == OptionType::kFlagOrInt) {
     if (o.min > o.max) return false;
@@ -124,20 +124,6 @@ const OptionSpec* find_short_option(char flag) {
     if (o.short_flag == flag) return &o;
   }
   return nullptr;
-}
-
-bool command_line_only(const OptionSpec& spec) {
-  constexpr std::string_view kCommandLineOnly[] = {"config", "no-config", "check-config", "help",
-                                                   "version"};
-  return std::find(std::begin(kCommandLineOnly), std::end(kCommandLineOnly), spec.name) !=
-         std::end(kCommandLineOnly);
-}
-
-bool is_secret(const OptionSpec& spec) {
-  constexpr std::string_view kSecrets[] = {"user",         "static-auth-secret", "pkey-pwd",
-                                           "cli-password", "psql-userdb",        "mysql-userdb",
-                                           "mongo-userdb", "redis-userdb",       "redis-statsdb"};
-  return std::find(std::begin(kSecrets), std::end(kSecrets), spec.name) != std::end(kSecrets);
 }
 
 bool takes_value(const OptionSpec& spec) {

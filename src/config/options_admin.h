@@ -8,14 +8,16 @@ namespace ferry::config::detail {
 inline constexpr std::string_view kAdmin = "admin";
 
 inline constexpr OptionSpec kAdminOptions[] = {
-    Opt(kAdmin, "no-cli", kFlag, "do not start the telnet admin interface"),
+    Opt(kAdmin, "no-cli", kFlag, "do not start the telnet admin interface")
+        .always("Ferry has no telnet admin interface; the HTTP listener serves the admin view"),
     Opt(kAdmin, "cli-ip", kString, "address of the telnet admin interface")
         .def("127.0.0.1")
         .arg("IP"),
     Opt(kAdmin, "cli-port", kInt, "port of the telnet admin interface").port().def("5766"),
     Opt(kAdmin, "cli-password", kString,
         "password of the telnet admin interface (turnadmin -P makes a hashed one)")
-        .arg("PASSWORD"),
+        .arg("PASSWORD")
+        .secret(),
     Opt(kAdmin, "cli-max-output-sessions", kInt, "most sessions the telnet 'ps' command lists")
         .def("256")
         .arg("N"),
@@ -26,7 +28,8 @@ inline constexpr OptionSpec kAdminOptions[] = {
         "also serve the admin page on the STUN/TURN ports (unsafe)"),
     Opt(kAdmin, "redis-statsdb", kString, "Redis database for allocation status and events")
         .letter('O')
-        .arg("CONNINFO"),
+        .arg("CONNINFO")
+        .secret(),
 };
 
 }  // namespace ferry::config::detail

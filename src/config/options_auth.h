@@ -7,22 +7,37 @@ namespace ferry::config::detail {
 
 inline constexpr std::string_view kAuth = "auth";
 
-inline constexpr OptionSpec kAuthOptions[] = {
-    Opt(kAuth, "lt-cred-mech", kFlag, "require long-term credentials for TURN").letter('a').impl(),
+inline constexpr OptionSpec kLtCredMech =
+    Opt(kAuth, "lt-cred-mech", kFlag, "require long-term credentials for TURN")
+        .letter('a')
+        .always("TURN always requires long-term credentials unless no-auth is set");
+
+inline constexpr OptionSpec kNoAuth =
     Opt(kAuth, "no-auth", kFlag, "allow TURN without any credentials (anonymous relaying)")
         .letter('z')
-        .impl(),
+        .to_not<&turn::Settings::auth_required>();
+
+inline constexpr OptionSpec kUser =
     Opt(kAuth, "user", kList,
         "static account; the password may also be 0x and the 32-hex-digit MD5 key")
         .letter('u')
         .arg("NAME:PASSWORD")
-        .reload()
-        .impl(),
-    Opt(kAuth, "realm", kString, "realm of the long-term credentials; must not be empty")
+        .with(&apply_user)
+        .secret();
+
+inline constexpr OptionSpec kRealm =
+    Opt(kAuth, "realm", kString,
+        "realm of the long-term credentials (clients' keys depend on it: set your domain)")
+        .def("ferry")
         .letter('r')
         .arg("REALM")
-        .reload()
-        .impl(),
+        .to<&turn::Settings::realm>();
+
+inline constexpr OptionSpec kAuthOptions[] = {
+    kLtCredMech,
+    kNoAuth,
+    kUser,
+    kRealm,
     Opt(kAuth, "server-name", kString, "server name for third-party authorisation (default: realm)")
         .arg("NAME"),
     Opt(kAuth, "use-auth-secret", kFlag,
@@ -30,7 +45,7 @@ inline constexpr OptionSpec kAuthOptions[] = {
     Opt(kAuth, "static-auth-secret", kList,
         "shared secret of the TURN REST API (implies use-auth-secret); repeat to rotate")
         .arg("SECRET")
-        .reload(),
+        .secret(),
     Opt(kAuth, "rest-api-separator", kString,
         "character between the expiry time and the user name in REST user names")
         .letter('C')
@@ -46,24 +61,28 @@ inline constexpr OptionSpec kAuthOptions[] = {
     Opt(kAuth, "psql-userdb", kString, "PostgreSQL user database (libpq connection string)")
         .alias("sql-userdb")
         .letter('e')
-        .arg("CONNINFO"),
+        .arg("CONNINFO")
+        .secret(),
     Opt(kAuth, "mysql-userdb", kString,
         "MySQL user database (\"host=... dbname=... user=... password=...\")")
         .letter('M')
-        .arg("CONNINFO"),
+        .arg("CONNINFO")
+        .secret(),
     Opt(kAuth, "mongo-userdb", kString, "MongoDB user database (mongodb:// URI)")
         .letter('J')
-        .arg("URI"),
+        .arg("URI")
+        .secret(),
     Opt(kAuth, "redis-userdb", kString,
         "Redis user database (\"host=... dbname=... password=... port=...\")")
         .letter('N')
-        .arg("CONNINFO"),
+        .arg("CONNINFO")
+        .secret(),
     Opt(kAuth, "secret-key-file", kString,
         "AES key that decrypts an encrypted password in mysql-userdb")
         .arg("FILE"),
     Opt(kAuth, "no-auth-pings", kFlag, "do not probe the database secret tables periodically"),
-    Opt(kAuth, "no-dynamic-realms", kFlag,
-        "do not read realms and their options from the database"),
+    Opt(kAuth, "no-dynamic-realms", kFlag, "do not read realms and their options from the database")
+        .always("Ferry reads realms from its configuration only"),
 };
 
 }  // namespace ferry::config::detail

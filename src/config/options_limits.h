@@ -7,6 +7,12 @@ namespace ferry::config::detail {
 
 inline constexpr std::string_view kLimits = "limits";
 
+inline constexpr OptionSpec kStaleNonce =
+    Opt(kLimits, "stale-nonce", kFlagOrInt, "nonce lifetime in seconds; an expired nonce gets 438")
+        .def("600")
+        .arg("SECONDS")
+        .to<&turn::Settings::nonce_lifetime>();
+
 inline constexpr OptionSpec kLimitsOptions[] = {
     // Non-zero defaults (coturn's are 0): one credential must not take every relay port. They
     // are far above what WebRTC clients use; SECURITY.md says why each is what it is.
@@ -15,33 +21,31 @@ inline constexpr OptionSpec kLimitsOptions[] = {
         .letter('q')
         .def("1000")
         .arg("N")
-        .reload()
-        .impl(),
+        .to<&net::ServerSettings::user_quota>(),
     Opt(kLimits, "total-quota", kInt,
         "concurrent allocations in total, EVEN-PORT reservations included (0: no limit)")
         .letter('Q')
         .def("32768")
         .arg("N")
-        .reload()
-        .impl(),
+        .to<&net::ServerSettings::total_quota>(),
     Opt(kLimits, "max-allocations-per-ip", kInt,
         "concurrent allocations from one client IP address (0: no limit)")
         .range(0, kIntMax)
         .def("1000")
         .arg("N")
-        .impl(),
+        .to<&net::ServerSettings::per_ip_quota>(),
     Opt(kLimits, "max-permissions-per-allocation", kInt,
         "permissions one allocation may hold; more get 508")
         .range(1, kIntMax)
         .def("128")
         .arg("N")
-        .impl(),
+        .to<&turn::Settings::max_permissions>(),
     Opt(kLimits, "max-channels-per-allocation", kInt,
         "channel bindings one allocation may hold; more get 508")
         .range(1, 0x4000)
         .def("128")
         .arg("N")
-        .impl(),
+        .to<&turn::Settings::max_channels>(),
     Opt(kLimits, "max-bps", kInt,
         "bytes per second one allocation may relay, each direction separately (0: no limit); "
         "what is over it is dropped")
@@ -49,8 +53,7 @@ inline constexpr OptionSpec kLimitsOptions[] = {
         .range(0, kInt64Max)
         .def("0")
         .arg("BYTES")
-        .reload()
-        .impl(),
+        .to<&turn::Settings::max_bps>(),
     Opt(kLimits, "bps-capacity", kInt,
         "bytes per second all allocations together may relay, each direction separately "
         "(0: no limit); each worker enforces its share")
@@ -58,69 +61,63 @@ inline constexpr OptionSpec kLimitsOptions[] = {
         .range(0, kInt64Max)
         .def("0")
         .arg("BYTES")
-        .reload()
-        .impl(),
-    Opt(kLimits, "stale-nonce", kFlagOrInt, "nonce lifetime in seconds; an expired nonce gets 438")
-        .def("600")
-        .arg("SECONDS")
-        .reload()
-        .impl(),
+        .to<&net::ServerSettings::bps_capacity>(),
+    kStaleNonce,
     Opt(kLimits, "max-allocate-lifetime", kInt, "longest allocation lifetime a client may ask for")
         .range(1, kIntMax)
         .def("3600")
         .arg("SECONDS")
-        .reload()
-        .impl(),
+        .to<&turn::Settings::max_lifetime>(),
     Opt(kLimits, "channel-lifetime", kInt, "channel binding lifetime (RFC 8656: 600)")
         .range(1, kIntMax)
         .def("600")
         .arg("SECONDS")
-        .impl(),
+        .to<&turn::Settings::channel_lifetime>(),
     Opt(kLimits, "permission-lifetime", kInt, "permission lifetime (RFC 8656: 300)")
         .range(1, kIntMax)
         .def("300")
         .arg("SECONDS")
-        .impl(),
+        .to<&turn::Settings::permission_lifetime>(),
     Opt(kLimits, "max-tcp-connections-per-ip", kInt,
         "client TCP connections from one IP address at once (0: no limit); all together are "
         "bounded by the descriptor limit")
         .range(0, kIntMax)
         .def("256")
         .arg("N")
-        .impl(),
+        .to<&net::ServerSettings::max_tcp_connections_per_ip>(),
     Opt(kLimits, "tcp-frame-timeout", kInt,
         "a STUN message or ChannelData frame on a TCP connection must arrive whole within this "
         "many seconds of its first byte, however slowly bytes come")
         .range(1, kIntMax)
         .def("10")
         .arg("SECONDS")
-        .impl(),
+        .to<&net::ServerSettings::tcp_frame_deadline>(),
     Opt(kLimits, "tcp-stall-timeout", kInt,
         "a TCP connection whose queued output makes no progress for this many seconds is closed")
         .range(1, kIntMax)
         .def("30")
         .arg("SECONDS")
-        .impl(),
+        .to<&net::ServerSettings::tcp_stall_timeout>(),
     Opt(kLimits, "max-tcp-output-per-connection", kInt,
         "bytes queued for one TCP client at most; over it its requests wait and data relayed to "
         "it is dropped")
         .range(4096, kIntMax)
         .def("65536")
         .arg("BYTES")
-        .impl(),
+        .to<&net::ServerSettings::tcp_output_limit>(),
     Opt(kLimits, "max-tcp-output-per-worker", kInt,
         "bytes queued for all TCP clients of one worker thread together at most")
         .range(65536, kInt64Max)
         .def("67108864")
         .arg("BYTES")
-        .impl(),
+        .to<&net::ServerSettings::tcp_output_budget>(),
     Opt(kLimits, "max-allocate-timeout", kInt,
         "a TCP connection that carries no allocation and sends no complete message for this "
         "long is closed")
         .range(1, kIntMax)
         .def("60")
         .arg("SECONDS")
-        .impl(),
+        .to<&net::ServerSettings::tcp_idle_timeout>(),
     Opt(kLimits, "unauthenticated-response-rate", kInt,
         "answers without MESSAGE-INTEGRITY (Binding, 401/438, other errors) to UDP clients "
         "without an allocation, per second per source /24 (IPv4) or /56 (IPv6) and relay "
@@ -129,7 +126,7 @@ inline constexpr OptionSpec kLimitsOptions[] = {
         .range(0, 1000000)
         .def("200")
         .arg("N")
-        .impl(),
+        .to<&turn::Settings::unauthenticated_response_rate>(),
 };
 
 }  // namespace ferry::config::detail

@@ -7,12 +7,23 @@ namespace ferry::config::detail {
 
 inline constexpr std::string_view kListening = "listening";
 
-inline constexpr OptionSpec kListeningOptions[] = {
+inline constexpr OptionSpec kNoUdp =
+    Opt(kListening, "no-udp", kFlag, "do not accept clients over UDP")
+        .to_not<&net::ServerSettings::udp>();
+
+inline constexpr OptionSpec kNoTcp =
+    Opt(kListening, "no-tcp", kFlag, "do not accept clients over TCP")
+        .to_not<&net::ServerSettings::tcp>();
+
+inline constexpr OptionSpec kListeningPort =
     Opt(kListening, "listening-port", kInt, "UDP and TCP port for plain STUN/TURN clients")
         .letter('p')
         .port()
         .def("3478")
-        .impl(),
+        .to<&net::ServerSettings::port>();
+
+inline constexpr OptionSpec kListeningOptions[] = {
+    kListeningPort,
     Opt(kListening, "tls-listening-port", kInt, "TLS and DTLS port").port().def("5349"),
     Opt(kListening, "alt-listening-port", kInt,
         "second port for RFC 5780 NAT behaviour discovery (CHANGE-REQUEST)")
@@ -24,29 +35,28 @@ inline constexpr OptionSpec kListeningOptions[] = {
     Opt(kListening, "tcp-proxy-port", kInt,
         "extra TCP port for a load balancer that prepends a PROXY protocol v2 header")
         .port(),
-    Opt(kListening, "listening-ip", kList, "address to listen on (default: every local address)")
+    Opt(kListening, "listening-ip", kList,
+        "address or host name to listen on (default: every local address)")
         .letter('L')
-        .arg("IP")
-        .impl(),
+        .arg("IP|HOST")
+        .to<&net::ServerSettings::listen_ips>(),
     Opt(kListening, "listening-device", kString,
         "bind the listening sockets to this network interface (Linux only)")
         .letter('d')
         .arg("DEVICE")
-        .impl(),
-    Opt(kListening, "no-udp", kFlag, "do not accept clients over UDP").impl(),
-    Opt(kListening, "no-tcp", kFlag, "do not accept clients over TCP").impl(),
+        .to<&net::ServerSettings::listening_device>(),
+    kNoUdp,
+    kNoTcp,
     Opt(kListening, "aux-server", kList, "extra listening endpoint without RFC 5780 alternates")
         .arg("IP:PORT"),
     Opt(kListening, "udp-self-balance", kFlag,
         "spread UDP Allocate requests over the aux-server endpoints with 300 ALTERNATE-SERVER"),
     Opt(kListening, "alternate-server", kList,
         "send UDP/TCP Allocate requests to this server with 300 ALTERNATE-SERVER")
-        .arg("IP:PORT")
-        .reload(),
+        .arg("IP:PORT"),
     Opt(kListening, "tls-alternate-server", kList,
         "like alternate-server, for TLS and DTLS clients")
-        .arg("IP:PORT")
-        .reload(),
+        .arg("IP:PORT"),
 };
 
 }  // namespace ferry::config::detail

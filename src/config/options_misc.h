@@ -7,20 +7,35 @@ namespace ferry::config::detail {
 
 inline constexpr std::string_view kMisc = "misc";
 
-inline constexpr OptionSpec kMiscOptions[] = {
+inline constexpr OptionSpec kConfigFile =
     Opt(kMisc, "config", kString, "read this configuration file instead of searching for one")
         .letter('c')
         .def("turnserver.conf")
         .arg("FILE")
-        .impl(),
+        .action();
+
+inline constexpr OptionSpec kNoConfig =
     Opt(kMisc, "no-config", kFlag, "read no configuration file, only the command line")
         .letter('n')
-        .impl(),
+        .action();
+
+inline constexpr OptionSpec kCheckConfig =
     Opt(kMisc, "check-config", kFlag,
         "check the configuration, print the effective settings and exit")
-        .impl(),
-    Opt(kMisc, "help", kFlag, "print this help and exit").letter('h').impl(),
-    Opt(kMisc, "version", kFlag, "print the version and exit").impl(),
+        .action();
+
+inline constexpr OptionSpec kHelp =
+    Opt(kMisc, "help", kFlag, "print this help and exit").letter('h').action();
+
+inline constexpr OptionSpec kVersion =
+    Opt(kMisc, "version", kFlag, "print the version and exit").action();
+
+inline constexpr OptionSpec kMiscOptions[] = {
+    kConfigFile,
+    kNoConfig,
+    kCheckConfig,
+    kHelp,
+    kVersion,
     Opt(kMisc, "daemon", kFlag, "detach from the terminal and run in the background").letter('o'),
     Opt(kMisc, "pidfile", kString, "write the process id to this file")
         .def("/var/run/turnserver.pid")

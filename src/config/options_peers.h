@@ -11,21 +11,20 @@ inline constexpr OptionSpec kPeersOptions[] = {
     Opt(kPeers, "allowed-peer-ip", kList,
         "peer address, range (a-b) or CIDR allowed even when denied otherwise")
         .arg("IP[-IP]")
-        .reload()
-        .impl(),
+        .to<&turn::PeerPolicySettings::allowed>(),
     Opt(kPeers, "denied-peer-ip", kList, "peer address, range (a-b) or CIDR to refuse")
         .arg("IP[-IP]")
-        .reload()
-        .impl(),
+        .to<&turn::PeerPolicySettings::denied>(),
     Opt(kPeers, "allow-loopback-peers", kFlag, "allow peers on 127.0.0.0/8 and ::1 (testing only)")
-        .impl(),
+        .to<&turn::PeerPolicySettings::allow_loopback>(),
     Opt(kPeers, "no-dynamic-ip-list", kFlag,
-        "do not read allowed/denied peer lists from the database"),
+        "do not read allowed/denied peer lists from the database")
+        .always("Ferry reads the peer lists from its configuration only"),
     Opt(kPeers, "no-multicast-peers", kFlag, "refuse multicast and broadcast peers")
-        .obsolete("multicast and broadcast peers are always refused; allowed-peer-ip can open a "
-                  "range"),
+        .always(
+            "multicast and broadcast peers are always refused; allowed-peer-ip can open a range"),
     Opt(kPeers, "no-loopback-peers", kFlag, "refuse loopback peers")
-        .obsolete("loopback peers are refused by default; allow-loopback-peers opts in"),
+        .always("loopback peers are refused by default; allow-loopback-peers opts in"),
 };
 
 }  // namespace ferry::config::detail

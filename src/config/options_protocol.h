@@ -7,22 +7,29 @@ namespace ferry::config::detail {
 
 inline constexpr std::string_view kProtocol = "protocol";
 
+inline constexpr OptionSpec kFingerprint =
+    Opt(kProtocol, "fingerprint", kFlag, "add FINGERPRINT to every response")
+        .letter('f')
+        .to<&turn::Settings::fingerprint>();
+
 inline constexpr OptionSpec kProtocolOptions[] = {
-    Opt(kProtocol, "fingerprint", kFlag, "add FINGERPRINT to every response").letter('f').impl(),
+    kFingerprint,
     Opt(kProtocol, "rfc5766-channel-numbers", kFlag,
         "also accept RFC 5766 channel numbers 0x5000-0x7FFF (RFC 8656 allows 0x4000-0x4FFF)")
-        .impl(),
+        .with(&apply_rfc5766_channel_numbers),
     Opt(kProtocol, "no-software-attribute", kFlag, "leave the SOFTWARE attribute out of responses")
         .alias("prod")
-        .impl(),
+        .to_not<&turn::Settings::software>(),
     Opt(kProtocol, "no-stun-backward-compatibility", kFlag,
         "drop RFC 3489 Binding requests and send XOR-MAPPED-ADDRESS only")
-        .impl(),
+        .to_not<&turn::Settings::stun_backward_compatibility>(),
     Opt(kProtocol, "response-origin-only-with-rfc5780", kFlag,
         "send RESPONSE-ORIGIN only when RFC 5780 discovery is offered")
-        .impl(),
+        .to_not<&turn::Settings::response_origin>(),
     Opt(kProtocol, "no-rfc5780", kFlag,
-        "never offer RFC 5780 NAT behaviour discovery (smaller Binding responses)"),
+        "never offer RFC 5780 NAT behaviour discovery (smaller Binding responses)")
+        .always("Ferry does not offer RFC 5780 NAT behaviour discovery yet, so there is nothing to "
+                "turn off"),
     Opt(kProtocol, "stun-only", kFlag, "answer STUN Binding requests only; no TURN").letter('S'),
     Opt(kProtocol, "no-stun", kFlag, "answer TURN requests only; no plain STUN Binding"),
     Opt(kProtocol, "secure-stun", kFlag, "require credentials for Binding requests too"),

@@ -7,40 +7,45 @@ namespace ferry::config::detail {
 
 inline constexpr std::string_view kRelay = "relay";
 
+inline constexpr OptionSpec kMinPort = Opt(kRelay, "min-port", kInt, "lowest relay port")
+                                           .range(1, 65535)
+                                           .def("49152")
+                                           .arg("PORT")
+                                           .to<&net::ServerSettings::min_port>();
+
+inline constexpr OptionSpec kMaxPort = Opt(kRelay, "max-port", kInt, "highest relay port")
+                                           .range(1, 65535)
+                                           .def("65535")
+                                           .arg("PORT")
+                                           .to<&net::ServerSettings::max_port>();
+
 inline constexpr OptionSpec kRelayOptions[] = {
     Opt(kRelay, "relay-ip", kList,
-        "local address for relay sockets (default: the address the client "
-        "reached)")
+        "local address or host name for relay sockets (default: the address the "
+        "client reached)")
         .letter('E')
-        .arg("IP")
-        .impl(),
+        .arg("IP|HOST")
+        .to<&turn::Settings::relay_ips>(),
     Opt(kRelay, "relay-device", kString,
         "bind relay sockets to this network interface (Linux only)")
         .letter('i')
         .arg("DEVICE")
-        .impl(),
+        .to<&net::ServerSettings::relay_device>(),
     Opt(kRelay, "external-ip", kList,
-        "public address to report when behind NAT; PUBLIC/PRIVATE pairs map several addresses")
+        "public address (or host name, resolved at start) to report when behind NAT; "
+        "PUBLIC/PRIVATE pairs map several addresses")
         .letter('X')
         .arg("PUBLIC[/PRIVATE]")
-        .impl(),
+        .to<&turn::Settings::external_ips>(),
     Opt(kRelay, "relay-threads", kInt,
         "worker threads, one per CPU unless set; each has its own sockets and allocations")
         .letter('m')
         .range(0, 1024)
         .def("auto")
         .arg("N")
-        .impl(),
-    Opt(kRelay, "min-port", kInt, "lowest relay port")
-        .range(1, 65535)
-        .def("49152")
-        .arg("PORT")
-        .impl(),
-    Opt(kRelay, "max-port", kInt, "highest relay port")
-        .range(1, 65535)
-        .def("65535")
-        .arg("PORT")
-        .impl(),
+        .with(&apply_relay_threads),
+    kMinPort,
+    kMaxPort,
     Opt(kRelay, "no-udp-relay", kFlag, "refuse UDP relay allocations (TCP relay only)"),
     Opt(kRelay, "no-tcp-relay", kFlag, "refuse RFC 6062 TCP relay allocations"),
     Opt(kRelay, "server-relay", kFlag,
@@ -57,7 +62,7 @@ inline constexpr OptionSpec kRelayOptions[] = {
     Opt(kRelay, "ne", kInt, "coturn's network engine selector")
         .range(1, 3)
         .arg("1|2|3")
-        .obsolete("Ferry has one engine: per-CPU workers with SO_REUSEPORT (see relay-threads)"),
+        .always("Ferry has one engine: per-CPU workers with SO_REUSEPORT (see relay-threads)"),
 };
 
 }  // namespace ferry::config::detail

@@ -1,6 +1,7 @@
 // Configuration-shaped renderings: the commented reference file, the --check-config listing
 // (itself valid flat syntax, secrets hidden) and the option list for docs/CONFIGURATION.md.
 #include "ferry/config/config.h"
+#include "option_rows.h"
 #include "render_util.h"
 #include "text_util.h"
 
@@ -53,8 +54,10 @@ std::string reference_entry(const OptionSpec& spec) {
     text += std::string(" Command line: -") + spec.short_flag + ".";
   }
   if (spec.support == Support::kNotYet) text += " Not supported yet.";
+  if (spec.support == Support::kAlways)
+    text += " Always so in Ferry: " + std::string(spec.note) + ".";
   if (spec.support == Support::kObsolete) {
-    text = "Obsolete coturn option, ignored: " + std::string(spec.replaced_by) + ".";
+    text = "Obsolete coturn option, ignored: " + std::string(spec.note) + ".";
   }
   if (command_line_only(spec)) {
     text += " Command line only: " + std::string(detail::trim(detail::command_line_form(spec)));
@@ -72,7 +75,7 @@ std::string shown_value(const OptionSpec& spec, const std::string& value) {
   if (!is_secret(spec)) return value;
   // For accounts the name is useful when checking a configuration; the password never is.
   auto colon = value.find(':');
-  if (spec.name == "user" && colon != std::string::npos)
+  if (spec.name == detail::kUser.name && colon != std::string::npos)
     return value.substr(0, colon) + ":(hidden)";
   return "(hidden)";
 }
@@ -100,9 +103,11 @@ std::string markdown_row(const OptionSpec& spec) {
   std::string value = spec.type == OptionType::kFlag ? "" : detail::value_placeholder(spec);
   std::string def = spec.default_value.empty() ? "" : "`" + std::string(spec.default_value) + "`";
   std::string status = spec.support == Support::kImplemented ? "yes"
+                       : spec.support == Support::kAlways    ? "always"
                        : spec.support == Support::kNotYet    ? "not yet"
                                                              : "obsolete";
-  std::string help(spec.support == Support::kObsolete ? spec.replaced_by : spec.help);
+  std::string help(spec.support == Support::kObsolete ? spec.note : spec.help);
+  if (spec.support == Support::kAlways) help += "; always so: " + std::string(spec.note);
   if (spec.repeatable) help += " (repeatable)";
   std::string name = "`" + std::string(spec.name) + "`";
   detail::for_each_word(spec.aliases,

@@ -31,7 +31,8 @@ std::string help_line(const OptionSpec& spec) {
   }
   if (spec.repeatable) right += " (repeatable)";
   if (spec.support == Support::kNotYet) right += " (not yet)";
-  if (spec.support == Support::kObsolete) right = std::string(spec.replaced_by);
+  if (spec.support == Support::kAlways) right += " (always so)";
+  if (spec.support == Support::kObsolete) right = std::string(spec.note);
   // A long option name gets its description on the next line.
   const std::size_t used = left.size() + 2 > kHelpColumn ? 0 : left.size();
   if (used == 0) left += "\n";

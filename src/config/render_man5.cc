@@ -1,5 +1,6 @@
 // man/turnserver.conf.5: both file formats, precedence, diagnostics and every option.
 #include "ferry/config/config.h"
+#include "option_rows.h"
 #include "render_util.h"
 #include "roff.h"
 
@@ -40,11 +41,27 @@ std::string option_item(const OptionSpec& spec) {
   if (!spec.default_value.empty()) facts += "; default " + std::string(spec.default_value);
   if (spec.short_flag != 0) facts += std::string("; command line -") + spec.short_flag;
   if (!spec.aliases.empty()) facts += "; also spelt " + std::string(spec.aliases);
-  if (spec.reloadable) facts += "; reloadable";
   if (command_line_only(spec)) facts += "; command line only";
   auto status = detail::status_note(spec);
   if (!status.empty()) facts += "; " + status;
   return ".TP\n" + head + "\n" + roff_text(detail::sentence(spec.help) + " (" + facts + ".)");
+}
+
+// The examples are written from the rows, so that they stay valid when an option changes.
+std::string flat_example() {
+  using namespace detail;  // NOLINT: the named rows
+  auto n = [](const OptionSpec& spec) { return std::string(spec.name); };
+  return "# coturn syntax\n" + n(kListeningPort) + "=3478\n" + n(kRealm) + " = example.org\n" +
+         n(kUser) + "=alice:secret\n" + n(kUser) + "=bob:0x3cbd2ab0a2e1c2d9e8a4c1e6bd0e38f3\n" +
+         n(kFingerprint) + "\n" + n(kStaleNonce) + "=600\n";
+}
+
+std::string libconfig_example() {
+  using namespace detail;  // NOLINT: the named rows
+  auto n = [](const OptionSpec& spec) { return std::string(spec.name); };
+  return "# libconfig syntax (turnserver.cfg)\n" + n(kListeningPort) + " = 3478;\n" + n(kRealm) +
+         " = \"example.org\";\n" + n(kUser) + " = [\"alice:secret\", \"bob:secret2\"];\n" +
+         n(kFingerprint) + " = true;\n" + n(kStaleNonce) + " = 600;\n";
 }
 
 std::string formats() {
@@ -64,20 +81,13 @@ std::string formats() {
              "value is removed. Flags accept 1, y, yes, t, true, on (or any non-zero "
              "number) and 0, n, no, f, false, off, in any case. Repeatable options are "
              "given once per value.") +
-         example(
-             "# coturn syntax\nlistening-port=3478\nrealm = example.org\n"
-             "user=alice:secret\nuser=bob:0x3cbd2ab0a2e1c2d9e8a4c1e6bd0e38f3\n"
-             "fingerprint\nstale-nonce=600\n") +
-         ".SS libconfig format\n" +
+         example(flat_example()) + ".SS libconfig format\n" +
          roff_text(
              "Top-level settings named like the options, each ending in ';'. Flags take "
              "true or false, numbers are written bare, strings in double quotes, and a "
              "repeatable option takes one value or a list in brackets. Groups are not "
              "used. @include works relative to the file's directory.") +
-         example(
-             "# libconfig syntax (turnserver.cfg)\nlistening-port = 3478;\n"
-             "realm = \"example.org\";\nuser = [\"alice:secret\", \"bob:secret2\"];\n"
-             "fingerprint = true;\nstale-nonce = 600;\n");
+         example(libconfig_example());
 }
 
 std::string rules() {
@@ -95,8 +105,9 @@ std::string rules() {
              "value that is not a boolean. Warnings do not: an option Ferry does not "
              "support yet (once per option), an obsolete coturn option (with what "
              "replaced it), a repeated option, a line ending in ';' in a flat file. "
-             "turnserver --check-config -c FILE reports them all and prints the "
-             "effective settings.");
+             "turnserver --" +
+             std::string(detail::kCheckConfig.name) +
+             " -c FILE reports them all and prints the effective settings.");
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // man/turnserver.8: the command, its options by section, files and exit status.
 #include "ferry/config/config.h"
+#include "option_rows.h"
 #include "render_util.h"
 #include "roff.h"
 
@@ -33,8 +34,11 @@ std::string option_item(const OptionSpec& spec) {
   }
   if (spec.repeatable) body += " May be given more than once.";
   if (spec.support == Support::kNotYet) body += " Not supported yet: accepted with a warning.";
+  if (spec.support == Support::kAlways) {
+    body += " Always so in Ferry, accepted silently: " + std::string(spec.note) + ".";
+  }
   if (spec.support == Support::kObsolete) {
-    body = "Obsolete, accepted with a warning: " + std::string(spec.replaced_by) + ".";
+    body = "Obsolete, accepted with a warning: " + std::string(spec.note) + ".";
   }
   return ".TP\n" + head + "\n" + roff_text(body);
 }
@@ -74,10 +78,11 @@ std::string footer() {
          "with its "
          "default.\n"
          ".SH EXIT STATUS\n" +
-         roff_text(
-             "0 on a clean shutdown, after --help or --version, and when --check-config "
-             "finds no error; 1 when the configuration has an error or the server cannot "
-             "start.") +
+         roff_text("0 on a clean shutdown, after --" + std::string(detail::kHelp.name) + " or --" +
+                   std::string(detail::kVersion.name) + ", and when --" +
+                   std::string(detail::kCheckConfig.name) +
+                   " finds no error; 1 when the configuration has an error or the server cannot "
+                   "start.") +
          ".SH SEE ALSO\n.BR turnserver.conf (5),\n.BR turnadmin (1)\n";
 }
 

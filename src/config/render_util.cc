@@ -45,10 +45,12 @@ std::string status_note(const OptionSpec& spec) {
   switch (spec.support) {
     case Support::kImplemented:
       return "";
+    case Support::kAlways:
+      return "always so: " + std::string(spec.note);
     case Support::kNotYet:
       return "not supported yet";
     case Support::kObsolete:
-      return "obsolete: " + std::string(spec.replaced_by);
+      return "obsolete: " + std::string(spec.note);
   }
   return "";
 }

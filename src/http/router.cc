@@ -131,7 +131,7 @@ Response Router::handle(const Request& req) const {
   if (path == "/version") return text(200, page_.software + "\n");
   if (path == "/metrics") {
     if (!settings_.metrics || !providers_.metrics) {
-      return text(404, "metrics are off: set 'prometheus' in turnserver.conf\n");
+      return text(404, settings_.metrics_off_text);
     }
     Response r = text(200, providers_.metrics());
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";

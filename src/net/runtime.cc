@@ -52,21 +52,20 @@ Runtime::~Runtime() {
 }
 
 bool Runtime::start(std::string* error) {
-  ips_ = settings_.listen_ips.empty() ? local_addresses() : settings_.listen_ips;
+  // listen_ips, threads, relay_addresses and the per-worker shares are derived in the
+  // configuration step (config/settings_build.cc); here they are used as given.
+  ips_ = settings_.listen_ips;
   if (ips_.empty()) {
     *error = "no address to listen on";
     return false;
   }
-  unsigned n = settings_.threads != 0 ? settings_.threads : std::thread::hardware_concurrency();
-  if (n == 0) n = 1;
+  const unsigned n = std::max(1u, settings_.threads);
   for (Address ip : ips_) {
     ip.set_port(settings_.port);
     if ((settings_.udp && port_taken(ip, SOCK_DGRAM, error)) ||
         (settings_.tcp && port_taken(ip, SOCK_STREAM, error))) {
       return false;
     }
-    // The server's own listening endpoints are never peers (no relaying to ourselves).
-    settings_.turn.peers.own_addresses.push_back(ip);
   }
   if (!settings_.relay_device.empty()) {
     // Relay sockets are opened later, per allocation: try the device once now so that a wrong
@@ -76,9 +75,7 @@ bool Runtime::start(std::string* error) {
     close_fd(probe);
     if (!ok) return false;
   }
-  // Relays bind to relay-ip, else to the listening address the client used.
-  open_relays_ = std::make_unique<turn::RelayRegistry>(
-      settings_.turn.relay_ips.empty() ? ips_ : settings_.turn.relay_ips);
+  open_relays_ = std::make_unique<turn::RelayRegistry>(settings_.relay_addresses);
   // Descriptors: every TCP allocation needs two (the connection and its relay socket), so
   // connections get at most half of what is left after the reserve; UDP allocations' relays
   // keep the rest. Without a bound, a connection flood exhausts descriptors and every
@@ -108,20 +105,6 @@ bool Runtime::start(std::string* error) {
     log_.warning("only " + std::to_string(nofile) +
                  " descriptors (RLIMIT_NOFILE): each allocation takes one, each TCP client two; "
                  "raise the hard limit (LimitNOFILE= in systemd, ulimit -Hn)");
-  }
-  // bps-capacity: each worker limits its own share (share-nothing: no per-packet counter
-  // shared between threads). A client's traffic stays on one worker, so a server-wide burst
-  // from few clients can be cut below the total; the total is never exceeded.
-  if (settings_.bps_capacity != 0) {
-    settings_.turn.worker_bps_capacity = std::max<std::uint64_t>(1, settings_.bps_capacity / n);
-  }
-  // unauthenticated-response-rate is per source prefix for the server: the kernel spreads one
-  // source's ports over the workers, each with its own table, so each gets its share.
-  if (settings_.turn.unauthenticated_response_rate != 0) {
-    settings_.turn.unauthenticated_response_rate =
-        std::max<std::uint32_t>(1, settings_.turn.unauthenticated_response_rate / n);
-    settings_.turn.unauthenticated_response_burst =
-        std::max<std::uint32_t>(1, settings_.turn.unauthenticated_response_burst / n);
   }
   // Bind everything before starting any thread, so a port in use fails the start cleanly.
   for (unsigned i = 0; i < n; ++i) {

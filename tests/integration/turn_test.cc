@@ -306,6 +306,22 @@ TEST_F(TurnTest, OwnListeningEndpointIsNeverAPeer) {
   EXPECT_TRUE(c.create_permission(*Address::parse_ip("127.0.0.1", 9)).ok);
 }
 
+// external-ip and relay-ip take host names, resolved at start as coturn does (issue 17 item 2).
+// "localhost" comes from /etc/hosts, so no DNS server is asked. The relay binds to 127.0.0.2
+// and external-ip maps it to localhost's IPv4 address, so the reported relay address shows
+// that the name was resolved and used.
+TEST_F(TurnTest, ExternalIpAndRelayIpTakeHostNames) {
+  launch([](std::uint16_t port) {
+    return "listening-ip=127.0.0.1\nlistening-port=" + std::to_string(port) +
+           "\nrelay-ip=127.0.0.2\nexternal-ip=localhost/127.0.0.2\nmin-port=43000\n"
+           "max-port=43999\nrealm=example.org\nuser=alice:secret\n";
+  });
+  auto c = client(Transport::kUdp);
+  auto a = c.allocate("alice", "secret", 600);
+  ASSERT_TRUE(a.ok) << a.error_code << " " << a.reason;
+  EXPECT_EQ(a.relayed.ip_string(), "127.0.0.1");
+}
+
 TEST_F(TurnTest, ListeningAndRelayDevicePinSocketsToAnInterface) {
   if (geteuid() != 0) GTEST_SKIP() << "SO_BINDTODEVICE needs root (CAP_NET_RAW)";
   start("allow-loopback-peers\nlistening-device=lo\nrelay-device=lo\n");

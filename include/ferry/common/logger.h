@@ -47,6 +47,7 @@ struct LogOutputs {
   std::string file;  // empty: none; "stdout"/"-": stdout; "syslog": syslog
   bool to_syslog = false;
   bool simple = false;  // simple-log: use the file name as given (no date/pid suffix)
+  bool operator==(const LogOutputs&) const = default;
 };
 
 // Thread-safe sink for the whole process; lines are short and rare (events, not packets).

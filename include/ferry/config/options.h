@@ -19,10 +19,17 @@ enum class OptionType {
 };
 
 enum class Support {
-  kImplemented,  // has an effect
+  kImplemented,  // has an effect: the row's `apply` puts its value into the settings
+  kAlways,       // asks for what Ferry always does (no-cli, no-tlsv1): accepted silently
   kNotYet,       // a coturn option Ferry will implement: accepted, warned about once, ignored
-  kObsolete,     // an old coturn name: accepted, warned about with replaced_by, ignored
+  kObsolete,     // an old coturn name whose effect is lost: accepted, warned about with note
 };
+
+struct OptionSpec;
+// Building the settings (settings.h): the effective values, the settings being filled and the
+// diagnostics, passed to every row's `apply`.
+struct BuildContext;
+using Apply = void (*)(const OptionSpec& spec, BuildContext& ctx);
 
 struct OptionSpec {
   std::string_view name;     // coturn's long name, case-sensitive ("Verbose" != "verbose")
@@ -35,12 +42,19 @@ struct OptionSpec {
   std::int64_t min = 0;
   std::int64_t max = 0;
   bool repeatable = false;
-  bool reloadable = false;  // a configuration reload may change it without a restart
+  bool command_line = false;  // selects what the process does (-c, --help): command line only
+  bool secret = false;        // never echoed back (passwords, secrets, connection strings)
   Support support = Support::kNotYet;
-  std::string_view section;      // listening, relay, auth, tls, protocol, logging, limits, ...
-  std::string_view value_name;   // placeholder in help: PORT, FILE, NAME:PASSWORD
-  std::string_view help;         // one line
-  std::string_view replaced_by;  // for kObsolete: what to use instead, or why it is not needed
+  std::string_view section;     // listening, relay, auth, tls, protocol, logging, limits, ...
+  std::string_view value_name;  // placeholder in help: PORT, FILE, NAME:PASSWORD
+  std::string_view help;        // one line
+  // kObsolete: what to use instead; kAlways: why there is nothing to turn on or off.
+  std::string_view note;
+  // kImplemented: writes the value into the settings field the row is bound to (option_builder.h
+  // `to<&Struct::field>()`), so the option's name, default and field are declared in one row.
+  Apply apply = nullptr;
+  // The largest value the bound field can hold; the table's static_assert keeps `max` within it.
+  std::int64_t field_max = 0;
 };
 
 // Every row, grouped by section in the order of section_names().
@@ -54,9 +68,13 @@ std::string_view nearest_option(std::string_view name);
 
 // Options that select what the process does rather than how the server behaves (-c, -n, -h,
 // --version, --check-config): meaningful only on the command line.
-bool command_line_only(const OptionSpec& spec);
+inline bool command_line_only(const OptionSpec& spec) {
+  return spec.command_line;
+}
 // Values that must not be echoed back (passwords, secrets, database connection strings).
-bool is_secret(const OptionSpec& spec);
+inline bool is_secret(const OptionSpec& spec) {
+  return spec.secret;
+}
 bool takes_value(const OptionSpec& spec);  // kInt, kString, kList (kFlagOrInt: optionally)
 
 // What a value must look like, for messages: "an integer 0..65535", "a flag (yes/no)".

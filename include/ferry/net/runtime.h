@@ -40,7 +40,7 @@ class Runtime {
   const turn::Quotas& quotas() const { return quotas_; }
 
  private:
-  ServerSettings settings_;
+  const ServerSettings settings_;
   Logger& log_;
   auth::NonceCodec nonces_;  // one key for all workers: a nonce is valid on any of them
   turn::Quotas quotas_;

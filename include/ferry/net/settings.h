@@ -1,4 +1,5 @@
-// What the network layer needs, built from the option table by ferry_config.
+// What the network layer needs, built from the option table by ferry_config, which also
+// computes the derived values (marked "derived"): the network layer uses them as given.
 #pragma once
 
 #include <cstdint>
@@ -14,9 +15,11 @@
 namespace ferry::net {
 
 struct ServerSettings {
-  // Addresses to listen on (port ignored). Empty: every address of every interface, IPv4 and
-  // IPv6, enumerated at start (like coturn), so replies leave from the address that was asked.
+  // Addresses to listen on (port ignored). Without listening-ip, every address of every
+  // interface, IPv4 and IPv6 (like coturn), so replies leave from the address that was asked.
   std::vector<Address> listen_ips;
+  // Derived: where relay sockets may bind (relay-ip, else the listening addresses).
+  std::vector<Address> relay_addresses;
   std::uint16_t port = 3478;
   // listening-device / relay-device: SO_BINDTODEVICE on listeners / relay sockets (needs
   // CAP_NET_RAW; a failure stops the start with the reason).
@@ -24,7 +27,7 @@ struct ServerSettings {
   std::string relay_device;
   bool udp = true;
   bool tcp = true;
-  // Share-nothing workers (DESIGN.md section 2); 0 means one per CPU.
+  // Share-nothing workers (DESIGN.md section 2); derived: one per CPU unless relay-threads.
   unsigned threads = 0;
   // max-allocate-timeout: a TCP connection without an allocation that delivers no complete
   // message for this long is closed.
@@ -51,11 +54,13 @@ struct ServerSettings {
   std::size_t total_quota = 32768;
   // max-allocations-per-ip: allocations (and so relay ports) one client address may hold.
   std::size_t per_ip_quota = 1000;
-  // bps-capacity, for the whole server; Runtime gives each worker its share.
+  // bps-capacity, for the whole server; each worker's share is turn.worker_bps_capacity.
   std::uint64_t bps_capacity = 0;
   // Long-term credentials (static users now); shared read-only by every worker.
   std::shared_ptr<const auth::CredentialStore> credentials;
   turn::Settings turn;
+
+  bool operator==(const ServerSettings&) const = default;
 };
 
 }  // namespace ferry::net

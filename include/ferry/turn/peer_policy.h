@@ -22,6 +22,7 @@ struct AddressRange {
   bool contains(const Address& a) const;
   // "192.0.2.1", "192.0.2.1-192.0.2.9", "10.0.0.0/8", "2001:db8::/32".
   static std::optional<AddressRange> parse(std::string_view text);
+  bool operator==(const AddressRange&) const = default;
 };
 
 // The IPv4 address an IPv6 address embeds, for the forms that reach IPv4 hosts:
@@ -34,6 +35,7 @@ std::optional<Address> embedded_ipv4(const Address& a);
 struct PublicAlias {
   Address public_ip;
   Address private_ip;
+  bool operator==(const PublicAlias&) const = default;
 };
 
 struct PeerPolicySettings {
@@ -49,6 +51,7 @@ struct PeerPolicySettings {
   std::vector<Address> own_addresses;
   // From external-ip (computed in the configuration step).
   std::vector<PublicAlias> public_aliases;
+  bool operator==(const PeerPolicySettings&) const = default;
 };
 
 // How a peer address is permitted. kPermittedRelay: only because it is an open relay of this

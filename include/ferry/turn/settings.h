@@ -17,6 +17,7 @@ namespace ferry::turn {
 struct ExternalIp {
   Address public_ip;
   Address private_ip;
+  bool operator==(const ExternalIp&) const = default;
 };
 
 struct Settings {
@@ -36,7 +37,7 @@ struct Settings {
   // `no-auth` turns the server into an open relay.
   bool turn_enabled = false;
   bool auth_required = true;
-  std::string realm;
+  std::string realm = "ferry";
   Seconds default_lifetime{600};     // RFC 8656 §3.2
   Seconds max_lifetime{3600};        // max-allocate-lifetime
   Seconds permission_lifetime{300};  // RFC 8656 §9: exactly 300 s unless configured
@@ -67,6 +68,9 @@ struct Settings {
   // so the core's tests see every answer; the option's default (options_limits.h) turns it on.
   std::uint32_t unauthenticated_response_rate = 0;
   std::uint32_t unauthenticated_response_burst = 0;
+
+  // Settings are values: a test compares what the table builds with these defaults.
+  bool operator==(const Settings&) const = default;
 };
 
 }  // namespace ferry::turn

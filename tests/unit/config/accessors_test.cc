@@ -21,7 +21,7 @@ TEST(ConfigAccessors, DefaultsComeFromTheTable) {
   EXPECT_EQ(c.integer("stale-nonce"), 600);
   EXPECT_FALSE(c.flag("stale-nonce"));
   EXPECT_EQ(c.string("rest-api-separator"), ":");
-  EXPECT_EQ(c.string("realm"), "");
+  EXPECT_EQ(c.string("realm"), "ferry");
   EXPECT_TRUE(c.list("user").empty());
   EXPECT_EQ(c.where("realm"), "default");
   // Descriptive defaults read as 0; callers check is_set().

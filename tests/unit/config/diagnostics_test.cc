@@ -79,14 +79,31 @@ TEST(ConfigDiagnostics, NotYetWarnsOnceByName) {
 
 TEST(ConfigDiagnostics, ObsoleteWarnsWithTheReplacementAndIsNotStored) {
   TempDir dir;
-  auto out = load_text(dir, "no-loopback-peers\nsha256\nno-sslv3\n");
+  auto out = load_text(dir, "dh566\nsha256\n");
   ASSERT_TRUE(out.ok());
   auto w = warnings(out);
-  ASSERT_EQ(w.size(), 3u) << all_messages(out);
-  EXPECT_TRUE(contains(w[0].message, "'no-loopback-peers' is obsolete")) << w[0].message;
-  EXPECT_TRUE(contains(w[0].message, "allow-loopback-peers")) << w[0].message;
+  ASSERT_EQ(w.size(), 2u) << all_messages(out);
+  EXPECT_TRUE(contains(w[0].message, "'dh566' is obsolete")) << w[0].message;
+  EXPECT_TRUE(contains(w[0].message, "dh-file")) << w[0].message;
   EXPECT_TRUE(contains(w[1].message, "RFC 8489")) << w[1].message;
-  EXPECT_FALSE(out.config.is_set("no-loopback-peers"));
+  EXPECT_FALSE(out.config.is_set("sha256"));
+}
+
+// Options that ask for what Ferry always does cost the operator nothing: no warning (issue 17
+// item 2), so that a coturn config warns only about what it actually loses.
+TEST(ConfigDiagnostics, AlwaysSoOptionsAreAcceptedSilently) {
+  TempDir dir;
+  auto out = load_text(dir,
+                       "no-loopback-peers\nno-multicast-peers\nno-sslv3\nno-sslv2\nno-tlsv1\n"
+                       "no-tlsv1_1\nno-cli\nno-rfc5780\nno-dynamic-realms\nno-dynamic-ip-list\n"
+                       "lt-cred-mech\nne=3\n");
+  ASSERT_TRUE(out.ok());
+  EXPECT_TRUE(out.diagnostics.empty()) << all_messages(out);
+  for (const char* name : {"no-loopback-peers", "no-cli", "no-tlsv1", "no-rfc5780"}) {
+    EXPECT_EQ(find_option(name)->support, Support::kAlways) << name;
+  }
+  // Turning off a protocol version Ferry does offer is not one of them.
+  EXPECT_EQ(find_option("no-tlsv1_2")->support, Support::kNotYet);
 }
 
 TEST(ConfigDiagnostics, RepeatedScalarInOneFileWarnsAndTheLastWins) {
@@ -147,9 +164,13 @@ TEST(ConfigRealWorld, SecondConfigLoadsWithWarningsOnly) {
   EXPECT_EQ(out.config.list("listening-ip"), (std::vector<std::string>{"106.186.127.1"}));
   EXPECT_EQ(out.config.integer("stale-nonce"), 600);
   const auto text = all_messages(out);
-  for (const char* name :
-       {"sha256", "no-loopback-peers", "no-multicast-peers", "mobility", "no-cli", "cert"}) {
+  // Warned: what this server loses (not yet implemented) or what cannot be had (obsolete).
+  for (const char* name : {"sha256", "mobility", "cert"}) {
     EXPECT_TRUE(contains(text, std::string("'") + name + "'")) << name << "\n" << text;
+  }
+  // Silent: what Ferry always does.
+  for (const char* name : {"no-loopback-peers", "no-multicast-peers", "no-cli", "lt-cred-mech"}) {
+    EXPECT_FALSE(contains(text, std::string("'") + name + "'")) << name << "\n" << text;
   }
 }
 

@@ -1,0 +1,197 @@
+// build_settings: every bound row puts its value in place (a loop over the table), then the
+// rules that involve more than one option, then the values derived from the others. Derived
+// values are computed here and only here: the network layer and the core take them as given.
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <memory>
+#include <thread>
+
+#include "ferry/auth/credential_store.h"
+#include "ferry/net/runtime.h"
+#include "option_rows.h"
+
+#ifndef FERRY_VERSION
+#define FERRY_VERSION "0.0.0"
+#endif
+
+namespace ferry::config {
+namespace {
+
+using namespace detail;  // NOLINT: the named rows
+
+std::string quoted(const OptionSpec& spec) {
+  return "'" + std::string(spec.name) + "'";
+}
+
+void check_listening(BuildContext& ctx) {
+  const auto& cfg = ctx.config;
+  const auto& s = ctx.settings.server;
+  if (!s.udp && !s.tcp) {
+    ctx.error(cfg.where(kNoTcp.name), "both " + quoted(kNoUdp) + " and " + quoted(kNoTcp) +
+                                          " are set: nothing would listen");
+  }
+  if (s.min_port > s.max_port) {
+    ctx.error(cfg.where(kMinPort.name), quoted(kMinPort) + " is above " + quoted(kMaxPort));
+  }
+}
+
+void check_credentials(BuildContext& ctx) {
+  const auto& cfg = ctx.config;
+  const auto& t = ctx.settings.server.turn;
+  const bool has_users = !ctx.settings.users.empty();
+  if (!t.auth_required) {
+    ctx.warning(cfg.where(kNoAuth.name),
+                quoted(kNoAuth) +
+                    ": TURN without credentials -- anyone who reaches this server can relay "
+                    "through it (an open relay)");
+  } else if (has_users && !cfg.is_set(kRealm.name)) {
+    // Browsers' long-term credentials break on an empty realm (CONFORMANCE.md), and coturn
+    // configs without one exist: the default applies, and the operator is told.
+    ctx.warning(cfg.where(kUser.name), quoted(kRealm) + " is not set: using '" +
+                                           std::string(kRealm.default_value) +
+                                           "'; clients' keys depend on the realm, so set " +
+                                           std::string(kRealm.name) + "=YOUR.DOMAIN");
+  } else if (!has_users && cfg.is_set(kLtCredMech.name)) {
+    ctx.warning(cfg.where(kLtCredMech.name), quoted(kLtCredMech) + " without any " + quoted(kUser) +
+                                                 ": TURN requests will be refused");
+  }
+}
+
+void check_http(BuildContext& ctx) {
+  const auto& cfg = ctx.config;
+  const auto& h = ctx.settings.http;
+  if (h.username_labels && !h.metrics) {
+    ctx.warning(cfg.where(kPrometheusUsernameLabels.name), quoted(kPrometheusUsernameLabels) +
+                                                               " without " + quoted(kPrometheus) +
+                                                               ": there are no metrics to label");
+  }
+  if (h.cert_file.empty() != h.key_file.empty()) {
+    ctx.error(cfg.where(h.cert_file.empty() ? kWebPkey.name : kWebCert.name),
+              quoted(kWebCert) + " and " + quoted(kWebPkey) + " go together: HTTPS needs both");
+  }
+  if (!h.enabled) return;
+  for (std::size_t i = 0; i < h.ips.size(); ++i) {
+    if (h.ips[i].is_loopback()) continue;
+    // Not an error (the operator asked for it), but the page and /metrics are then reachable
+    // by whoever reaches that address.
+    ctx.warning(cfg.where(kWebListeningIp.name),
+                quoted(kWebListeningIp) + " " + h.ips[i].ip_string() +
+                    " is not loopback: the test page" + (h.metrics ? " and /metrics" : "") +
+                    " are served to anyone who can reach it");
+  }
+}
+
+// Values that follow from others. Each is decided here once; Runtime and the core use them.
+void derive(BuildContext& ctx, const HostFacts& host) {
+  Settings& p = ctx.settings;
+  net::ServerSettings& s = p.server;
+  turn::Settings& t = s.turn;
+  t.software_name = std::string("Ferry/") + FERRY_VERSION;
+  // RFC 8656 §7.2: the default lifetime never exceeds the configured maximum.
+  t.default_lifetime = std::min(t.default_lifetime, t.max_lifetime);
+  // A burst of two seconds' worth: a NAT's clients starting together are not cut at once.
+  t.unauthenticated_response_burst = 2 * t.unauthenticated_response_rate;
+  // external-ip's public addresses are this host's too (the peer policy refuses them), and
+  // another allocation's relay is reached through them.
+  for (const auto& e : t.external_ips)
+    t.peers.public_aliases.push_back({e.public_ip, e.private_ip});
+
+  auto users = std::make_shared<auth::StaticUsers>(t.realm);
+  for (const auto& entry : p.users) {
+    std::string ignored;  // checked line by line when the row was applied
+    users->add(entry, &ignored);
+  }
+  t.turn_enabled = !t.auth_required || users->size() > 0;
+  s.credentials = std::move(users);
+
+  p.http.metrics_off_text = "metrics are off: set " + quoted(kPrometheus) + " in turnserver.conf\n";
+  p.http.explicit_endpoint =
+      ctx.config.is_set(kWebListeningIp.name) || ctx.config.is_set(kWebListeningPort.name);
+
+  // Listen on every local address when none is configured (like coturn), so that replies
+  // leave from the address that was asked.
+  if (s.listen_ips.empty()) s.listen_ips = host.local_addresses();
+  if (s.threads == 0) s.threads = std::max(1u, host.cpus);
+  // The listening endpoints are never peers (no relaying to ourselves).
+  t.peers.own_addresses.clear();
+  for (Address ip : s.listen_ips) {
+    ip.set_port(s.port);
+    t.peers.own_addresses.push_back(ip);
+  }
+  // Relays bind to relay-ip, else to the listening address the client used.
+  s.relay_addresses = t.relay_ips.empty() ? s.listen_ips : t.relay_ips;
+  // Each worker enforces its share of the server-wide rates (share-nothing: no counter shared
+  // per packet). A client's traffic stays on one worker, so a burst from few clients can be
+  // cut below the total; the total is never exceeded.
+  if (s.bps_capacity != 0) {
+    t.worker_bps_capacity = std::max<std::uint64_t>(1, s.bps_capacity / s.threads);
+  }
+  // unauthenticated-response-rate is per source prefix for the server: the kernel spreads one
+  // source's ports over the workers, each with its own table, so each gets its share.
+  if (t.unauthenticated_response_rate != 0) {
+    t.unauthenticated_response_rate =
+        std::max<std::uint32_t>(1, t.unauthenticated_response_rate / s.threads);
+    t.unauthenticated_response_burst =
+        std::max<std::uint32_t>(1, t.unauthenticated_response_burst / s.threads);
+  }
+}
+
+}  // namespace
+
+void BuildContext::error(std::string where, std::string message) {
+  diagnostics.push_back({Diagnostic::Severity::kError, std::move(where), std::move(message)});
+}
+
+void BuildContext::warning(std::string where, std::string message) {
+  diagnostics.push_back({Diagnostic::Severity::kWarning, std::move(where), std::move(message)});
+}
+
+std::vector<Address> system_resolve(const std::string& host, std::string* error) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_DGRAM;
+  addrinfo* res = nullptr;
+  int rc = getaddrinfo(host.c_str(), nullptr, &hints, &res);
+  std::vector<Address> out;
+  if (rc != 0) {
+    *error = gai_strerror(rc);
+    return out;
+  }
+  for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+    Address a = Address::from_sockaddr(ai->ai_addr, ai->ai_addrlen);
+    a.set_port(0);
+    if (!a.empty() && std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
+  }
+  freeaddrinfo(res);
+  return out;
+}
+
+HostFacts HostFacts::of_this_host() {
+  return {.local_addresses = [] { return net::local_addresses(); },
+          .cpus = std::thread::hardware_concurrency()};
+}
+
+Settings settings_from_rows(const Config& config, std::vector<Diagnostic>& diagnostics,
+                            const Resolver& resolve) {
+  Settings settings;
+  BuildContext ctx{config, settings, diagnostics, resolve};
+  for (const auto& spec : option_table()) {
+    if (spec.apply != nullptr) spec.apply(spec, ctx);
+  }
+  return settings;
+}
+
+Settings build_settings(const Config& config, std::vector<Diagnostic>& diagnostics,
+                        const Resolver& resolve, const HostFacts& host) {
+  Settings settings = settings_from_rows(config, diagnostics, resolve);
+  BuildContext ctx{config, settings, diagnostics, resolve};
+  check_listening(ctx);
+  check_credentials(ctx);
+  check_http(ctx);
+  derive(ctx, host);
+  return settings;
+}
+
+}  // namespace ferry::config
