@@ -58,6 +58,11 @@ struct Allocation {
   std::vector<std::uint8_t> last_response;
 
   const auth::Md5Key* integrity_key() const { return authenticated ? &key : nullptr; }
+  // RFC 8489 §6.3.1: `tid` was answered last; its answer is last_answer().
+  bool answered(const stun::TransactionId& tid) const {
+    return !last_response.empty() && last_tid == tid;
+  }
+  Bytes last_answer() const { return {last_response.data(), last_response.size()}; }
 
   // Lookups: a scan while the lists are short, the hash indexes beyond (allocation.cc).
   Permission* permission_for(const Address& peer);

@@ -2,8 +2,11 @@
 #include "allocation.h"
 #include "ferry/stun/attributes.h"
 #include "ferry/turn/server.h"
+#include "reply.h"
 
 namespace ferry::turn {
+
+using stun::ErrorCode;
 
 namespace {
 
@@ -13,31 +16,29 @@ constexpr auth::Md5Key kUnknownUserKey{};
 
 }  // namespace
 
-bool Server::authenticate(const FiveTuple& t, const stun::MessageView& m, TimePoint now,
-                          Auth& out) {
-  if (!settings_.auth_required) return true;  // no-auth: an open relay, by the operator's choice
+std::optional<Reply> Server::authenticate(const Request& r, Auth& out) {
+  if (!settings_.auth_required) return std::nullopt;  // no-auth: an open relay, by choice
+  const stun::MessageView& m = r.message;
   // MESSAGE-INTEGRITY-SHA256 alone is answered like a missing MESSAGE-INTEGRITY until SHA-256
   // credentials are offered (PASSWORD-ALGORITHMS arrives with the authentication issue).
   auto mi = m.message_integrity();
   if (!mi) {
     ++counters_.auth_challenges;
-    send_challenge(t, m, 401, now);
-    return false;
+    return Reply::challenge(ErrorCode::kUnauthorized);
   }
   auto user = m.get<stun::attr::Username>();
   auto realm = m.get<stun::attr::Realm>();
   auto nonce = m.get<stun::attr::Nonce>();
   if (!user || !realm || !nonce) {
     ++counters_.auth_bad_request;
-    send_error(t, m, 400);  // §9.2.4 step 2
-    return false;
+    return Reply::error(ErrorCode::kBadRequest);  // §9.2.4 step 2
   }
   // Stateless nonce: expired, forged or issued to another address all read as "no longer
   // valid" -> 438 with a fresh one (§9.2.4 step 3).
-  if (deps_.nonces.check(nonce->value, t.client, now) != auth::NonceCodec::Verdict::kValid) {
+  if (deps_.nonces.check(nonce->value, r.tuple.client, r.now) !=
+      auth::NonceCodec::Verdict::kValid) {
     ++counters_.auth_stale_nonce;
-    send_challenge(t, m, 438, now);
-    return false;
+    return Reply::challenge(ErrorCode::kStaleNonce);
   }
   auto key = deps_.credentials.key(user->value, realm->value);
   // Unknown user and wrong password answer alike, so the answer does not reveal which names
@@ -48,13 +49,12 @@ bool Server::authenticate(const FiveTuple& t, const stun::MessageView& m, TimePo
   const bool intact = stun::check_message_integrity(m, Bytes(check_key.data(), check_key.size()));
   if (!key || !intact) {
     ++(key ? counters_.auth_bad_integrity : counters_.auth_unknown_user);
-    send_challenge(t, m, 401, now);
-    return false;
+    return Reply::challenge(ErrorCode::kUnauthorized);
   }
   out.key = *key;
   out.username = user->value;
   out.authenticated = true;
-  return true;
+  return std::nullopt;
 }
 
 }  // namespace ferry::turn

@@ -6,11 +6,11 @@
 #include "ferry/stun/attributes.h"
 #include "ferry/stun/channel_data.h"
 #include "ferry/turn/server.h"
+#include "reply.h"
 
 namespace ferry::turn {
 
-using stun::Class;
-using stun::MessageBuilder;
+using stun::ErrorCode;
 using stun::MessageView;
 namespace attr = stun::attr;
 
@@ -35,92 +35,82 @@ int peer_addresses(const MessageView& m, std::span<Address> out) {
 
 }  // namespace
 
-void Server::handle_refresh(const FiveTuple& t, const MessageView& m, Allocation& a,
-                            TimePoint now) {
+// Every answer here carries MESSAGE-INTEGRITY under the allocation's key (RFC 8489 §9.2.4),
+// none under no-auth: a.integrity_key().
+
+Reply Server::handle_refresh(const Request& r, Allocation& a) {
+  const MessageView& m = r.message;
   if (auto f = m.get<attr::RequestedAddressFamily>(); f && f->family != a.relay.address.family()) {
-    send_error(t, m, 443, a.integrity_key());  // §7.5: the family of an allocation cannot change
-    return;
+    // §7.5: the family of an allocation cannot change.
+    return Reply::error(ErrorCode::kPeerAddressFamilyMismatch, a.integrity_key());
   }
   auto requested = m.get<attr::Lifetime>();
-  MessageBuilder b(out_, m.method(), Class::kSuccess, m.transaction_id());
   if (requested && requested->seconds == 0) {
-    // §7.5: LIFETIME 0 deletes the allocation at once.
-    b.add(attr::Lifetime{0});
-    auto key = a.key;
-    finish_and_send(t, m, b, a.authenticated ? &key : nullptr, nullptr);
+    // §7.5: LIFETIME 0 deletes the allocation at once (the reply keeps a copy of the key).
+    Reply reply = Reply::success(a.integrity_key()).to_holder().with(attr::Lifetime{0});
     remove(a);
-    return;
+    return reply;
   }
   Seconds lifetime = granted_lifetime(m);
-  a.expires = now + lifetime;
+  a.expires = r.now + lifetime;
   schedule(a, a.expires);  // a shorter lifetime than before needs an earlier timer
-  b.add(attr::Lifetime{static_cast<std::uint32_t>(lifetime.count())});
-  finish_and_send(t, m, b, a.integrity_key(), &a);
+  return Reply::success(a.integrity_key())
+      .remembered_in(a)
+      .with(attr::Lifetime{static_cast<std::uint32_t>(lifetime.count())});
 }
 
-void Server::handle_create_permission(const FiveTuple& t, const MessageView& m, Allocation& a,
-                                      TimePoint now) {
+Reply Server::handle_create_permission(const Request& r, Allocation& a) {
+  const auth::Md5Key* key = a.integrity_key();
   std::array<Address, 16> peers;
-  int n = peer_addresses(m, peers);
-  if (n <= 0) {
-    send_error(t, m, 400, a.integrity_key());  // §9.2: at least one XOR-PEER-ADDRESS
-    return;
-  }
+  int n = peer_addresses(r.message, peers);
+  if (n <= 0) return Reply::error(ErrorCode::kBadRequest, key);  // §9.2: one XOR-PEER-ADDRESS
   std::size_t added = 0;
   std::array<bool, 16> via_relay{};
   for (int i = 0; i < n; ++i) {
     const Address& p = peers[static_cast<std::size_t>(i)];
     if (p.family() != a.relay.address.family()) {
-      send_error(t, m, 443, a.integrity_key());
-      return;
+      return Reply::error(ErrorCode::kPeerAddressFamilyMismatch, key);
     }
     const PeerVerdict verdict = policy_.check(p);
-    if (verdict == PeerVerdict::kRefused) {
-      send_error(t, m, 403,
-                 a.integrity_key());  // checked before anything is installed: all or nothing
-      return;
-    }
+    // Checked before anything is installed: all or nothing.
+    if (verdict == PeerVerdict::kRefused) return Reply::error(ErrorCode::kForbidden, key);
     via_relay[static_cast<std::size_t>(i)] = verdict == PeerVerdict::kPermittedRelay;
     if (a.permission_for(p) == nullptr) ++added;
   }
   if (a.permissions.size() + added > settings_.max_permissions) {
-    send_error(t, m, 508, a.integrity_key());
-    return;
+    return Reply::error(ErrorCode::kInsufficientCapacity, key);
   }
+  const TimePoint until = r.now + settings_.permission_lifetime;
   for (int i = 0; i < n; ++i) {
     const Address& p = peers[static_cast<std::size_t>(i)];
     const bool relay_only = via_relay[static_cast<std::size_t>(i)];
     if (Permission* existing = a.permission_for(p)) {
-      existing->expires = now + settings_.permission_lifetime;  // §9.2: refresh
+      existing->expires = until;  // §9.2: refresh
       existing->via_relay = relay_only;
     } else {
-      a.add_permission(p, now + settings_.permission_lifetime, relay_only);
+      a.add_permission(p, until, relay_only);
       ++counters_.permissions_created;
-      schedule(a, now + settings_.permission_lifetime);
+      schedule(a, until);
     }
   }
-  MessageBuilder b(out_, m.method(), Class::kSuccess, m.transaction_id());
-  finish_and_send(t, m, b, a.integrity_key(), &a);
+  return Reply::success(key).remembered_in(a);
 }
 
-void Server::handle_channel_bind(const FiveTuple& t, const MessageView& m, Allocation& a,
-                                 TimePoint now) {
-  auto number = m.get<attr::ChannelNumber>();
-  auto peer = m.get<attr::XorPeerAddress>();
+Reply Server::handle_channel_bind(const Request& r, Allocation& a) {
+  const auth::Md5Key* key = a.integrity_key();
+  const TimePoint now = r.now;
+  auto number = r.message.get<attr::ChannelNumber>();
+  auto peer = r.message.get<attr::XorPeerAddress>();
   if (!number || !peer || number->number < stun::kMinChannelNumber ||
       number->number > settings_.max_channel_number) {
-    send_error(t, m, 400, a.integrity_key());  // §12.2: 0x4000..0x4FFF and a peer are required
-    return;
+    // §12.2: a number in 0x4000..0x4FFF and a peer are required.
+    return Reply::error(ErrorCode::kBadRequest, key);
   }
   if (peer->address.family() != a.relay.address.family()) {
-    send_error(t, m, 443, a.integrity_key());
-    return;
+    return Reply::error(ErrorCode::kPeerAddressFamilyMismatch, key);
   }
   const PeerVerdict verdict = policy_.check(peer->address);
-  if (verdict == PeerVerdict::kRefused) {
-    send_error(t, m, 403, a.integrity_key());
-    return;
-  }
+  if (verdict == PeerVerdict::kRefused) return Reply::error(ErrorCode::kForbidden, key);
   const bool relay_only = verdict == PeerVerdict::kPermittedRelay;
   // §12.2: a number bound to another peer, or a peer bound to another number, is refused, also
   // while an expired binding rests (its 5 minutes after expiry).
@@ -128,15 +118,13 @@ void Server::handle_channel_bind(const FiveTuple& t, const MessageView& m, Alloc
   Channel* by_peer = a.channel_by_peer(peer->address);
   if ((by_number != nullptr && by_number != by_peer) ||
       (by_peer != nullptr && by_peer != by_number)) {
-    send_error(t, m, 400, a.integrity_key());
-    return;
+    return Reply::error(ErrorCode::kBadRequest, key);
   }
   if ((by_number == nullptr && a.channels.size() >= settings_.max_channels) ||
       (a.permission_for(peer->address) == nullptr &&
        a.permissions.size() >= settings_.max_permissions)) {
     // A channel whose permission cannot be installed could never carry data: refuse it.
-    send_error(t, m, 508, a.integrity_key());
-    return;
+    return Reply::error(ErrorCode::kInsufficientCapacity, key);
   }
   if (by_number != nullptr) {
     by_number->expires = now + settings_.channel_lifetime;  // the same pair again: refresh
@@ -155,8 +143,7 @@ void Server::handle_channel_bind(const FiveTuple& t, const MessageView& m, Alloc
     ++counters_.permissions_created;
     schedule(a, now + settings_.permission_lifetime);
   }
-  MessageBuilder b(out_, m.method(), Class::kSuccess, m.transaction_id());
-  finish_and_send(t, m, b, a.integrity_key(), &a);
+  return Reply::success(key).remembered_in(a);
 }
 
 }  // namespace ferry::turn

@@ -6,6 +6,7 @@
 
 #include "allocation.h"
 #include "allocation_table.h"
+#include "reply.h"
 #include "ferry/stun/attributes.h"
 #include "ferry/stun/channel_data.h"
 #include "ferry/stun/message.h"
@@ -15,40 +16,9 @@
 namespace ferry::turn {
 
 using stun::Class;
-using stun::MessageBuilder;
+using stun::ErrorCode;
 using stun::MessageView;
 using stun::Method;
-
-std::string_view reason_phrase(std::uint16_t code) {
-  switch (code) {
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 420:
-      return "Unknown Attribute";
-    case 437:
-      return "Allocation Mismatch";
-    case 438:
-      return "Stale Nonce";
-    case 440:
-      return "Address Family not Supported";
-    case 441:
-      return "Wrong Credentials";
-    case 442:
-      return "Unsupported Transport Protocol";
-    case 443:
-      return "Peer Address Family Mismatch";
-    case 486:
-      return "Allocation Quota Reached";
-    case 508:
-      return "Insufficient Capacity";
-    default:
-      return "Error";
-  }
-}
 
 Server::Server(const Dependencies& deps)
     : deps_(deps),
@@ -97,171 +67,87 @@ void Server::on_client_packet(const FiveTuple& t, Bytes packet, TimePoint now) {
       return;
     }
   }
-  request_time_ = now;
+  const Request r{t, m, stun::to_method(m.method()), now};
   // Indications never get answers (a Binding indication is a keepalive); responses from
   // clients are unsolicited. An RFC 3489 request (no magic cookie) is answered only as a
   // classic Binding: RFC 3489 has no TURN, and an RFC 5389-form answer would carry 12 of its
   // 16 transaction-id bytes, which a classic client cannot match (found by fuzz_core).
   if (m.cls() != Class::kRequest ||
-      (m.rfc3489() && (!settings_.stun_backward_compatibility ||
-                       m.method() != static_cast<std::uint16_t>(Method::kBinding)))) {
+      (m.rfc3489() && (!settings_.stun_backward_compatibility || r.method != Method::kBinding))) {
     ++counters_.dropped_other;
     return;
   }
-  // RFC 8489 §6.3.1.1: unknown comprehension-required attributes -> 420 listing them.
-  std::array<std::uint16_t, 16> unknown{};
-  if (std::size_t n = m.unknown_required(unknown); n > 0) {
-    if (m.rfc3489()) {  // no RFC 5389-form 420 to a classic client (see above)
-      ++counters_.dropped_other;
-      return;
-    }
-    if (!unauthenticated_reply_allowed(t)) return;
-    MessageBuilder b(out_, m.method(), Class::kError, m.transaction_id());
-    b.add(stun::attr::ErrorCode{420, reason_phrase(420)});
-    stun::attr::UnknownAttributes ua;
-    for (std::size_t i = 0; i < n; ++i) ua.push(unknown[i]);
-    b.add(ua);
-    ++counters_.error_responses[error_code_slot(420)];
-    seal_and_send(t, m, b, nullptr, nullptr);
-    return;
-  }
-  handle_request(t, m, now);
+  respond(r, answer(r));
 }
 
-void Server::handle_request(const FiveTuple& t, const MessageView& m, TimePoint now) {
-  const auto method = m.method();
-  if (method == static_cast<std::uint16_t>(Method::kBinding)) {
-    handle_binding(t, m);
-    return;
+Reply Server::answer(const Request& r) {
+  // RFC 8489 §6.3.1.1: unknown comprehension-required attributes -> 420 listing them.
+  std::array<std::uint16_t, 16> unknown{};
+  if (std::size_t n = r.message.unknown_required(unknown); n > 0) {
+    stun::attr::UnknownAttributes ua;
+    for (std::size_t i = 0; i < n; ++i) ua.push(unknown[i]);
+    return Reply::error(ErrorCode::kUnknownAttribute).with(ua);
   }
-  if (!settings_.turn_enabled) {
-    // No credentials configured and no `no-auth`: TURN stays off rather than open.
-    send_error(t, m, 403);
-    return;
+  if (r.method) {
+    switch (*r.method) {
+      case Method::kBinding:
+        return answer_binding(r);
+      case Method::kAllocate:
+        // No credentials configured and no `no-auth`: TURN stays off rather than open.
+        if (!settings_.turn_enabled) return Reply::error(ErrorCode::kForbidden);
+        return handle_allocate(r);
+      case Method::kRefresh:
+        return on_allocation(r, &Server::handle_refresh);
+      case Method::kCreatePermission:
+        return on_allocation(r, &Server::handle_create_permission);
+      case Method::kChannelBind:
+        return on_allocation(r, &Server::handle_channel_bind);
+      case Method::kSend:  // indications only (RFC 8656 §10-11): as requests, unknown
+      case Method::kData:
+      case Method::kConnect:  // RFC 6062 Connect/ConnectionBind come with TCP relaying
+      case Method::kConnectionBind:
+      case Method::kConnectionAttempt:
+        break;
+    }
   }
-  if (method == static_cast<std::uint16_t>(Method::kAllocate)) {
-    handle_allocate(t, m, now);
-    return;
-  }
-  const bool known = method == static_cast<std::uint16_t>(Method::kRefresh) ||
-                     method == static_cast<std::uint16_t>(Method::kCreatePermission) ||
-                     method == static_cast<std::uint16_t>(Method::kChannelBind);
-  if (!known) {
-    send_error(t, m, 400);  // RFC 6062 Connect/ConnectionBind come with TCP relaying
-    return;
-  }
+  return Reply::error(settings_.turn_enabled ? ErrorCode::kBadRequest : ErrorCode::kForbidden);
+}
+
+// Refresh, CreatePermission and ChannelBind: authenticated, on this 5-tuple's allocation.
+Reply Server::on_allocation(const Request& r, Handler handler) {
+  if (!settings_.turn_enabled) return Reply::error(ErrorCode::kForbidden);
   Auth auth;
-  if (!authenticate(t, m, now, auth)) return;
+  if (auto refusal = authenticate(r, auth)) return *refusal;
   const auth::Md5Key* key = auth.authenticated ? &auth.key : nullptr;
-  Allocation* found = current(t, now);
+  Allocation* found = current(r.tuple, r.now);
   if (found == nullptr) {
-    send_error(t, m, 437, key);  // RFC 8656 §7.4 etc.: no allocation on this 5-tuple
-    return;
+    // RFC 8656 §7.4 etc.: no allocation on this 5-tuple.
+    return Reply::error(ErrorCode::kAllocationMismatch, key);
   }
   Allocation& a = *found;
   if (auth.authenticated && auth.username != a.username) {
     ++counters_.auth_wrong_user;
-    send_error(t, m, 441, key);  // RFC 8656 §5: the allocation belongs to another user
-    return;
+    // RFC 8656 §5: the allocation belongs to another user.
+    return Reply::error(ErrorCode::kWrongCredentials, key);
   }
-  if (replay_cached(t, m, a)) return;
-  if (method == static_cast<std::uint16_t>(Method::kRefresh)) {
-    handle_refresh(t, m, a, now);
-  } else if (method == static_cast<std::uint16_t>(Method::kCreatePermission)) {
-    handle_create_permission(t, m, a, now);
-  } else {
-    handle_channel_bind(t, m, a, now);
-  }
+  // RFC 8489 §6.3.1: a retransmission gets the same answer, not a second execution.
+  if (a.answered(r.message.transaction_id())) return Reply::retransmission(a.last_answer());
+  return (this->*handler)(r, a);
 }
 
-void Server::handle_binding(const FiveTuple& t, const MessageView& m) {
+Reply Server::answer_binding(const Request& r) {
   ++counters_.binding_requests;
-  // Ferry authenticates no Binding request, so every answer to one is reflectable.
-  if (!unauthenticated_reply_allowed(t)) return;
-  ++counters_.binding_responses;
-  if (m.rfc3489()) {
-    // RFC 3489 §11.2.1: classic clients understand only MAPPED-ADDRESS (no XOR, no cookie).
-    auto b = MessageBuilder::rfc3489(out_, m.method(), Class::kSuccess, m.rfc3489_id());
-    b.add(stun::attr::MappedAddress{t.client});
-    if (settings_.software) b.add(stun::attr::Software{settings_.software_name});
-    egress_.to_client(t, b.finish());
-    return;
-  }
-  MessageBuilder b(out_, Method::kBinding, Class::kSuccess, m.transaction_id());
+  const FiveTuple& t = r.tuple;
+  // RFC 3489 §11.2.1: classic clients understand only MAPPED-ADDRESS (no XOR, no cookie).
+  if (r.message.rfc3489()) return Reply::success().with(stun::attr::MappedAddress{t.client});
   // RFC 8489 §14.2: the reflexive address, XOR-ed so that NATs rewriting addresses in payloads
   // cannot break it. MAPPED-ADDRESS (§14.1) for RFC 3489-era clients reading only that.
-  b.add(stun::attr::XorMappedAddress{t.client});
-  if (settings_.stun_backward_compatibility) b.add(stun::attr::MappedAddress{t.client});
+  Reply reply = Reply::success();
+  reply.with(stun::attr::XorMappedAddress{t.client});
+  if (settings_.stun_backward_compatibility) reply.with(stun::attr::MappedAddress{t.client});
   // RFC 5780 §7.3: where the response was sent from.
-  if (settings_.response_origin) b.add(stun::attr::ResponseOrigin{t.server});
-  seal_and_send(t, m, b, nullptr, nullptr);
-}
-
-void Server::send_error(const FiveTuple& t, const MessageView& m, std::uint16_t code,
-                        const auth::Md5Key* key) {
-  if (m.rfc3489()) {
-    ++counters_.dropped_other;
-    return;
-  }
-  if (key == nullptr && !unauthenticated_reply_allowed(t)) return;
-  ++counters_.error_responses[error_code_slot(code)];
-  MessageBuilder b(out_, m.method(), Class::kError, m.transaction_id());
-  b.add(stun::attr::ErrorCode{code, reason_phrase(code)});
-  seal_and_send(t, m, b, key, nullptr);
-}
-
-void Server::send_challenge(const FiveTuple& t, const MessageView& m, std::uint16_t code,
-                            TimePoint now) {
-  // RFC 8489 §9.2.4: 401 and 438 carry REALM and a fresh NONCE; no MESSAGE-INTEGRITY. Checked
-  // before the nonce's HMAC, so a flood over budget costs no hashing either.
-  if (!unauthenticated_reply_allowed(t)) return;
-  ++counters_.error_responses[error_code_slot(code)];
-  auto nonce = deps_.nonces.make(t.client, now, settings_.nonce_lifetime);
-  MessageBuilder b(out_, m.method(), Class::kError, m.transaction_id());
-  b.add(stun::attr::ErrorCode{code, reason_phrase(code)});
-  b.add(stun::attr::Realm{settings_.realm});
-  b.add(stun::attr::Nonce{auth::as_view(nonce)});
-  seal_and_send(t, m, b, nullptr, nullptr);
-}
-
-void Server::finish_and_send(const FiveTuple& t, const MessageView& m, MessageBuilder& b,
-                             const auth::Md5Key* key, Allocation* cache_in) {
-  // `cache_in`: the reply belongs to an allocation, which exempts it.
-  if (key == nullptr && cache_in == nullptr && !unauthenticated_reply_allowed(t)) return;
-  seal_and_send(t, m, b, key, cache_in);
-}
-
-void Server::seal_and_send(const FiveTuple& t, const MessageView& m, MessageBuilder& b,
-                           const auth::Md5Key* key, Allocation* cache_in) {
-  if (settings_.software) b.add(stun::attr::Software{settings_.software_name});
-  if (key != nullptr) b.add_message_integrity(Bytes(key->data(), key->size()));
-  if (settings_.fingerprint || m.has_fingerprint()) b.add_fingerprint();
-  Bytes out = b.finish();
-  if (out.empty()) return;  // cannot happen with our sizes; never send a broken message
-  if (cache_in != nullptr) {
-    cache_in->last_tid = m.transaction_id();
-    cache_in->last_response.assign(out.begin(), out.end());
-  }
-  egress_.to_client(t, out);
-}
-
-bool Server::unauthenticated_reply_allowed(const FiveTuple& t) {
-  // Only plain UDP can be spoofed: a TCP or TLS peer completed a handshake from its address,
-  // and DTLS answers a ClientHello with a cookie before any STUN message (RFC 6347 §4.2.1).
-  if (limiter_ == nullptr || t.transport != Transport::kUdp) return true;
-  // The client proved its key when it allocated (or the operator chose no-auth); its
-  // keepalive Bindings and Allocate retransmissions must keep working.
-  if (allocations_->find(t) != nullptr) return true;
-  if (limiter_->allow(t.client, request_time_)) return true;
-  ++counters_.dropped_rate_limited;
-  return false;
-}
-
-bool Server::replay_cached(const FiveTuple& t, const MessageView& m, const Allocation& a) {
-  // RFC 8489 §6.3.1: a retransmission gets the same answer, not a second execution.
-  if (a.last_response.empty() || a.last_tid != m.transaction_id()) return false;
-  egress_.to_client(t, Bytes(a.last_response.data(), a.last_response.size()));
-  return true;
+  if (settings_.response_origin) reply.with(stun::attr::ResponseOrigin{t.server});
+  return reply;
 }
 
 void Server::set_host_addresses(std::vector<Address> ips, TimePoint now) {

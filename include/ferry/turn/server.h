@@ -27,6 +27,8 @@ class MessageBuilder;
 namespace ferry::turn {
 
 struct Allocation;
+struct Request;
+class Reply;
 class AllocationTable;
 class TimerWheel;
 class RelayRegistry;
@@ -81,21 +83,22 @@ class Server {
     std::string_view username;
     bool authenticated = false;  // false only with no-auth
   };
-  void handle_request(const FiveTuple& t, const stun::MessageView& m, TimePoint now);
-  void handle_binding(const FiveTuple& t, const stun::MessageView& m);
-  void handle_allocate(const FiveTuple& t, const stun::MessageView& m, TimePoint now);
-  void handle_refresh(const FiveTuple& t, const stun::MessageView& m, Allocation& a, TimePoint now);
-  void handle_create_permission(const FiveTuple& t, const stun::MessageView& m, Allocation& a,
-                                TimePoint now);
-  void handle_channel_bind(const FiveTuple& t, const stun::MessageView& m, Allocation& a,
-                           TimePoint now);
+  using Handler = Reply (Server::*)(const Request& r, Allocation& a);
+
+  // Requests: each step answers with a Reply value; respond() is the one place that sends.
+  Reply answer(const Request& r);
+  Reply answer_binding(const Request& r);
+  Reply on_allocation(const Request& r, Handler handler);
+  Reply handle_allocate(const Request& r);
+  Reply handle_refresh(const Request& r, Allocation& a);
+  Reply handle_create_permission(const Request& r, Allocation& a);
+  Reply handle_channel_bind(const Request& r, Allocation& a);
   void handle_send(const stun::MessageView& m, Allocation& a, TimePoint now);
   void handle_channel_data(const FiveTuple& t, Bytes packet, TimePoint now);
 
-  // RFC 8489 §9.2.4: checks the long-term credential; on failure it has already answered.
-  bool authenticate(const FiveTuple& t, const stun::MessageView& m, TimePoint now, Auth& out);
-  bool check_allocate_attributes(const FiveTuple& t, const stun::MessageView& m,
-                                 const auth::Md5Key* key);
+  // RFC 8489 §9.2.4: checks the long-term credential; the refusal to send when it fails.
+  std::optional<Reply> authenticate(const Request& r, Auth& out);
+  std::optional<Reply> check_allocate_attributes(const Request& r, const auth::Md5Key* key);
   Seconds granted_lifetime(const stun::MessageView& m) const;
   Address relay_ip_for(const FiveTuple& t, const stun::MessageView& m) const;
   Result<Relay> open_relay(const Address& ip, const stun::MessageView& m, std::string_view user,
@@ -104,22 +107,13 @@ class Server {
                                 TimePoint expires);
   Address reported_relay_address(const Address& bound) const;
 
-  // Replies. `key` non-null adds MESSAGE-INTEGRITY (responses to authenticated requests).
-  // One without it, to a UDP source with no allocation, must first pass
-  // unauthenticated_reply_allowed(); finish_and_send() checks that for the handlers in other
-  // files, the senders here check before they count or build.
-  void send_error(const FiveTuple& t, const stun::MessageView& m, std::uint16_t code,
-                  const auth::Md5Key* key = nullptr);
-  void send_challenge(const FiveTuple& t, const stun::MessageView& m, std::uint16_t code,
-                      TimePoint now);
-  void finish_and_send(const FiveTuple& t, const stun::MessageView& m, stun::MessageBuilder& b,
-                       const auth::Md5Key* key, Allocation* cache_in);
-  void seal_and_send(const FiveTuple& t, const stun::MessageView& m, stun::MessageBuilder& b,
-                     const auth::Md5Key* key, Allocation* cache_in);
+  // The one response path (respond.cc): adds SOFTWARE, MESSAGE-INTEGRITY when the reply has a
+  // key, FINGERPRINT; counts; sends. An answer without MESSAGE-INTEGRITY to a UDP source with
+  // no allocation must first pass unauthenticated_reply_allowed().
+  void respond(const Request& r, const Reply& reply);
   // Issue 16 item 10: false (and counted) when an answer that proves nothing about the
   // requester would exceed its source prefix's budget.
-  bool unauthenticated_reply_allowed(const FiveTuple& t);
-  bool replay_cached(const FiveTuple& t, const stun::MessageView& m, const Allocation& a);
+  bool unauthenticated_reply_allowed(const FiveTuple& t, TimePoint now);
 
   // max-bps and bps-capacity (item 11): false (counted) when `bytes` in that direction would
   // exceed the allocation's or the worker's rate. Called only when a limit is set.
@@ -148,10 +142,6 @@ class Server {
   // Stale timer entries tolerated before a compaction, beyond twice the live allocations.
   static constexpr std::size_t kTimerSlack = 4096;
   std::unique_ptr<ResponseLimiter> limiter_;  // null when unauthenticated-response-rate is 0
-  // The `now` of the request being handled, for the reply helpers above, which the handlers
-  // in other files reach without a time argument (only requests set it; the data path never
-  // reads it).
-  TimePoint request_time_{};
   // Responses are built here, never on the heap (one buffer per worker).
   std::array<std::uint8_t, 1500> out_{};
   // Data indications and ChannelData to clients are assembled here (one copy per packet).

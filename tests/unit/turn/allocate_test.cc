@@ -210,7 +210,15 @@ TEST_F(AllocateTest, DontFragmentIs420ListingIt) {
   ASSERT_TRUE(ua);
   ASSERT_EQ(ua->count, 1u);
   EXPECT_EQ(ua->types[0], 0x001A);
+  EXPECT_EQ(r.get<attr::ErrorCode>()->reason, "Unknown Attribute");
   EXPECT_TRUE(r.integrity_ok(kAliceKey));
+  // ERROR-CODE, UNKNOWN-ATTRIBUTES, SOFTWARE, MESSAGE-INTEGRITY: nothing else, in that order.
+  const stun::MessageView& m = r.msg();
+  ASSERT_EQ(m.attribute_count(), 4u);
+  EXPECT_EQ(m.attribute(0).type, attr::ErrorCode::kType);
+  EXPECT_EQ(m.attribute(1).type, attr::UnknownAttributes::kType);
+  EXPECT_EQ(m.attribute(2).type, attr::Software::kType);
+  EXPECT_EQ(m.attribute(3).type, stun::attr::kMessageIntegrity);
   expect_nothing_allocated();
 }
 
