@@ -8,9 +8,9 @@
 #include "ferry/common/logger.h"
 #include "ferry/config/config.h"
 #include "ferry/config/settings.h"
-#include "ferry/http/metrics.h"
 #include "ferry/http/router.h"
 #include "ferry/http/server.h"
+#include "ferry/metrics/metrics.h"
 #include "ferry/net/runtime.h"
 
 #ifndef FERRY_VERSION
@@ -137,17 +137,16 @@ int main(int argc, char** argv) {
   }
   const auto started = ferry::Clock::now();
   const auto stats = runtime.stats();
-  ferry::http::Router router(settings.http, page_info(settings.server, runtime),
-                             {.metrics =
-                                  [&stats, &runtime, &settings, started] {
-                                    std::chrono::duration<double> up =
-                                        ferry::Clock::now() - started;
-                                    ferry::http::MetricsInput in{stats, FERRY_VERSION, up.count()};
-                                    if (settings.http.username_labels)
-                                      in.user_allocations = runtime.quotas().per_user();
-                                    return ferry::http::render_metrics(in);
-                                  },
-                              .ready = [] { return true; }});
+  ferry::http::Router router(
+      settings.http, page_info(settings.server, runtime),
+      {.metrics =
+           [&stats, &runtime, &settings, started] {
+             std::chrono::duration<double> up = ferry::Clock::now() - started;
+             ferry::metrics::MetricsInput in{stats, FERRY_VERSION, up.count()};
+             if (settings.http.username_labels) in.user_allocations = runtime.quotas().per_user();
+             return ferry::metrics::render_metrics(in);
+           },
+       .ready = [] { return true; }});
   ferry::http::HttpServer web(settings.http, router, log);
   if (!start_web(web, settings.http, log)) {
     runtime.stop();

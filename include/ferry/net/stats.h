@@ -1,7 +1,8 @@
 // What a worker's network layer counts, beside its core's turn::Counters; read by /metrics
-// from another thread (one writer each, see turn::Counter).
+// from another thread (one writer each, see ferry::Counter).
 #pragma once
 
+#include "ferry/common/counter.h"
 #include "ferry/turn/counters.h"
 
 namespace ferry::net {
@@ -9,19 +10,19 @@ namespace ferry::net {
 struct NetCounters {
   // How late the worker's one-second tick ran last time, in microseconds: a loop busy with
   // packets (or blocked) shows here before clients notice.
-  turn::Gauge loop_lag_us;
-  turn::Gauge loop_lag_max_us;   // the worst since start
-  turn::Gauge tcp_output_bytes;  // queued for TCP clients (at the last tick)
-  turn::Counter tcp_accepted;
-  turn::Counter tcp_closed;
-  turn::Counter tcp_refused;          // over the total connection bound
-  turn::Counter tcp_refused_per_ip;   // over the per-address bound (max-tcp-connections-per-ip)
-  turn::Counter tcp_closed_idle;      // no allocation, no complete message for the idle timeout
-  turn::Counter tcp_closed_slow;      // a frame not complete within its deadline
-  turn::Counter tcp_closed_stalled;   // output pending and not moving
-  turn::Counter accept_pauses;        // accept() failed (EMFILE...): the listener paused
-  turn::Counter dropped_oversized;    // datagrams larger than the receive buffer
-  turn::Counter dropped_output_full;  // messages for a TCP client whose output is full
+  Gauge loop_lag_us;
+  Gauge loop_lag_max_us;   // the worst since start
+  Gauge tcp_output_bytes;  // queued for TCP clients (at the last tick)
+  Counter tcp_accepted;
+  Counter tcp_closed;
+  Counter tcp_refused;          // over the total connection bound
+  Counter tcp_refused_per_ip;   // over the per-address bound (max-tcp-connections-per-ip)
+  Counter tcp_closed_idle;      // no allocation, no complete message for the idle timeout
+  Counter tcp_closed_slow;      // a frame not complete within its deadline
+  Counter tcp_closed_stalled;   // output pending and not moving
+  Counter accept_pauses;        // accept() failed (EMFILE...): the listener paused
+  Counter dropped_oversized;    // datagrams larger than the receive buffer
+  Counter dropped_output_full;  // messages for a TCP client whose output is full
 };
 
 // One worker's counters, valid while the Runtime runs.

@@ -1,14 +1,14 @@
 // /metrics: every worker's counters summed at scrape time (the packet path only ever touches
 // its own worker's counters). Ferry's names carry the ferry_ prefix; coturn's are kept where
 // coturn has one, so existing dashboards keep working (their meaning is noted per family).
-#include "ferry/http/metrics.h"
+#include "ferry/metrics/metrics.h"
 
 #include <array>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
 
-namespace ferry::http {
+namespace ferry::metrics {
 
 namespace {
 
@@ -75,7 +75,7 @@ const Counters& core(const net::WorkerStats& w) {
 }
 
 // One core counter, for Writer::total().
-Pick field(turn::Counter Counters::*counter) {
+Pick field(Counter Counters::*counter) {
   return [counter](const net::WorkerStats& x) { return (core(x).*counter).get(); };
 }
 
@@ -96,7 +96,7 @@ std::uint64_t current_allocations(const net::WorkerStats& w, std::size_t slot) {
   return core(w).allocations_created[slot].get() - ended;
 }
 
-std::uint64_t live(const turn::Counter& created, const turn::Counter& ended) {
+std::uint64_t live(const Counter& created, const Counter& ended) {
   std::uint64_t e = ended.get();
   return created.get() - e;
 }
@@ -163,7 +163,7 @@ void auth(Writer& w) {
            field(&Counters::auth_challenges));
   struct Reason {
     std::string_view label;
-    turn::Counter Counters::*field;
+    Counter Counters::*field;
   };
   static constexpr Reason kReasons[] = {
       {"bad_request", &Counters::auth_bad_request},
@@ -195,7 +195,7 @@ void traffic(Writer& w) {
   // peer_rcv* from peers and peer_sent* to peers.
   struct Coturn {
     std::string_view name;
-    turn::Counter Counters::*counter;
+    Counter Counters::*counter;
   };
   static constexpr Coturn kCoturn[] = {
       {"turn_total_traffic_rcvp", &Counters::relayed_to_peer},
@@ -308,4 +308,4 @@ std::string render_metrics(const MetricsInput& in) {
   return w.take();
 }
 
-}  // namespace ferry::http
+}  // namespace ferry::metrics

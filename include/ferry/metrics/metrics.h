@@ -9,7 +9,7 @@
 
 #include "ferry/net/stats.h"
 
-namespace ferry::http {
+namespace ferry::metrics {
 
 struct MetricsInput {
   std::vector<net::WorkerStats> workers;
@@ -22,4 +22,4 @@ struct MetricsInput {
 
 std::string render_metrics(const MetricsInput& in);
 
-}  // namespace ferry::http
+}  // namespace ferry::metrics

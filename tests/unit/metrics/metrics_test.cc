@@ -1,5 +1,5 @@
 // /metrics text: coturn's and Ferry's names, label sets, and sums over workers.
-#include "ferry/http/metrics.h"
+#include "ferry/metrics/metrics.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <sstream>
 #include <string>
 
-namespace ferry::http {
+namespace ferry::metrics {
 namespace {
 
 // The value of the sample line `series` (name with labels, exactly), or -1 when missing.
@@ -113,4 +113,4 @@ TEST(Metrics, UserLabelsOnlyWhenGivenAndEscaped) {
 }
 
 }  // namespace
-}  // namespace ferry::http
+}  // namespace ferry::metrics
