@@ -69,13 +69,13 @@ ferry::http::PageInfo page_info(const ferry::net::ServerSettings& s,
 bool start_web(ferry::http::HttpServer& web, const ferry::http::HttpSettings& s,
                ferry::Logger& log) {
   if (!s.enabled) return true;
-  std::string error;
-  if (!web.start(&error)) {
+  if (auto started = web.start(); !started) {
     if (s.explicit_endpoint) {
-      log.error("cannot start the HTTP listener: " + error);
+      log.error("cannot start the HTTP listener: " + started.error());
       return false;
     }
-    log.warning("HTTP listener not started (test page, metrics and health are off): " + error);
+    log.warning("HTTP listener not started (test page, metrics and health are off): " +
+                started.error());
     return true;
   }
   const char* scheme = s.cert_file.empty() ? "http://" : "https://";

@@ -9,12 +9,11 @@
 #include <event2/keyvalq_struct.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <unistd.h>
+#include "ferry/event/event_loop.h"
 
+#include <cerrno>
 #include <cstring>
-#include <thread>
 
 namespace ferry::http {
 
@@ -34,41 +33,32 @@ struct HttpServer::Impl {
   const HttpSettings& settings;
   const Router& router;
   Logger& log;
-  event_base* base = nullptr;
+  std::unique_ptr<event::EventLoop> loop;
   evhttp* http = nullptr;
   SSL_CTX* tls = nullptr;
-  int stop_fd = -1;
-  event* stop_ev = nullptr;
   std::vector<Address> endpoints;
-  std::thread thread;
 
   Impl(const HttpSettings& s, const Router& r, Logger& l) : settings(s), router(r), log(l) {}
   ~Impl() {
+    if (loop != nullptr) loop->stop();  // first: the thread uses what follows
     if (http != nullptr) evhttp_free(http);
-    if (stop_ev != nullptr) event_free(stop_ev);
-    if (stop_fd >= 0) close(stop_fd);
-    if (base != nullptr) event_base_free(base);
+    loop.reset();
     if (tls != nullptr) SSL_CTX_free(tls);
   }
 
-  bool load_tls(std::string* error) {
+  Expected<void> load_tls() {
     tls = SSL_CTX_new(TLS_server_method());
-    if (tls == nullptr) {
-      *error = "web-cert: " + ssl_error();
-      return false;
-    }
+    if (tls == nullptr) return fail("HTTPS: " + ssl_error());
     SSL_CTX_set_min_proto_version(tls, TLS1_2_VERSION);
     if (SSL_CTX_use_certificate_chain_file(tls, settings.cert_file.c_str()) != 1) {
-      *error = "web-cert " + settings.cert_file + ": " + ssl_error();
-      return false;
+      return fail("HTTPS certificate " + settings.cert_file + ": " + ssl_error());
     }
     if (SSL_CTX_use_PrivateKey_file(tls, settings.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
         SSL_CTX_check_private_key(tls) != 1) {
-      *error = "web-pkey " + settings.key_file + ": " + ssl_error();
-      return false;
+      return fail("HTTPS private key " + settings.key_file + ": " + ssl_error());
     }
     evhttp_set_bevcb(http, &Impl::make_tls_bufferevent, this);
-    return true;
+    return {};
   }
 
   static bufferevent* make_tls_bufferevent(event_base* base, void* arg) {
@@ -77,10 +67,6 @@ struct HttpServer::Impl {
     if (ssl == nullptr) return nullptr;
     return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
                                           BEV_OPT_CLOSE_ON_FREE);
-  }
-
-  static void on_stop(evutil_socket_t, short, void* arg) {
-    event_base_loopbreak(static_cast<Impl*>(arg)->base);
   }
 
   static void on_request(evhttp_request* req, void* arg) { static_cast<Impl*>(arg)->serve(req); }
@@ -113,14 +99,13 @@ struct HttpServer::Impl {
     evbuffer_free(body);
   }
 
-  bool bind_all(std::string* error) {
+  Expected<void> bind_all() {
     for (Address ip : settings.ips) {
       ip.set_port(settings.port);
       evhttp_bound_socket* s =
           evhttp_bind_socket_with_handle(http, ip.ip_string().c_str(), settings.port);
       if (s == nullptr) {
-        *error = "cannot listen for HTTP on " + ip.to_string() + ": " + std::strerror(errno);
-        return false;
+        return fail("cannot listen for HTTP on " + ip.to_string() + ": " + std::strerror(errno));
       }
       sockaddr_storage ss{};
       socklen_t len = sizeof ss;
@@ -129,19 +114,15 @@ struct HttpServer::Impl {
         endpoints.push_back(Address::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len));
       }
     }
-    return true;
+    return {};
   }
 
-  bool open(std::string* error) {
-    base = event_base_new();
-    http = base != nullptr ? evhttp_new(base) : nullptr;
-    stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (http == nullptr || stop_fd < 0) {
-      *error = "cannot create the HTTP event loop";
-      return false;
-    }
-    stop_ev = event_new(base, stop_fd, EV_READ, &Impl::on_stop, this);
-    event_add(stop_ev, nullptr);
+  Expected<void> open() {
+    auto made = event::EventLoop::create();
+    if (!made) return std::move(made).failure();
+    loop = std::move(*made);
+    http = evhttp_new(loop->base());
+    if (http == nullptr) return fail("cannot create the HTTP listener (evhttp_new)");
     // Small, bounded requests: the listener serves a page, a scrape and health checks, so
     // anything large or slow is someone else's traffic.
     evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
@@ -150,8 +131,10 @@ struct HttpServer::Impl {
     evhttp_set_max_body_size(http, 4096);
     evhttp_set_timeout(http, 10);
     evhttp_set_gencb(http, &Impl::on_request, this);
-    if (!settings.cert_file.empty() && !load_tls(error)) return false;
-    return bind_all(error);
+    if (!settings.cert_file.empty()) {
+      if (auto tls_ok = load_tls(); !tls_ok) return tls_ok;
+    }
+    return bind_all();
   }
 };
 
@@ -162,17 +145,14 @@ HttpServer::~HttpServer() {
   stop();
 }
 
-bool HttpServer::start(std::string* error) {
-  if (!impl_->open(error)) return false;
-  impl_->thread = std::thread([impl = impl_.get()] { event_base_dispatch(impl->base); });
-  return true;
+Expected<void> HttpServer::start() {
+  if (auto opened = impl_->open(); !opened) return opened;
+  impl_->loop->start();
+  return {};
 }
 
 void HttpServer::stop() {
-  if (!impl_->thread.joinable()) return;
-  std::uint64_t one = 1;
-  (void)!write(impl_->stop_fd, &one, sizeof one);
-  impl_->thread.join();
+  if (impl_->loop != nullptr) impl_->loop->stop();
 }
 
 const std::vector<Address>& HttpServer::endpoints() const {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ferry/common/address.h"
+#include "ferry/common/expected.h"
 #include "ferry/common/logger.h"
 #include "ferry/http/router.h"
 #include "ferry/http/settings.h"
@@ -20,8 +21,8 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds every address and starts the thread; false with `error` on the first failure.
-  bool start(std::string* error);
+  // Binds every address and starts the thread; the first failure, with its reason.
+  Expected<void> start();
   void stop();
   // Where it listens (port resolved when 0 was asked for).
   const std::vector<Address>& endpoints() const;
