@@ -56,9 +56,9 @@ bool Worker::open(const std::vector<Address>& ips, std::string* error) {
     *error = "cannot create the relay sockets' epoll set";
     return false;
   }
-  core_ = std::make_unique<turn::Server>(turn::Dependencies{settings_.turn, *this, *relays_,
-                                                            shared_.credentials, shared_.nonces,
-                                                            shared_.quotas, &shared_.open_relays});
+  core_ = std::make_unique<turn::Dispatcher>(
+      turn::Dependencies{settings_.turn, *this, *relays_, shared_.credentials, shared_.nonces,
+                         shared_.quotas, &shared_.open_relays});
   // The peer policy refuses the host's own addresses; they can change while we run.
   host_addresses_ = std::make_unique<HostAddressWatch>(base_, [this](std::vector<Address> ips_now) {
     core_->set_host_addresses(std::move(ips_now), Clock::now());

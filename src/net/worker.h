@@ -17,8 +17,8 @@
 #include "ferry/common/repeat_limiter.h"
 #include "ferry/net/settings.h"
 #include "ferry/net/stats.h"
+#include "ferry/turn/dispatcher.h"
 #include "ferry/turn/egress.h"
-#include "ferry/turn/server.h"
 #include "host_addresses.h"
 #include "relay_pool.h"
 #include "tcp_connection.h"
@@ -116,7 +116,7 @@ class Worker final : public turn::Egress {
   Shared shared_;
   // Declared before the core: the core's destructor closes its relays through the pool.
   std::unique_ptr<RelayPool> relays_;
-  std::unique_ptr<turn::Server> core_;
+  std::unique_ptr<turn::Dispatcher> core_;
   std::unique_ptr<HostAddressWatch> host_addresses_;  // after the core: it updates the core
   NetCounters net_counters_;
   TimePoint last_tick_{};

@@ -3,9 +3,9 @@
 #include <memory>
 
 #include "allocation.h"
-#include "allocation_table.h"
+#include "allocations.h"
 #include "ferry/stun/attributes.h"
-#include "ferry/turn/server.h"
+#include "ferry/turn/dispatcher.h"
 #include "reply.h"
 
 namespace ferry::turn {
@@ -33,7 +33,8 @@ Family requested_family(const FiveTuple& t, const MessageView& m,
 
 // `key`: the request passed the credential check, so every answer carries MESSAGE-INTEGRITY
 // (RFC 8489 §9.2.4); null under no-auth.
-std::optional<Reply> Server::check_allocate_attributes(const Request& r, const auth::Md5Key* key) {
+std::optional<Reply> Dispatcher::check_allocate_attributes(const Request& r,
+                                                           const auth::Md5Key* key) {
   const MessageView& m = r.message;
   auto transport = m.get<attr::RequestedTransport>();
   if (!transport) {
@@ -60,7 +61,7 @@ std::optional<Reply> Server::check_allocate_attributes(const Request& r, const a
   return std::nullopt;
 }
 
-Seconds Server::granted_lifetime(const MessageView& m) const {
+Seconds Dispatcher::granted_lifetime(const MessageView& m) const {
   // RFC 8656 §7.2: the client may ask for more than the default, up to the server's maximum;
   // a shorter request gets the default. LIFETIME 0xFFFFFFFF is clamped like any other.
   auto l = m.get<attr::Lifetime>();
@@ -68,7 +69,7 @@ Seconds Server::granted_lifetime(const MessageView& m) const {
   return std::min(Seconds(l->seconds), settings_.max_lifetime);
 }
 
-Address Server::reported_relay_address(const Address& bound) const {
+Address Dispatcher::reported_relay_address(const Address& bound) const {
   for (const auto& e : settings_.external_ips) {
     if (e.public_ip.family() != bound.family()) continue;
     if (!e.private_ip.empty() && !e.private_ip.same_ip(bound)) continue;
@@ -79,22 +80,16 @@ Address Server::reported_relay_address(const Address& bound) const {
   return bound;
 }
 
-Allocation& Server::insert_allocation(const FiveTuple& t, const Relay& relay, const Auth& auth,
-                                      TimePoint expires) {
-  Allocation& a = allocations_->insert(t, relay.id);
-  a.relay = relay;
+Allocation& Dispatcher::insert_allocation(const FiveTuple& t, const Relay& relay, const Auth& auth,
+                                          TimePoint expires) {
+  Allocation& a = allocations_->insert(t, relay, expires);
   a.reported = reported_relay_address(relay.address);
-  a.expires = expires;
   a.username = std::string(auth.username);
   a.key = auth.key;
   a.authenticated = auth.authenticated;
-  schedule(a, expires);
-  if (deps_.open_relays != nullptr) deps_.open_relays->add(relay.address);
-  ++counters_.allocations_created[allocation_slot(t.transport, relay.address.is_v6())];
   return a;
 }
-
-Address Server::relay_ip_for(const FiveTuple& t, const MessageView& m) const {
+Address Dispatcher::relay_ip_for(const FiveTuple& t, const MessageView& m) const {
   // The configured relay-ip of the requested family, else the address the request arrived on
   // (§7.2: a server without an address of that family answers 440).
   Family family = requested_family(t, m, settings_.relay_ips);
@@ -105,8 +100,9 @@ Address Server::relay_ip_for(const FiveTuple& t, const MessageView& m) const {
   return {};
 }
 
-Result<Relay> Server::open_relay(const Address& ip, const MessageView& m, std::string_view user,
-                                 TimePoint now, std::optional<RelayAllocator::Token>* reserved) {
+Result<Relay> Dispatcher::open_relay(const Address& ip, const MessageView& m, std::string_view user,
+                                     TimePoint now,
+                                     std::optional<RelayAllocator::Token>* reserved) {
   if (auto token = m.get<attr::ReservationToken>()) {
     return deps_.relays.claim(token->token, now);  // §7.2: the port held for this token
   }
@@ -128,15 +124,16 @@ Result<Relay> Server::open_relay(const Address& ip, const MessageView& m, std::s
   return Error{"no even/odd port pair free"};
 }
 
-Reply Server::handle_allocate(const Request& r) {
+Reply Dispatcher::handle_allocate(const Request& r) {
   const FiveTuple& t = r.tuple;
   const MessageView& m = r.message;
   Auth auth;
   if (auto refusal = authenticate(r, auth)) return *refusal;
   const auth::Md5Key* key = auth.authenticated ? &auth.key : nullptr;
-  if (Allocation* existing = current(t, r.now)) {
+  if (Allocation* existing = allocations_->current(t, r.now)) {
     // RFC 8489 §6.3.1: a retransmission gets the same answer, not a second execution.
-    if (existing->answered(m.transaction_id())) return Reply::retransmission(existing->last_answer());
+    if (existing->answered(m.transaction_id()))
+      return Reply::retransmission(existing->last_answer());
     // §7.2: this 5-tuple already has an allocation.
     return Reply::error(ErrorCode::kAllocationMismatch, key);
   }

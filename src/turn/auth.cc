@@ -1,7 +1,7 @@
 // The long-term credential check (RFC 8489 §9.2.4), run before any state changes.
 #include "allocation.h"
 #include "ferry/stun/attributes.h"
-#include "ferry/turn/server.h"
+#include "ferry/turn/dispatcher.h"
 #include "reply.h"
 
 namespace ferry::turn {
@@ -16,7 +16,7 @@ constexpr auth::Md5Key kUnknownUserKey{};
 
 }  // namespace
 
-std::optional<Reply> Server::authenticate(const Request& r, Auth& out) {
+std::optional<Reply> Dispatcher::authenticate(const Request& r, Auth& out) {
   if (!settings_.auth_required) return std::nullopt;  // no-auth: an open relay, by choice
   const stun::MessageView& m = r.message;
   // MESSAGE-INTEGRITY-SHA256 alone is answered like a missing MESSAGE-INTEGRITY until SHA-256

@@ -4,10 +4,10 @@
 #include <cstring>
 
 #include "allocation.h"
-#include "allocation_table.h"
+#include "allocations.h"
 #include "ferry/stun/attributes.h"
 #include "ferry/stun/channel_data.h"
-#include "ferry/turn/server.h"
+#include "ferry/turn/dispatcher.h"
 
 namespace ferry::turn {
 
@@ -16,7 +16,7 @@ using stun::MessageBuilder;
 using stun::MessageView;
 namespace attr = stun::attr;
 
-void Server::handle_send(const MessageView& m, Allocation& a, TimePoint now) {
+void Dispatcher::handle_send(const MessageView& m, Allocation& a, TimePoint now) {
   // §11.2: no response to indications; anything wrong means a silent drop.
   auto peer = m.get<attr::XorPeerAddress>();
   auto data = m.get<attr::Data>();
@@ -43,8 +43,8 @@ void Server::handle_send(const MessageView& m, Allocation& a, TimePoint now) {
   egress_.to_peer(a.relay.id, peer->address, data->value);
 }
 
-bool Server::within_bandwidth(RateGate& allocation_gate, RateGate& worker_gate, std::size_t bytes,
-                              TimePoint now) {
+bool Dispatcher::within_bandwidth(RateGate& allocation_gate, RateGate& worker_gate,
+                                  std::size_t bytes, TimePoint now) {
   // The allocation's own limit first: a client over its max-bps must not use up the
   // server's capacity that others share.
   if ((settings_.max_bps != 0 && !allocation_gate.pass(bytes, settings_.max_bps, now)) ||
@@ -56,7 +56,7 @@ bool Server::within_bandwidth(RateGate& allocation_gate, RateGate& worker_gate, 
   return true;
 }
 
-void Server::handle_channel_data(const FiveTuple& t, Bytes packet, TimePoint now) {
+void Dispatcher::handle_channel_data(const FiveTuple& t, Bytes packet, TimePoint now) {
   auto cd = stun::ChannelDataView::parse(packet, t.transport != Transport::kUdp,
                                          settings_.max_channel_number);
   Allocation* found = cd ? allocations_->find(t) : nullptr;
@@ -84,7 +84,7 @@ void Server::handle_channel_data(const FiveTuple& t, Bytes packet, TimePoint now
   egress_.to_peer(a.relay.id, c->peer, cd->data);
 }
 
-void Server::on_peer_packet(RelayId relay, const Address& peer, Bytes packet, TimePoint now) {
+void Dispatcher::on_peer_packet(RelayId relay, const Address& peer, Bytes packet, TimePoint now) {
   Allocation* found = allocations_->by_relay(relay);
   if (found == nullptr) return;
   Allocation& a = *found;

@@ -48,9 +48,9 @@ class Reply {
   // REALM and NONCE are the sender's).
   using Attribute =
       std::variant<std::monostate, stun::attr::XorMappedAddress, stun::attr::MappedAddress,
-                   stun::attr::ResponseOrigin, stun::attr::XorRelayedAddress,
-                   stun::attr::Lifetime, stun::attr::ReservationToken,
-                   stun::attr::AddressErrorCode, stun::attr::UnknownAttributes>;
+                   stun::attr::ResponseOrigin, stun::attr::XorRelayedAddress, stun::attr::Lifetime,
+                   stun::attr::ReservationToken, stun::attr::AddressErrorCode,
+                   stun::attr::UnknownAttributes>;
   static constexpr std::size_t kMaxAttributes = 5;  // Allocate's success
 
   // `key` non-null: the request was authenticated with it, so the answer carries

@@ -3,9 +3,10 @@
 #include <array>
 
 #include "allocation.h"
+#include "allocations.h"
 #include "ferry/stun/attributes.h"
 #include "ferry/stun/channel_data.h"
-#include "ferry/turn/server.h"
+#include "ferry/turn/dispatcher.h"
 #include "reply.h"
 
 namespace ferry::turn {
@@ -38,7 +39,7 @@ int peer_addresses(const MessageView& m, std::span<Address> out) {
 // Every answer here carries MESSAGE-INTEGRITY under the allocation's key (RFC 8489 §9.2.4),
 // none under no-auth: a.integrity_key().
 
-Reply Server::handle_refresh(const Request& r, Allocation& a) {
+Reply Dispatcher::handle_refresh(const Request& r, Allocation& a) {
   const MessageView& m = r.message;
   if (auto f = m.get<attr::RequestedAddressFamily>(); f && f->family != a.relay.address.family()) {
     // §7.5: the family of an allocation cannot change.
@@ -48,18 +49,18 @@ Reply Server::handle_refresh(const Request& r, Allocation& a) {
   if (requested && requested->seconds == 0) {
     // §7.5: LIFETIME 0 deletes the allocation at once (the reply keeps a copy of the key).
     Reply reply = Reply::success(a.integrity_key()).to_holder().with(attr::Lifetime{0});
-    remove(a);
+    allocations_->remove(a);
     return reply;
   }
   Seconds lifetime = granted_lifetime(m);
   a.expires = r.now + lifetime;
-  schedule(a, a.expires);  // a shorter lifetime than before needs an earlier timer
+  allocations_->schedule(a, a.expires);  // a shorter lifetime needs an earlier timer
   return Reply::success(a.integrity_key())
       .remembered_in(a)
       .with(attr::Lifetime{static_cast<std::uint32_t>(lifetime.count())});
 }
 
-Reply Server::handle_create_permission(const Request& r, Allocation& a) {
+Reply Dispatcher::handle_create_permission(const Request& r, Allocation& a) {
   const auth::Md5Key* key = a.integrity_key();
   std::array<Address, 16> peers;
   int n = peer_addresses(r.message, peers);
@@ -90,13 +91,13 @@ Reply Server::handle_create_permission(const Request& r, Allocation& a) {
     } else {
       a.add_permission(p, until, relay_only);
       ++counters_.permissions_created;
-      schedule(a, until);
+      allocations_->schedule(a, until);
     }
   }
   return Reply::success(key).remembered_in(a);
 }
 
-Reply Server::handle_channel_bind(const Request& r, Allocation& a) {
+Reply Dispatcher::handle_channel_bind(const Request& r, Allocation& a) {
   const auth::Md5Key* key = a.integrity_key();
   const TimePoint now = r.now;
   auto number = r.message.get<attr::ChannelNumber>();
@@ -132,7 +133,7 @@ Reply Server::handle_channel_bind(const Request& r, Allocation& a) {
   } else {
     a.add_channel({number->number, relay_only, peer->address, now + settings_.channel_lifetime});
     ++counters_.channels_created;
-    schedule(a, now + settings_.channel_lifetime + settings_.channel_rest);
+    allocations_->schedule(a, now + settings_.channel_lifetime + settings_.channel_rest);
   }
   // §12.2: binding a channel also installs or refreshes the permission for the peer's IP.
   if (Permission* p = a.permission_for(peer->address)) {
@@ -141,7 +142,7 @@ Reply Server::handle_channel_bind(const Request& r, Allocation& a) {
   } else {
     a.add_permission(peer->address, now + settings_.permission_lifetime, relay_only);
     ++counters_.permissions_created;
-    schedule(a, now + settings_.permission_lifetime);
+    allocations_->schedule(a, now + settings_.permission_lifetime);
   }
   return Reply::success(key).remembered_in(a);
 }

@@ -2,9 +2,9 @@
 // MESSAGE-INTEGRITY and FINGERPRINT are added, the unauthenticated-response limit applied, the
 // answer counted and sent through the Egress.
 #include "allocation.h"
-#include "allocation_table.h"
+#include "allocations.h"
 #include "ferry/stun/attributes.h"
-#include "ferry/turn/server.h"
+#include "ferry/turn/dispatcher.h"
 #include "reply.h"
 #include "response_limiter.h"
 
@@ -13,7 +13,7 @@ namespace ferry::turn {
 using stun::Class;
 using stun::MessageBuilder;
 
-void Server::respond(const Request& r, const Reply& reply) {
+void Dispatcher::respond(const Request& r, const Reply& reply) {
   const FiveTuple& t = r.tuple;
   const stun::MessageView& m = r.message;
   if (reply.kind() == Reply::Kind::kRetransmission) {
@@ -71,7 +71,7 @@ void Server::respond(const Request& r, const Reply& reply) {
   egress_.to_client(t, out);
 }
 
-bool Server::unauthenticated_reply_allowed(const FiveTuple& t, TimePoint now) {
+bool Dispatcher::unauthenticated_reply_allowed(const FiveTuple& t, TimePoint now) {
   // Only plain UDP can be spoofed: a TCP or TLS peer completed a handshake from its address,
   // and DTLS answers a ClientHello with a cookie before any STUN message (RFC 6347 §4.2.1).
   if (limiter_ == nullptr || t.transport != Transport::kUdp) return true;

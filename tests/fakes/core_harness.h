@@ -1,5 +1,5 @@
 // Fakes for unit tests of the protocol core: an Egress that records, a RelayAllocator that
-// hands out addresses without sockets, and a harness wiring a Server to them with a fake clock.
+// hands out addresses without sockets, and a harness wiring a Dispatcher to them with a fake clock.
 #pragma once
 
 #include <array>
@@ -10,10 +10,10 @@
 #include "ferry/auth/credential_store.h"
 #include "ferry/auth/nonce.h"
 #include "ferry/stun/message.h"
+#include "ferry/turn/dispatcher.h"
 #include "ferry/turn/egress.h"
 #include "ferry/turn/quotas.h"
 #include "ferry/turn/relay_registry.h"
-#include "ferry/turn/server.h"
 
 namespace ferry::testing {
 
@@ -98,13 +98,13 @@ struct CoreHarness {
   auth::StaticUsers users{"example.org"};
   auth::NonceCodec nonces{auth::NonceCodec::Key{7}};
   turn::Quotas quotas{0, 0};
-  std::unique_ptr<turn::Server> server;
+  std::unique_ptr<turn::Dispatcher> server;
   TimePoint now = TimePoint(Seconds(1000000));
   turn::RelayRegistry* open_relays = nullptr;  // set before start() to test relay-to-relay
 
   // Builds the server from the current settings (call after changing them).
   void start() {
-    server = std::make_unique<turn::Server>(
+    server = std::make_unique<turn::Dispatcher>(
         turn::Dependencies{settings, egress, relays, users, nonces, quotas, open_relays});
   }
   void advance(Seconds s) { now += s; }

@@ -301,7 +301,7 @@ class Checks {
     } else if (req->rfc3489()) {
       // Known deviation (reported with corpus/core/rfc3489_request_gets_rfc5389_challenge):
       // only Binding successes are built in RFC 3489 form; 401/438 challenges and 420 answers
-      // to a cookie-less request carry the magic cookie and the id's last 12 bytes (send_error
+      // to a cookie-less request carry the magic cookie and the id's last 12 bytes (respond()
       // drops such requests instead). Harmless, but a classic client cannot match them.
       require(m.transaction_id() == req->transaction_id(), "an answer with another transaction id");
     } else {

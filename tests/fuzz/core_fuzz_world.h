@@ -21,10 +21,10 @@
 #include "ferry/stun/attributes.h"
 #include "ferry/stun/message.h"
 #include "ferry/turn/counters.h"
+#include "ferry/turn/dispatcher.h"
 #include "ferry/turn/peer_policy.h"
 #include "ferry/turn/quotas.h"
 #include "ferry/turn/relay_registry.h"
-#include "ferry/turn/server.h"
 #include "ferry/turn/settings.h"
 #include "tracking_relays.h"
 
@@ -248,7 +248,7 @@ struct World {
   std::optional<turn::Quotas> quotas;
   TrackingRelays relays;
   Recorder egress;
-  std::unique_ptr<turn::Server> server;
+  std::unique_ptr<turn::Dispatcher> server;
   std::size_t capacity = TrackingRelays::kMaxIds;
   std::size_t max_held = 4;
   std::size_t per_ip_quota = 0;

@@ -1,4 +1,4 @@
-// Stateful libFuzzer target for the protocol core (issue 16, "fuzz_core"). One turn::Server per
+// Stateful libFuzzer target for the protocol core (issue 16, "fuzz_core"). One turn::Dispatcher per
 // input, wired to a recording Egress, a relay allocator that tracks open relays and EVEN-PORT
 // reservations (tests/fakes/tracking_relays.h), a real turn::Quotas (user 3, total 5), a
 // RelayRegistry, alice/bob as static users and a fake clock. The input is a sequence of steps:
@@ -84,7 +84,7 @@ class CoreFuzz {
       c.last_len = 0;
       c.m.clear();
     }
-    w_.server = std::make_unique<turn::Server>(turn::Dependencies{
+    w_.server = std::make_unique<turn::Dispatcher>(turn::Dependencies{
         w_.settings, w_.egress, w_.relays, w_.users, w_.nonces, *w_.quotas, &w_.registry});
     w_.server->set_host_addresses({kHost4, kHost6}, w_.now);
     w_.policy.set_host_addresses({kHost4, kHost6});

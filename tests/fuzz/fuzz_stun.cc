@@ -75,14 +75,14 @@ void check_view(const MessageView& m, Bytes data) {
 void rebuild_response(const MessageView& m) {
   using namespace attr;  // NOLINT(google-build-using-namespace)
   MessageBuilder response(g_response, m.method(), Class::kSuccess, m.transaction_id());
-  round_trip_all<MappedAddress, ResponseAddress, SourceAddress, ChangedAddress, ReflectedFrom,
-                 XorPeerAddress, XorRelayedAddress, XorMappedAddress, AlternateServer,
-                 ResponseOrigin, OtherAddress, Username, Realm, Nonce, Software, AlternateDomain,
-                 attr::ErrorCode, UnknownAttributes, PasswordAlgorithm, PasswordAlgorithms, Userhash,
-                 Priority, UseCandidate, IceControlled, IceControlling, ChangeRequest, ResponsePort,
-                 Padding, CacheTimeout, Lifetime, ChannelNumber, Data, RequestedTransport,
-                 RequestedAddressFamily, AdditionalAddressFamily, AddressErrorCode, EvenPort,
-                 DontFragment, ReservationToken, Icmp, ConnectionId, MobilityTicket>(m, response);
+  round_trip_all<
+      MappedAddress, ResponseAddress, SourceAddress, ChangedAddress, ReflectedFrom, XorPeerAddress,
+      XorRelayedAddress, XorMappedAddress, AlternateServer, ResponseOrigin, OtherAddress, Username,
+      Realm, Nonce, Software, AlternateDomain, attr::ErrorCode, UnknownAttributes,
+      PasswordAlgorithm, PasswordAlgorithms, Userhash, Priority, UseCandidate, IceControlled,
+      IceControlling, ChangeRequest, ResponsePort, Padding, CacheTimeout, Lifetime, ChannelNumber,
+      Data, RequestedTransport, RequestedAddressFamily, AdditionalAddressFamily, AddressErrorCode,
+      EvenPort, DontFragment, ReservationToken, Icmp, ConnectionId, MobilityTicket>(m, response);
   response.add_message_integrity(as_bytes(kKey))
       .add_message_integrity_sha256(as_bytes(kKey))
       .add_fingerprint();

@@ -19,9 +19,9 @@
 #include "ferry/stun/attributes.h"
 #include "ferry/stun/channel_data.h"
 #include "ferry/stun/message.h"
+#include "ferry/turn/dispatcher.h"
 #include "ferry/turn/egress.h"
 #include "ferry/turn/quotas.h"
-#include "ferry/turn/server.h"
 
 namespace ferry::bench {
 
@@ -94,7 +94,7 @@ struct Core {
     settings.max_channels = 4096;
     std::string err;
     users.add(std::string(kUser) + ":" + std::string(kPassword), &err);
-    server = std::make_unique<turn::Server>(
+    server = std::make_unique<turn::Dispatcher>(
         turn::Dependencies{settings, egress, relays, users, nonces, quotas, &open_relays});
   }
   turn::Settings settings;
@@ -105,7 +105,7 @@ struct Core {
   turn::Quotas quotas{0, 0};
   // As in the server: every peer check also asks whether the peer is one of our relays.
   turn::RelayRegistry open_relays{{*Address::parse_ip("192.0.2.1")}};
-  std::unique_ptr<turn::Server> server;
+  std::unique_ptr<turn::Dispatcher> server;
   TimePoint now = TimePoint(Seconds(1000000));
   auth::Md5Key key = auth::md5_key(kUser, kRealm, kPassword);
 };

@@ -1,4 +1,4 @@
-// The protocol core (turn::Server) with the network left out: packets in through
+// The protocol core (turn::Dispatcher) with the network left out: packets in through
 // on_client_packet / on_peer_packet, out through a counting Egress that never allocates.
 // Every benchmark checks afterwards that the core did what the packets asked (a reply or a
 // relayed datagram per packet) and reports heap allocations per iteration ("allocs/iter").
@@ -62,7 +62,7 @@ void BM_Core_ChannelDataC2P(benchmark::State& state) {
   const auto frame = channel_data_frame(kChannel, static_cast<std::size_t>(state.range(0)));
   const Bytes in = bytes_of(frame);
   const FiveTuple t = a.client.tuple();
-  turn::Server& server = *a.core->server;
+  turn::Dispatcher& server = *a.core->server;
   const TimePoint now = a.core->now;
   const auto sent = a.core->egress.to_peer_count;
   const auto bytes = a.core->egress.bytes;
@@ -83,7 +83,7 @@ void BM_Core_ChannelDataP2C(benchmark::State& state) {
   const std::vector<std::uint8_t> payload(100, 0x5A);
   const Address peer = peer_address();
   const turn::RelayId relay = a.client.relay();
-  turn::Server& server = *a.core->server;
+  turn::Dispatcher& server = *a.core->server;
   const TimePoint now = a.core->now;
   const auto sent = a.core->egress.to_client_count;
   const auto bytes = a.core->egress.bytes;
@@ -107,7 +107,7 @@ void BM_Core_SendIndicationC2P(benchmark::State& state) {
   b.add(stun::attr::Data{bytes_of(payload)});
   const Bytes ind = b.finish();
   const FiveTuple t = a.client.tuple();
-  turn::Server& server = *a.core->server;
+  turn::Dispatcher& server = *a.core->server;
   const TimePoint now = a.core->now;
   const auto sent = a.core->egress.to_peer_count;
   const auto bytes = a.core->egress.bytes;
@@ -129,7 +129,7 @@ void BM_Core_DataIndicationP2C(benchmark::State& state) {
   const std::vector<std::uint8_t> payload(100, 0x5A);
   const Address peer = peer_address(7001);
   const turn::RelayId relay = a.client.relay();
-  turn::Server& server = *a.core->server;
+  turn::Dispatcher& server = *a.core->server;
   const TimePoint now = a.core->now;
   const auto sent = a.core->egress.to_client_count;
   const auto bytes = a.core->egress.bytes;
@@ -174,7 +174,7 @@ void BM_Core_AllocateFull(benchmark::State& state) {
     ok = ok && keep(2, c.build(p.msg[2], Method::kRefresh, true,
                                [](stun::MessageBuilder& b) { b.add(stun::attr::Lifetime{0}); }));
   }
-  turn::Server& server = *core.server;
+  turn::Dispatcher& server = *core.server;
   const TimePoint now = core.now;
   const turn::Counters& c = server.counters();
   const std::uint64_t created = c.allocations_created_total();
@@ -232,7 +232,7 @@ void BM_Core_ChannelDataC2P_LiveAllocations(benchmark::State& state) {
   const LiveAllocations& live = live_allocations(n);
   const auto frame = channel_data_frame(kChannel, 100);
   const Bytes in = bytes_of(frame);
-  turn::Server& server = *live.core->server;
+  turn::Dispatcher& server = *live.core->server;
   const TimePoint now = live.core->now;
   const auto sent = live.core->egress.to_peer_count;
   std::size_t i = 0;
@@ -257,7 +257,7 @@ void BM_Core_ChannelDataP2C_LiveAllocations(benchmark::State& state) {
   const LiveAllocations& live = live_allocations(n);
   const std::vector<std::uint8_t> payload(100, 0x5A);
   const Address peer = peer_address();
-  turn::Server& server = *live.core->server;
+  turn::Dispatcher& server = *live.core->server;
   const TimePoint now = live.core->now;
   const auto sent = live.core->egress.to_client_count;
   std::size_t i = 0;
@@ -310,7 +310,7 @@ void BM_Core_ChannelData_ChannelsPerAllocation(benchmark::State& state) {
   const Address peer = channel_peer(k - 1);
   const FiveTuple t = m.client.tuple();
   const turn::RelayId relay = m.client.relay();
-  turn::Server& server = *m.core->server;
+  turn::Dispatcher& server = *m.core->server;
   const TimePoint now = m.core->now;
   const CountingEgress& egress = m.core->egress;
   const auto sent = egress.to_client_count + egress.to_peer_count;

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "core_harness.h"
+#include "ferry/turn/dispatcher.h"
 #include "ferry/turn/rate_gate.h"
-#include "ferry/turn/server.h"
 #include "turn_client_fake.h"
 
 namespace ferry::turn {

@@ -7,7 +7,7 @@
 #include "core_harness.h"
 #include "ferry/stun/attributes.h"
 #include "ferry/stun/message.h"
-#include "ferry/turn/server.h"
+#include "ferry/turn/dispatcher.h"
 #include "turn_client_fake.h"
 
 namespace ferry::turn {

@@ -4,9 +4,9 @@
 #include <gtest/gtest.h>
 
 #include "core_harness.h"
+#include "ferry/turn/dispatcher.h"
 #include "ferry/turn/peer_policy.h"
 #include "ferry/turn/relay_registry.h"
-#include "ferry/turn/server.h"
 #include "turn_client_fake.h"
 
 namespace ferry::turn {

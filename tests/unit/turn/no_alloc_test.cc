@@ -9,7 +9,7 @@
 #include <new>
 
 #include "ferry/stun/message.h"
-#include "ferry/turn/server.h"
+#include "ferry/turn/dispatcher.h"
 #include "turn_client_fake.h"
 
 namespace {
@@ -65,7 +65,7 @@ TEST(NoAlloc, BindingAndDroppedPacketsDoNotTouchTheHeap) {
   auth::StaticUsers users("r");
   auth::NonceCodec nonces(auth::NonceCodec::Key{1});
   Quotas quotas(0, 0);
-  Server server(Dependencies{settings, egress, relays, users, nonces, quotas});
+  Dispatcher server(Dependencies{settings, egress, relays, users, nonces, quotas});
   FiveTuple t{*Address::parse_endpoint("198.51.100.7:40000"),
               *Address::parse_endpoint("192.0.2.1:3478"), Transport::kUdp};
   std::array<std::uint8_t, 64> req{};
@@ -108,7 +108,7 @@ TEST(NoAlloc, RelayedPacketsDoNotTouchTheHeap) {
   testing::enable_turn(h);
   h.settings.fingerprint = true;  // Data indications carry FINGERPRINT too
   SwitchEgress egress(h.egress);
-  h.server = std::make_unique<Server>(
+  h.server = std::make_unique<Dispatcher>(
       Dependencies{h.settings, egress, h.relays, h.users, h.nonces, h.quotas});
   testing::TurnClient alice{h, testing::udp_tuple("198.51.100.7:40000")};
   const Address with_channel = testing::addr("203.0.113.5:7000");

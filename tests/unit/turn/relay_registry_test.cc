@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "core_harness.h"
-#include "ferry/turn/server.h"
+#include "ferry/turn/dispatcher.h"
 #include "turn_client_fake.h"
 
 namespace ferry::turn {

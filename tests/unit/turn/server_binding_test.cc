@@ -7,7 +7,7 @@
 #include "core_harness.h"
 #include "ferry/stun/attributes.h"
 #include "ferry/stun/message.h"
-#include "ferry/turn/server.h"
+#include "ferry/turn/dispatcher.h"
 
 namespace ferry::turn {
 namespace {
@@ -99,12 +99,14 @@ TEST_F(ServerBindingTest, UnknownRequiredAttributeGets420WithTheList) {
   EXPECT_EQ(ua->types[0], 0x7ABC);
   // The exact answer (RFC 8489 §6.3.1.1, §14.8, §14.13): ERROR-CODE 420 with the standard
   // phrase, UNKNOWN-ATTRIBUTES, then SOFTWARE; no MESSAGE-INTEGRITY, no FINGERPRINT.
+  // clang-format off
   const std::vector<std::uint8_t> expected = {
       0x01, 0x11, 0x00, 0x30, 0x21, 0x12, 0xA4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
       0x00, 0x09, 0x00, 0x15, 0x00, 0x00, 0x04, 0x14, 'U', 'n', 'k', 'n', 'o', 'w', 'n', ' ',
-      'A', 't', 't', 'r', 'i', 'b', 'u', 't', 'e', 0, 0, 0,  //
-      0x00, 0x0A, 0x00, 0x02, 0x7A, 0xBC, 0, 0,              //
+      'A', 't', 't', 'r', 'i', 'b', 'u', 't', 'e', 0, 0, 0,
+      0x00, 0x0A, 0x00, 0x02, 0x7A, 0xBC, 0, 0,
       0x80, 0x22, 0x00, 0x05, 'F', 'e', 'r', 'r', 'y', 0, 0, 0};
+  // clang-format on
   EXPECT_EQ(h_.egress.client.at(0).data, expected);
 }
 

@@ -1,7 +1,7 @@
 // A tiny in-test TURN client for the core's unit tests: builds requests the way a real client
 // does (unauthenticated Allocate -> 401 with REALM and NONCE -> requests carrying USERNAME,
 // REALM, NONCE and MESSAGE-INTEGRITY keyed with md5_key(user, realm, password)), hands them to
-// the harness's Server and parses what the RecordingEgress got back. No sockets, no clock.
+// the harness's Dispatcher and parses what the RecordingEgress got back. No sockets, no clock.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -30,7 +30,7 @@ struct QuotaHarness : CoreHarness {
       : limited(user_quota, total_quota) {}
   turn::Quotas limited;
   void start() {
-    server = std::make_unique<turn::Server>(
+    server = std::make_unique<turn::Dispatcher>(
         turn::Dependencies{settings, egress, relays, users, nonces, limited});
   }
 };

@@ -1,17 +1,16 @@
-// Dispatch, Binding, replies and allocation bookkeeping. The TURN request handlers live in
-// allocate.cc and requests.cc, the data path in relay_data.cc.
-#include "ferry/turn/server.h"
+// Dispatch and Binding. The TURN request handlers live in allocate.cc, requests.cc and
+// auth.cc, the one response path in respond.cc, the data path in relay_data.cc.
+#include "ferry/turn/dispatcher.h"
 
 #include <algorithm>
 
 #include "allocation.h"
-#include "allocation_table.h"
-#include "reply.h"
+#include "allocations.h"
 #include "ferry/stun/attributes.h"
 #include "ferry/stun/channel_data.h"
 #include "ferry/stun/message.h"
+#include "reply.h"
 #include "response_limiter.h"
-#include "timer_wheel.h"
 
 namespace ferry::turn {
 
@@ -20,13 +19,18 @@ using stun::ErrorCode;
 using stun::MessageView;
 using stun::Method;
 
-Server::Server(const Dependencies& deps)
+Dispatcher::Dispatcher(const Dependencies& deps)
     : deps_(deps),
       settings_(deps.settings),
       egress_(deps.egress),
       policy_(deps.settings.peers, deps.open_relays),
-      allocations_(std::make_unique<AllocationTable>()),
-      timers_(std::make_unique<TimerWheel>()),
+      allocations_(std::make_unique<Allocations>(Allocations::Dependencies{
+          .relays = deps.relays,
+          .quotas = deps.quotas,
+          .open_relays = deps.open_relays,
+          .counters = counters_,
+          .channel_rest = deps.settings.channel_rest,
+      })),
       bandwidth_limited_(deps.settings.max_bps != 0 || deps.settings.worker_bps_capacity != 0) {
   if (settings_.unauthenticated_response_rate > 0) {
     limiter_ = std::make_unique<ResponseLimiter>(settings_.unauthenticated_response_rate,
@@ -34,23 +38,17 @@ Server::Server(const Dependencies& deps)
   }
 }
 
-Server::~Server() {
-  allocations_->for_each([this](Allocation& a) {
-    deps_.relays.close(a.relay.id);
-    deps_.quotas.release(a.username, a.tuple.client);
-    if (deps_.open_relays != nullptr) deps_.open_relays->remove(a.relay.address);
-  });
-}
+Dispatcher::~Dispatcher() = default;
 
-std::size_t Server::allocation_count() const {
+std::size_t Dispatcher::allocation_count() const {
   return allocations_->size();
 }
 
-bool Server::has_allocation(const FiveTuple& t) const {
+bool Dispatcher::has_allocation(const FiveTuple& t) const {
   return allocations_->find(t) != nullptr;
 }
 
-void Server::on_client_packet(const FiveTuple& t, Bytes packet, TimePoint now) {
+void Dispatcher::on_client_packet(const FiveTuple& t, Bytes packet, TimePoint now) {
   if (stun::is_channel_data(packet)) {
     handle_channel_data(t, packet, now);
     return;
@@ -80,7 +78,7 @@ void Server::on_client_packet(const FiveTuple& t, Bytes packet, TimePoint now) {
   respond(r, answer(r));
 }
 
-Reply Server::answer(const Request& r) {
+Reply Dispatcher::answer(const Request& r) {
   // RFC 8489 §6.3.1.1: unknown comprehension-required attributes -> 420 listing them.
   std::array<std::uint16_t, 16> unknown{};
   if (std::size_t n = r.message.unknown_required(unknown); n > 0) {
@@ -97,11 +95,11 @@ Reply Server::answer(const Request& r) {
         if (!settings_.turn_enabled) return Reply::error(ErrorCode::kForbidden);
         return handle_allocate(r);
       case Method::kRefresh:
-        return on_allocation(r, &Server::handle_refresh);
+        return on_allocation(r, &Dispatcher::handle_refresh);
       case Method::kCreatePermission:
-        return on_allocation(r, &Server::handle_create_permission);
+        return on_allocation(r, &Dispatcher::handle_create_permission);
       case Method::kChannelBind:
-        return on_allocation(r, &Server::handle_channel_bind);
+        return on_allocation(r, &Dispatcher::handle_channel_bind);
       case Method::kSend:  // indications only (RFC 8656 §10-11): as requests, unknown
       case Method::kData:
       case Method::kConnect:  // RFC 6062 Connect/ConnectionBind come with TCP relaying
@@ -114,12 +112,12 @@ Reply Server::answer(const Request& r) {
 }
 
 // Refresh, CreatePermission and ChannelBind: authenticated, on this 5-tuple's allocation.
-Reply Server::on_allocation(const Request& r, Handler handler) {
+Reply Dispatcher::on_allocation(const Request& r, Handler handler) {
   if (!settings_.turn_enabled) return Reply::error(ErrorCode::kForbidden);
   Auth auth;
   if (auto refusal = authenticate(r, auth)) return *refusal;
   const auth::Md5Key* key = auth.authenticated ? &auth.key : nullptr;
-  Allocation* found = current(r.tuple, r.now);
+  Allocation* found = allocations_->current(r.tuple, r.now);
   if (found == nullptr) {
     // RFC 8656 §7.4 etc.: no allocation on this 5-tuple.
     return Reply::error(ErrorCode::kAllocationMismatch, key);
@@ -135,7 +133,7 @@ Reply Server::on_allocation(const Request& r, Handler handler) {
   return (this->*handler)(r, a);
 }
 
-Reply Server::answer_binding(const Request& r) {
+Reply Dispatcher::answer_binding(const Request& r) {
   ++counters_.binding_requests;
   const FiveTuple& t = r.tuple;
   // RFC 3489 §11.2.1: classic clients understand only MAPPED-ADDRESS (no XOR, no cookie).
@@ -150,7 +148,7 @@ Reply Server::answer_binding(const Request& r) {
   return reply;
 }
 
-void Server::set_host_addresses(std::vector<Address> ips, TimePoint now) {
+void Dispatcher::set_host_addresses(std::vector<Address> ips, TimePoint now) {
   if (!policy_.set_host_addresses(std::move(ips))) return;  // the periodic re-read: unchanged
   // Permissions and channels were checked when installed; the data path re-checks only what
   // can change per packet (relay-to-relay peers, the listening ports). An address that has
@@ -167,78 +165,16 @@ void Server::set_host_addresses(std::vector<Address> ips, TimePoint now) {
   });
 }
 
-void Server::on_client_closed(const FiveTuple& tuple) {
-  if (Allocation* a = allocations_->find(tuple)) remove(*a);
+void Dispatcher::on_client_closed(const FiveTuple& tuple) {
+  if (Allocation* a = allocations_->find(tuple)) allocations_->remove(*a);
 }
 
-Allocation* Server::current(const FiveTuple& t, TimePoint now) {
-  Allocation* a = allocations_->find(t);
-  if (a != nullptr && a->expires <= now) {
-    remove(*a);
-    return nullptr;
-  }
-  return a;
+void Dispatcher::expire(TimePoint now) {
+  allocations_->expire(now);
 }
 
-void Server::remove(Allocation& a) {
-  // Everything the allocation held comes back: its port, its quota, its table entries (its
-  // timer entry is left to lapse: it no longer matches a live allocation).
-  deps_.relays.close(a.relay.id);
-  deps_.quotas.release(a.username, a.tuple.client);
-  if (deps_.open_relays != nullptr) deps_.open_relays->remove(a.relay.address);
-  counters_.permissions_ended.add(a.permissions.size());
-  counters_.channels_ended.add(a.channels.size());
-  ++counters_.allocations_ended[allocation_slot(a.tuple.transport, a.relay.address.is_v6())];
-  allocations_->erase(a);
-}
-
-void Server::prune(Allocation& a, TimePoint now) {
-  const std::size_t permissions = a.permissions.size();
-  const std::size_t channels = a.channels.size();
-  // A channel's number and peer rest after expiry before they can be bound again (§12).
-  a.prune(now, settings_.channel_rest);
-  counters_.permissions_ended.add(permissions - a.permissions.size());
-  counters_.channels_ended.add(channels - a.channels.size());
-}
-
-void Server::schedule(Allocation& a, TimePoint deadline) {
-  if (a.timer_stamp != 0 && a.next_check <= deadline) return;  // the timer fires soon enough
-  a.timer_stamp = ++next_timer_stamp_;
-  a.next_check = deadline;
-  timers_->schedule(a.index, a.timer_stamp, deadline);
-}
-
-void Server::expire(TimePoint now) {
-  timers_->advance(now, [&](const TimerWheel::Entry& e) {
-    Allocation* a = allocations_->live(e.owner);
-    if (a != nullptr && a->timer_stamp == e.stamp) on_timer(*a, now);
-  });
-  // Entries of deleted allocations (and superseded ones) wait for their deadline; when they
-  // outnumber the live ones, drop them (a churning client would otherwise make the wheel hold
-  // one per deletion for a whole lifetime).
-  if (timers_->size() > 2 * allocations_->size() + kTimerSlack) {
-    timers_->compact([&](const TimerWheel::Entry& e) {
-      const Allocation* a = allocations_->live(e.owner);
-      return a != nullptr && a->timer_stamp == e.stamp;
-    });
-  }
-}
-
-std::size_t Server::timer_entries() const {
-  return timers_->size();
-}
-
-void Server::on_timer(Allocation& a, TimePoint now) {
-  if (a.expires <= now) {
-    remove(a);
-    return;
-  }
-  prune(a, now);
-  TimePoint next = a.expires;
-  for (const Permission& p : a.permissions) next = std::min(next, p.expires);
-  for (const Channel& c : a.channels) next = std::min(next, c.expires + settings_.channel_rest);
-  a.timer_stamp = 0;  // this entry has fired: schedule unconditionally
-  schedule(a, next);
+std::size_t Dispatcher::timer_entries() const {
+  return allocations_->timer_entries();
 }
 
 }  // namespace ferry::turn

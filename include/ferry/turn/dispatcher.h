@@ -1,4 +1,6 @@
-// The protocol core of one worker: takes packets and `now`, emits to an Egress.
+// The protocol core of one worker: takes packets and `now`, dispatches each to where it goes
+// (requests to their handlers and the answer to respond(), data to the peer or the client),
+// and emits through an Egress. The allocations themselves live in Allocations.
 // No sockets, no clock (DESIGN.md conventions 1-3); one instance per worker, no locks.
 #pragma once
 
@@ -29,8 +31,7 @@ namespace ferry::turn {
 struct Allocation;
 struct Request;
 class Reply;
-class AllocationTable;
-class TimerWheel;
+class Allocations;
 class RelayRegistry;
 class ResponseLimiter;
 
@@ -47,12 +48,12 @@ struct Dependencies {
   RelayRegistry* open_relays = nullptr;
 };
 
-class Server {
+class Dispatcher {
  public:
-  explicit Server(const Dependencies& deps);
-  ~Server();
-  Server(const Server&) = delete;
-  Server& operator=(const Server&) = delete;
+  explicit Dispatcher(const Dependencies& deps);
+  ~Dispatcher();
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
 
   // A datagram (or one framed message of a stream) from a client.
   void on_client_packet(const FiveTuple& tuple, Bytes packet, TimePoint now);
@@ -83,7 +84,7 @@ class Server {
     std::string_view username;
     bool authenticated = false;  // false only with no-auth
   };
-  using Handler = Reply (Server::*)(const Request& r, Allocation& a);
+  using Handler = Reply (Dispatcher::*)(const Request& r, Allocation& a);
 
   // Requests: each step answers with a Reply value; respond() is the one place that sends.
   Reply answer(const Request& r);
@@ -120,27 +121,12 @@ class Server {
   bool within_bandwidth(RateGate& allocation_gate, RateGate& worker_gate, std::size_t bytes,
                         TimePoint now);
 
-  // Counts and drops what the allocation held, then removes it.
-  void remove(Allocation& a);
-  // Counts the permissions and channels that prune() drops.
-  void prune(Allocation& a, TimePoint now);
-  // The allocation on `t` unless it has expired (then it is removed, whatever the timer's
-  // timing, and the result is null).
-  Allocation* current(const FiveTuple& t, TimePoint now);
-  // Makes sure the allocation's timer fires no later than `deadline`.
-  void schedule(Allocation& a, TimePoint deadline);
-  void on_timer(Allocation& a, TimePoint now);
-
   const Dependencies deps_;
   const Settings& settings_;
   Egress& egress_;
   PeerPolicy policy_;
   Counters counters_;
-  std::unique_ptr<AllocationTable> allocations_;
-  std::unique_ptr<TimerWheel> timers_;
-  std::uint64_t next_timer_stamp_ = 0;
-  // Stale timer entries tolerated before a compaction, beyond twice the live allocations.
-  static constexpr std::size_t kTimerSlack = 4096;
+  std::unique_ptr<Allocations> allocations_;
   std::unique_ptr<ResponseLimiter> limiter_;  // null when unauthenticated-response-rate is 0
   // Responses are built here, never on the heap (one buffer per worker).
   std::array<std::uint8_t, 1500> out_{};

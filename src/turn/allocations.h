@@ -1,0 +1,78 @@
+// A worker's allocations and their lifetimes (RFC 8656 §2.2, §3): the table both packet paths
+// look up, one expiry timer per allocation (TimerWheel), and what ending one gives back (its
+// relay port, its quota, its place among the open relays) and counts. The dispatcher decides
+// when an allocation starts and ends; this is where it happens.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "allocation.h"
+#include "allocation_table.h"
+#include "ferry/common/address.h"
+#include "ferry/common/time.h"
+#include "ferry/turn/counters.h"
+#include "ferry/turn/egress.h"
+#include "ferry/turn/quotas.h"
+#include "ferry/turn/relay_registry.h"
+#include "timer_wheel.h"
+
+namespace ferry::turn {
+
+class Allocations {
+ public:
+  struct Dependencies {
+    RelayAllocator& relays;
+    Quotas& quotas;
+    RelayRegistry* open_relays;  // null in tests without relay-to-relay peers
+    Counters& counters;
+    Duration channel_rest;  // RFC 8656 §12: a channel rests this long after it expires
+  };
+
+  explicit Allocations(const Dependencies& deps) : deps_(deps) {}
+  // Gives every relay port and quota back (the worker stops); nothing is counted as ended.
+  ~Allocations();
+  Allocations(const Allocations&) = delete;
+  Allocations& operator=(const Allocations&) = delete;
+
+  // The data path's lookups: by client 5-tuple and by relay.
+  Allocation* find(const FiveTuple& t) { return table_.find(t); }
+  const Allocation* find(const FiveTuple& t) const { return table_.find(t); }
+  Allocation* by_relay(RelayId id) { return table_.by_relay(id); }
+  // The allocation on `t` unless it has expired (then it is removed, whatever the timer's
+  // timing, and the result is null).
+  Allocation* current(const FiveTuple& t, TimePoint now);
+
+  // A new allocation on `relay` until `expires`: counted, its timer set, its relay address
+  // known to the other workers as an open relay. The caller fills in the rest.
+  Allocation& insert(const FiveTuple& t, const Relay& relay, TimePoint expires);
+  // Counts and gives back what the allocation held, then erases it.
+  void remove(Allocation& a);
+  // Makes sure the allocation's timer fires no later than `deadline`.
+  void schedule(Allocation& a, TimePoint deadline);
+  // Ends what has expired by `now`: allocations, permissions, channels (the cost is the
+  // expiring allocations', not all of them).
+  void expire(TimePoint now);
+
+  std::size_t size() const { return table_.size(); }
+  // Entries in the timer wheel (tests: bounded by the live allocations, not by churn).
+  std::size_t timer_entries() const { return timers_.size(); }
+  template <typename Fn>
+  void for_each(Fn&& fn) {
+    table_.for_each(fn);
+  }
+
+ private:
+  void on_timer(Allocation& a, TimePoint now);
+  // Counts the permissions and channels that Allocation::prune() drops.
+  void prune(Allocation& a, TimePoint now);
+
+  Dependencies deps_;
+  AllocationTable table_;
+  TimerWheel timers_;
+  std::uint64_t next_timer_stamp_ = 0;
+  // Stale timer entries tolerated before a compaction, beyond twice the live allocations.
+  static constexpr std::size_t kTimerSlack = 4096;
+};
+
+}  // namespace ferry::turn
