@@ -2,8 +2,6 @@
 // auth.cc, the one response path in respond.cc, the data path in relay_data.cc.
 #include "ferry/turn/dispatcher.h"
 
-#include <algorithm>
-
 #include "allocation.h"
 #include "allocations.h"
 #include "ferry/stun/attributes.h"
