@@ -30,14 +30,19 @@ bool has_error(const std::vector<ferry::config::Diagnostic>& diags) {
   return false;
 }
 
-// Blocks the shutdown signals in every thread (workers inherit the mask) and waits for one in
-// main. SIGHUP (reload) arrives with the operations issue; until then it is logged and ignored.
-int wait_for_shutdown(ferry::Logger& log) {
+// The signals main waits for: blocked in every thread (workers inherit the mask) and taken
+// with sigwait. SIGHUP (reload) arrives with the operations issue; until then it is logged and
+// ignored.
+sigset_t shutdown_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGHUP);
+  return set;
+}
+
+int wait_for_shutdown(const sigset_t& set, ferry::Logger& log) {
   for (;;) {
     int sig = 0;
     if (sigwait(&set, &sig) != 0) return 1;
@@ -91,12 +96,8 @@ bool start_web(ferry::http::HttpServer& web, const ferry::http::HttpSettings& s,
 int main(int argc, char** argv) {
   // Block the shutdown signals first, so that one arriving during start-up waits for sigwait()
   // instead of killing the process half-started; worker threads inherit the mask.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  const sigset_t signals = shutdown_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -130,9 +131,8 @@ int main(int argc, char** argv) {
   log.info(std::string("Ferry ") + FERRY_VERSION + " starting" +
            (outcome.config_file.empty() ? "" : " with " + outcome.config_file));
   ferry::net::Runtime runtime(settings.server, log);
-  std::string error;
-  if (!runtime.start(&error)) {
-    log.error("cannot start: " + error);
+  if (auto started = runtime.start(); !started) {
+    log.error("cannot start: " + started.error());
     return 1;
   }
   const auto started = ferry::Clock::now();
@@ -152,7 +152,7 @@ int main(int argc, char** argv) {
     runtime.stop();
     return 1;
   }
-  int rc = wait_for_shutdown(log);
+  int rc = wait_for_shutdown(signals, log);
   web.stop();  // first: it reads the workers' counters
   runtime.stop();
   log.info("stopped");

@@ -31,9 +31,12 @@ bool parse_hex64(std::string_view s, std::uint64_t* out) {
 
 }  // namespace
 
-NonceCodec NonceCodec::with_random_key() {
+Expected<NonceCodec> NonceCodec::with_random_key() {
   Key k{};
-  RAND_bytes(k.data(), static_cast<int>(k.size()));
+  // A guessable key would let anyone forge nonces: no key, no start.
+  if (RAND_bytes(k.data(), static_cast<int>(k.size())) != 1) {
+    return fail("the CSPRNG gave no nonce key (RAND_bytes failed)");
+  }
   return NonceCodec(k);
 }
 

@@ -29,30 +29,44 @@ std::optional<std::vector<Address>> host_interface_addresses() {
   return out;
 }
 
-HostAddressWatch::HostAddressWatch(event_base* base, OnChange on_change, Reader read)
-    : on_change_(std::move(on_change)), read_(std::move(read)) {
-  nl_fd_ = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
-  if (nl_fd_ >= 0) {
+HostAddressWatch::HostAddressWatch(OnChange on_change, Reader read)
+    : on_change_(std::move(on_change)), read_(std::move(read)) {}
+
+Expected<std::unique_ptr<HostAddressWatch>> HostAddressWatch::create(event_base* base,
+                                                                     OnChange on_change,
+                                                                     Reader read) {
+  std::unique_ptr<HostAddressWatch> w(new HostAddressWatch(std::move(on_change), std::move(read)));
+  // Notifications are an optimisation over the 30 s refresh: without them (no rtnetlink, a
+  // failed bind or event) changes are seen later, never missed.
+  w->nl_fd_ = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (w->nl_fd_ >= 0) {
     sockaddr_nl sa{};
     sa.nl_family = AF_NETLINK;
     sa.nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
-    if (bind(nl_fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
-      close(nl_fd_);
-      nl_fd_ = -1;
+    auto ev =
+        bind(w->nl_fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0
+            ? event::add_event(base, w->nl_fd_, EV_READ | EV_PERSIST, &HostAddressWatch::on_netlink,
+                               w.get(), nullptr, "rtnetlink address changes")
+            : Expected<event::EventPtr>(fail("bind"));
+    if (ev) {
+      w->nl_ev_ = std::move(*ev);
     } else {
-      nl_ev_ = event_new(base, nl_fd_, EV_READ | EV_PERSIST, &HostAddressWatch::on_netlink, this);
-      event_add(nl_ev_, nullptr);
+      close(w->nl_fd_);
+      w->nl_fd_ = -1;
     }
   }
-  timer_ = event_new(base, -1, EV_PERSIST, &HostAddressWatch::on_timer, this);
-  timeval every{30, 0};
-  event_add(timer_, &every);
-  refresh();
+  const timeval every{30, 0};
+  auto timer = event::add_event(base, -1, EV_PERSIST, &HostAddressWatch::on_timer, w.get(), &every,
+                                "the host addresses' refresh timer");
+  if (!timer) return std::move(timer).failure();
+  w->timer_ = std::move(*timer);
+  w->refresh();
+  return w;
 }
 
 HostAddressWatch::~HostAddressWatch() {
-  if (nl_ev_ != nullptr) event_free(nl_ev_);
-  if (timer_ != nullptr) event_free(timer_);
+  nl_ev_.reset();
+  timer_.reset();
   if (nl_fd_ >= 0) close(nl_fd_);
 }
 

@@ -10,10 +10,13 @@
 #include <event2/event.h>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <vector>
 
 #include "ferry/common/address.h"
+#include "ferry/common/expected.h"
+#include "ferry/event/event_loop.h"
 
 namespace ferry::net {
 
@@ -28,8 +31,10 @@ class HostAddressWatch {
   using Reader = std::function<std::optional<std::vector<Address>>()>;
   // Calls `on_change` once now and again after every change; a list that cannot be read is
   // never passed on (the last good one stays in force). `read` is host_interface_addresses
-  // but in tests.
-  HostAddressWatch(event_base* base, OnChange on_change, Reader read = host_interface_addresses);
+  // but in tests. Fails when the periodic refresh cannot be scheduled; without rtnetlink it
+  // works on the refresh alone (watching() says so).
+  static Expected<std::unique_ptr<HostAddressWatch>> create(event_base* base, OnChange on_change,
+                                                            Reader read = host_interface_addresses);
   // Reads the list again now (what a netlink notification or the slow timer does).
   void refresh();
   ~HostAddressWatch();
@@ -39,14 +44,15 @@ class HostAddressWatch {
   bool watching() const { return nl_fd_ >= 0; }
 
  private:
+  HostAddressWatch(OnChange on_change, Reader read);
   static void on_netlink(evutil_socket_t fd, short what, void* arg);
   static void on_timer(evutil_socket_t fd, short what, void* arg);
 
   OnChange on_change_;
   Reader read_;
   int nl_fd_ = -1;
-  event* nl_ev_ = nullptr;
-  event* timer_ = nullptr;
+  event::EventPtr nl_ev_;
+  event::EventPtr timer_;
 };
 
 }  // namespace ferry::net

@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstring>
 
 namespace ferry::net {
 
@@ -23,9 +24,10 @@ int bind_port(const Address& ip, std::uint16_t port, const std::string& device) 
   int fd = socket(ip.is_v6() ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   int one = 1;
-  if (ip.is_v6()) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-  std::string ignored;
-  if (!bind_to_device(fd, device, &ignored)) {  // checked once at start (Runtime::start)
+  // IPV6_V6ONLY failing would let the socket take IPv4 too; SO_BINDTODEVICE failing (checked
+  // once at start, Runtime::start) would relay through the wrong interface: no relay then.
+  if ((ip.is_v6() && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0) ||
+      !bind_to_device(fd, device)) {
     ::close(fd);
     return -1;
   }
@@ -43,20 +45,32 @@ int bind_port(const Address& ip, std::uint16_t port, const std::string& device) 
 
 }  // namespace
 
-RelayPool::RelayPool(event_base* base, Range range, Reservations& reservations,
-                     OnReadable on_readable, OnBatchEnd on_batch_end, turn::RelayRegistry* registry)
-    : base_(base),
-      min_port_(range.min_port),
+RelayPool::RelayPool(Range range, Reservations& reservations, OnReadable on_readable,
+                     OnBatchEnd on_batch_end, turn::RelayRegistry* registry)
+    : min_port_(range.min_port),
       max_port_(range.max_port),
       device_(std::move(range.device)),
       reservations_(reservations),
       on_readable_(std::move(on_readable)),
       on_batch_end_(std::move(on_batch_end)),
-      registry_(registry),
-      epoll_fd_(epoll_create1(EPOLL_CLOEXEC)) {
-  if (epoll_fd_ < 0) return;
-  ev_ = event_new(base_, epoll_fd_, EV_READ | EV_PERSIST, &RelayPool::on_event, this);
-  if (ev_ != nullptr) event_add(ev_, nullptr);
+      registry_(registry) {}
+
+Expected<std::unique_ptr<RelayPool>> RelayPool::create(event_base* base, Range range,
+                                                       Reservations& reservations,
+                                                       OnReadable on_readable,
+                                                       OnBatchEnd on_batch_end,
+                                                       turn::RelayRegistry* registry) {
+  std::unique_ptr<RelayPool> pool(new RelayPool(
+      std::move(range), reservations, std::move(on_readable), std::move(on_batch_end), registry));
+  pool->epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (pool->epoll_fd_ < 0) {
+    return fail(std::string("epoll_create1 for the relay sockets: ") + std::strerror(errno));
+  }
+  auto ev = event::add_event(base, pool->epoll_fd_, EV_READ | EV_PERSIST, &RelayPool::on_event,
+                             pool.get(), nullptr, "the relay sockets' epoll set");
+  if (!ev) return std::move(ev).failure();
+  pool->ev_ = std::move(*ev);
+  return pool;
 }
 
 RelayPool::~RelayPool() {
@@ -64,7 +78,7 @@ RelayPool::~RelayPool() {
   for (int fd : fds_) {
     if (fd >= 0) ::close(fd);
   }
-  if (ev_ != nullptr) event_free(ev_);
+  ev_.reset();
   if (epoll_fd_ >= 0) ::close(epoll_fd_);
 }
 
@@ -182,7 +196,11 @@ Result<turn::Relay> RelayPool::claim(const Token& token, TimePoint now) {
 
 void RelayPool::close(turn::RelayId id) {
   if (id >= fds_.size() || fds_[id] < 0) return;
-  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fds_[id], nullptr);
+  // Cannot fail for a registered descriptor. If it did, nothing is lost: closing the
+  // descriptor (release_closed) takes it off the set, and until then a stale event names
+  // this id, which is either free (fd(id) == -1: skipped) or the next relay's (read in vain,
+  // EAGAIN).
+  (void)epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fds_[id], nullptr);
   closing_.push_back(fds_[id]);
   fds_[id] = -1;
   if (registry_ != nullptr) registry_->remove(bound_[id]);

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "ferry/common/expected.h"
+#include "ferry/event/event_loop.h"
 #include "ferry/turn/egress.h"
 #include "ferry/turn/relay_registry.h"
 #include "reservations.h"
@@ -31,12 +33,14 @@ class RelayPool final : public turn::RelayAllocator {
     std::uint16_t max_port = 65535;
     std::string device;  // relay-device, empty for none
   };
-  // ok() is false when the relay sockets' epoll set could not be created or registered.
-  // `registry` (may be null): the relays open on every worker, used as the free-port map so a
-  // full range is known without binding every port; the pool marks what it opens and closes.
-  RelayPool(event_base* base, Range range, Reservations& reservations, OnReadable on_readable,
-            OnBatchEnd on_batch_end, turn::RelayRegistry* registry = nullptr);
-  bool ok() const { return epoll_fd_ >= 0 && ev_ != nullptr; }
+  // The pool with its epoll set registered on `base`, or why not. `registry` (may be null):
+  // the relays open on every worker, used as the free-port map so a full range is known
+  // without binding every port; the pool marks what it opens and closes.
+  static Expected<std::unique_ptr<RelayPool>> create(event_base* base, Range range,
+                                                     Reservations& reservations,
+                                                     OnReadable on_readable,
+                                                     OnBatchEnd on_batch_end,
+                                                     turn::RelayRegistry* registry = nullptr);
   ~RelayPool() override;
   RelayPool(const RelayPool&) = delete;
   RelayPool& operator=(const RelayPool&) = delete;
@@ -62,6 +66,8 @@ class RelayPool final : public turn::RelayAllocator {
   std::size_t bind_attempts() const { return bind_attempts_; }
 
  private:
+  RelayPool(Range range, Reservations& reservations, OnReadable on_readable,
+            OnBatchEnd on_batch_end, turn::RelayRegistry* registry);
   static void on_event(evutil_socket_t fd, short what, void* arg);
   void drain_ready();
   void close_pending();
@@ -71,7 +77,6 @@ class RelayPool final : public turn::RelayAllocator {
   // Puts a bound relay socket on the epoll set; closes it and fails if that is refused.
   Result<turn::Relay> adopt(int fd, const Address& bound);
 
-  event_base* base_;
   std::uint16_t min_port_;
   std::uint16_t max_port_;
   std::string device_;
@@ -80,7 +85,7 @@ class RelayPool final : public turn::RelayAllocator {
   OnBatchEnd on_batch_end_;
   turn::RelayRegistry* registry_;
   int epoll_fd_ = -1;
-  event* ev_ = nullptr;
+  event::EventPtr ev_;          // the epoll set's readability, on the worker's loop
   std::vector<int> fds_;        // by relay id; -1: free
   std::vector<Address> bound_;  // by relay id
   std::size_t bind_attempts_ = 0;

@@ -4,7 +4,8 @@
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <thread>
+#include <cerrno>
+#include <cstring>
 
 #include "connection_limits.h"
 #include "reservations.h"
@@ -39,42 +40,44 @@ std::size_t raise_descriptor_limit(std::size_t* raised_from) {
 Runtime::Runtime(const ServerSettings& settings, Logger& log)
     : settings_(settings),
       log_(log),
-      nonces_(auth::NonceCodec::with_random_key()),
       quotas_(settings.user_quota, settings.total_quota, settings.per_ip_quota),
       // EVEN-PORT reservations held at once: a quarter of the relay range, so that clients
       // reserving ports can never take most of it.
       reservations_(std::make_unique<Reservations>(
-          quotas_, std::max<std::size_t>(16, (settings.max_port - settings.min_port + 1u) / 4))),
-      shared_{settings_.credentials ? *settings_.credentials : kNoUsers, nonces_, quotas_} {}
+          quotas_, std::max<std::size_t>(16, (settings.max_port - settings.min_port + 1u) / 4))) {}
 
 Runtime::~Runtime() {
   stop();
 }
 
-bool Runtime::start(std::string* error) {
+Expected<void> Runtime::start() {
   // listen_ips, threads, relay_addresses and the per-worker shares are derived in the
   // configuration step (config/settings_build.cc); here they are used as given.
-  ips_ = settings_.listen_ips;
-  if (ips_.empty()) {
-    *error = "no address to listen on";
-    return false;
-  }
+  const auto& ips = settings_.listen_ips;
+  if (ips.empty()) return fail("no address to listen on");
   const unsigned n = std::max(1u, settings_.threads);
-  for (Address ip : ips_) {
+  for (Address ip : ips) {
     ip.set_port(settings_.port);
-    if ((settings_.udp && port_taken(ip, SOCK_DGRAM, error)) ||
-        (settings_.tcp && port_taken(ip, SOCK_STREAM, error))) {
-      return false;
+    if (settings_.udp) {
+      if (auto free = check_port_free(ip, SOCK_DGRAM); !free) return free;
+    }
+    if (settings_.tcp) {
+      if (auto free = check_port_free(ip, SOCK_STREAM); !free) return free;
     }
   }
   if (!settings_.relay_device.empty()) {
     // Relay sockets are opened later, per allocation: try the device once now so that a wrong
     // name or a missing CAP_NET_RAW stops the start instead of failing every Allocate.
     int probe = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    bool ok = bind_to_device(probe, settings_.relay_device, error);
+    if (probe < 0) return fail(std::string("socket(): ") + std::strerror(errno));
+    auto bound = bind_to_device(probe, settings_.relay_device);
     close_fd(probe);
-    if (!ok) return false;
+    if (!bound) return bound;
   }
+  // One key for all workers, so a nonce is valid on any of them; from the CSPRNG or no start.
+  auto nonces = auth::NonceCodec::with_random_key();
+  if (!nonces) return std::move(nonces).failure();
+  nonces_.emplace(*nonces);
   open_relays_ = std::make_unique<turn::RelayRegistry>(settings_.relay_addresses);
   // Descriptors: every TCP allocation needs two (the connection and its relay socket), so
   // connections get at most half of what is left after the reserve; UDP allocations' relays
@@ -85,7 +88,7 @@ bool Runtime::start(std::string* error) {
   // socket() would otherwise also fail getifaddrs and accept.
   std::size_t raised_from = 0;
   const std::size_t nofile = raise_descriptor_limit(&raised_from);
-  const std::size_t listeners = ips_.size() * ((settings_.udp ? 1 : 0) + (settings_.tcp ? 1 : 0));
+  const std::size_t listeners = ips.size() * ((settings_.udp ? 1 : 0) + (settings_.tcp ? 1 : 0));
   const std::size_t reserve = kReservedDescriptors + n * (listeners + 8);
   const std::size_t usable = nofile > 2 * reserve ? nofile - reserve : nofile / 2;
   const std::size_t tcp_share = usable / 2;
@@ -106,27 +109,28 @@ bool Runtime::start(std::string* error) {
                  " descriptors (RLIMIT_NOFILE): each allocation takes one, each TCP client two; "
                  "raise the hard limit (LimitNOFILE= in systemd, ulimit -Hn)");
   }
+  shared_ = std::make_unique<WorkerShared>(
+      WorkerShared{settings_.credentials ? *settings_.credentials : kNoUsers, *nonces_, quotas_,
+                   *reservations_, *open_relays_, *connections_});
   // Bind everything before starting any thread, so a port in use fails the start cleanly.
   for (unsigned i = 0; i < n; ++i) {
-    Worker::Shared shared{shared_.credentials, shared_.nonces, shared_.quotas,
-                          *reservations_,      *open_relays_,  *connections_};
-    auto w = std::make_unique<Worker>(settings_, shared, log_, i);
-    if (!w->open(ips_, error)) {
+    auto w = Worker::open(settings_, *shared_, log_, i);
+    if (!w) {
       workers_.clear();
-      return false;
+      return std::move(w).failure();
     }
-    workers_.push_back(std::move(w));
+    workers_.push_back(std::move(*w));
   }
   for (auto& w : workers_) w->start();
   running_ = true;
-  for (const auto& ip : ips_) {
+  for (const auto& ip : ips) {
     Address a = ip;
     a.set_port(settings_.port);
     std::string what = settings_.udp && settings_.tcp ? "UDP+TCP" : settings_.udp ? "UDP" : "TCP";
     log_.info("listening on " + a.to_string() + " (" + what + ", " + std::to_string(n) +
               " workers)");
   }
-  return true;
+  return {};
 }
 
 std::vector<WorkerStats> Runtime::stats() const {

@@ -17,94 +17,103 @@ namespace ferry::net {
 
 namespace {
 
-bool set_common_options(int fd, const Address& addr, std::string* error) {
+Failure sys_failure(const std::string& what) {
+  return fail(what + ": " + std::strerror(errno));
+}
+
+Expected<void> set_common_options(int fd, const Address& addr) {
   int one = 1;
   if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
       setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
-    *error = std::string("setsockopt(SO_REUSEPORT): ") + std::strerror(errno);
-    return false;
+    return sys_failure("setsockopt(SO_REUSEPORT)");
   }
   // One socket per family: an IPv6 socket must not also take IPv4 traffic, or two workers'
   // wildcard sockets would collide and replies would carry v4-mapped addresses.
   if (addr.is_v6() && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0) {
-    *error = std::string("setsockopt(IPV6_V6ONLY): ") + std::strerror(errno);
-    return false;
+    return sys_failure("setsockopt(IPV6_V6ONLY)");
   }
-  return true;
+  return {};
 }
 
-int open_bound(const Address& addr, int type, const std::string& device, std::string* error) {
+Expected<int> open_bound(const Address& addr, int type, const std::string& device) {
   int domain = addr.is_v6() ? AF_INET6 : AF_INET;
   int fd = socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    *error = std::string("socket(): ") + std::strerror(errno);
-    return -1;
-  }
-  if (!set_common_options(fd, addr, error) || !bind_to_device(fd, device, error)) {
+  if (fd < 0) return sys_failure("socket()");
+  auto options = set_common_options(fd, addr);
+  if (options) options = bind_to_device(fd, device);
+  if (!options) {
     close(fd);
-    return -1;
+    return std::move(options).failure();
   }
   sockaddr_storage ss;
   socklen_t len = addr.to_sockaddr(&ss);
   if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
-    *error = "bind(" + addr.to_string() + "): " + std::strerror(errno);
+    auto f = sys_failure("bind(" + addr.to_string() + ")");
     close(fd);
-    return -1;
+    return f;
   }
   return fd;
 }
 
 }  // namespace
 
-bool bind_to_device(int fd, const std::string& device, std::string* error) {
-  if (device.empty()) return true;
+Expected<void> bind_to_device(int fd, const std::string& device) {
+  if (device.empty()) return {};
   if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, device.c_str(),
                  static_cast<socklen_t>(device.size())) != 0) {
-    *error = "cannot bind to device '" + device + "': " + std::strerror(errno);
-    return false;
+    return sys_failure("cannot bind to device '" + device + "'");
   }
-  return true;
+  return {};
 }
 
-int open_udp_socket(const Address& addr, const std::string& device, std::string* error) {
-  int fd = open_bound(addr, SOCK_DGRAM, device, error);
-  if (fd < 0) return -1;
-  // A larger receive buffer absorbs bursts between event-loop wakeups; the kernel caps it at
-  // net.core.rmem_max, which is fine.
+Expected<int> open_udp_socket(const Address& addr, const std::string& device) {
+  auto fd = open_bound(addr, SOCK_DGRAM, device);
+  if (!fd) return fd;
+  // A larger buffer absorbs bursts between event-loop wakeups. The kernel caps it at
+  // net.core.rmem_max/wmem_max without failing, so a failure here is a bad descriptor.
   int size = 4 * 1024 * 1024;
-  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
-  return fd;
-}
-
-int open_tcp_listener(const Address& addr, const std::string& device, std::string* error) {
-  int fd = open_bound(addr, SOCK_STREAM, device, error);
-  if (fd < 0) return -1;
-  if (listen(fd, 1024) != 0) {
-    *error = "listen(" + addr.to_string() + "): " + std::strerror(errno);
-    close(fd);
-    return -1;
+  if (setsockopt(*fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size) != 0 ||
+      setsockopt(*fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size) != 0) {
+    auto f = sys_failure("setsockopt(SO_RCVBUF/SO_SNDBUF) on " + addr.to_string());
+    close(*fd);
+    return f;
   }
   return fd;
 }
 
-bool port_taken(const Address& addr, int type, std::string* error) {
+Expected<int> open_tcp_listener(const Address& addr, const std::string& device) {
+  auto fd = open_bound(addr, SOCK_STREAM, device);
+  if (!fd) return fd;
+  if (listen(*fd, 1024) != 0) {
+    auto f = sys_failure("listen(" + addr.to_string() + ")");
+    close(*fd);
+    return f;
+  }
+  return fd;
+}
+
+Expected<void> check_port_free(const Address& addr, int type) {
   // SO_REUSEPORT lets a second process of the same user share our port silently; a plain bind
   // fails on a port held by anyone, so it tells "already in use" before the workers bind.
   int fd = socket(addr.is_v6() ? AF_INET6 : AF_INET, type | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
+  if (fd < 0) return sys_failure("socket()");
   int one = 1;
-  if (addr.is_v6()) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-  if (type == SOCK_STREAM) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if ((addr.is_v6() && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0) ||
+      (type == SOCK_STREAM && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0)) {
+    auto f = sys_failure("setsockopt");
+    close(fd);
+    return f;
+  }
   sockaddr_storage ss;
   socklen_t len = addr.to_sockaddr(&ss);
+  // Any other bind error (EADDRNOTAVAIL, EACCES) is reported by the workers' own bind.
   bool taken = bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 && errno == EADDRINUSE;
   close(fd);
   if (taken) {
-    *error = std::string(type == SOCK_STREAM ? "TCP " : "UDP ") + addr.to_string() +
-             " is already in use (another turnserver?)";
+    return fail(std::string(type == SOCK_STREAM ? "TCP " : "UDP ") + addr.to_string() +
+                " is already in use (another turnserver?)");
   }
-  return taken;
+  return {};
 }
 
 Address socket_local_address(int fd) {
@@ -121,6 +130,7 @@ void close_fd(int fd) {
 std::vector<Address> local_addresses() {
   std::vector<Address> out;
   ifaddrs* list = nullptr;
+  // A failure leaves the list empty: the start then fails with "no address to listen on".
   if (getifaddrs(&list) != 0) return out;
   for (ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
     if (i->ifa_addr == nullptr || (i->ifa_flags & IFF_UP) == 0) continue;

@@ -3,7 +3,6 @@
 #include <event2/bufferevent.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -17,113 +16,119 @@
 
 namespace ferry::net {
 
-Worker::Worker(const ServerSettings& settings, const Shared& shared, Logger& log, unsigned index)
+namespace {
+
+// An order on addresses for the UDP endpoint index (any strict order will do).
+bool address_less(const Address& a, const Address& b) {
+  if (a.family() != b.family()) return a.family() < b.family();
+  if (int c = std::memcmp(a.raw().data(), b.raw().data(), a.raw().size()); c != 0) return c < 0;
+  return a.port() < b.port();
+}
+
+}  // namespace
+
+Worker::Worker(const ServerSettings& settings, const WorkerShared& shared, Logger& log,
+               unsigned index)
     : settings_(settings), log_(log), index_(index), shared_(shared) {}
 
 Worker::~Worker() {
+  if (loop_ != nullptr) loop_->stop();  // no callback runs while the members go
   host_addresses_.reset();
   connections_.clear();
   core_.reset();  // closes every relay through the pool, returns quotas
   relays_.reset();
-  if (tick_ev_ != nullptr) event_free(tick_ev_);
+  tick_ev_.reset();
   for (auto& l : tcp_listeners_) {
     if (l->l != nullptr) evconnlistener_free(l->l);
-    if (l->resume != nullptr) event_free(l->resume);
+    l->resume.reset();
   }
   for (auto& ep : udp_) {
-    if (ep->ev != nullptr) event_free(ep->ev);
+    ep->ev.reset();
     close_fd(ep->fd);
   }
-  if (stop_ev_ != nullptr) event_free(stop_ev_);
-  close_fd(stop_fd_);
-  if (base_ != nullptr) event_base_free(base_);
+  loop_.reset();
 }
 
-bool Worker::open(const std::vector<Address>& ips, std::string* error) {
-  base_ = event_base_new();
-  stop_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (base_ == nullptr || stop_fd_ < 0) {
-    *error = "cannot create event loop";
-    return false;
-  }
-  stop_ev_ = event_new(base_, stop_fd_, EV_READ, &Worker::on_stop, this);
-  event_add(stop_ev_, nullptr);
-  relays_ = std::make_unique<RelayPool>(
-      base_, RelayPool::Range{settings_.min_port, settings_.max_port, settings_.relay_device},
+Expected<std::unique_ptr<Worker>> Worker::open(const ServerSettings& settings,
+                                               const WorkerShared& shared, Logger& log,
+                                               unsigned index) {
+  std::unique_ptr<Worker> w(new Worker(settings, shared, log, index));
+  if (auto opened = w->open_sockets(); !opened) return std::move(opened).failure();
+  return w;
+}
+
+Expected<void> Worker::open_sockets() {
+  auto loop = event::EventLoop::create();
+  if (!loop) return std::move(loop).failure();
+  loop_ = std::move(*loop);
+  event_base* base = loop_->base();
+  auto pool = RelayPool::create(
+      base, RelayPool::Range{settings_.min_port, settings_.max_port, settings_.relay_device},
       shared_.reservations, [this](turn::RelayId id, int fd) { drain_relay(id, fd); },
       [this] { flush(); }, &shared_.open_relays);
-  if (!relays_->ok()) {
-    *error = "cannot create the relay sockets' epoll set";
-    return false;
-  }
+  if (!pool) return std::move(pool).failure();
+  relays_ = std::move(*pool);
   core_ = std::make_unique<turn::Dispatcher>(
       turn::Dependencies{settings_.turn, *this, *relays_, shared_.credentials, shared_.nonces,
                          shared_.quotas, &shared_.open_relays});
   // The peer policy refuses the host's own addresses; they can change while we run.
-  host_addresses_ = std::make_unique<HostAddressWatch>(base_, [this](std::vector<Address> ips_now) {
+  auto watch = HostAddressWatch::create(base, [this](std::vector<Address> ips_now) {
     core_->set_host_addresses(std::move(ips_now), Clock::now());
   });
+  if (!watch) return std::move(watch).failure();
+  host_addresses_ = std::move(*watch);
   if (!host_addresses_->watching() && index_ == 0) {
     log_.warning(
         "no rtnetlink socket for address changes: the host's own addresses (refused "
         "as peers) are re-read every 30 s only");
   }
   // Lifetimes are coarse (seconds): one sweep a second instead of a timer per permission.
-  tick_ev_ = event_new(base_, -1, EV_PERSIST, &Worker::on_tick, this);
-  timeval one_second{1, 0};
-  event_add(tick_ev_, &one_second);
+  const timeval one_second{1, 0};
+  auto tick = event::add_event(base, -1, EV_PERSIST, &Worker::on_tick, this, &one_second,
+                               "the worker's one-second tick");
+  if (!tick) return std::move(tick).failure();
+  tick_ev_ = std::move(*tick);
   last_tick_ = Clock::now();
-  for (Address ip : ips) {
+  for (Address ip : settings_.listen_ips) {
     ip.set_port(settings_.port);
     if (settings_.udp) {
+      auto fd = open_udp_socket(ip, settings_.listening_device);
+      if (!fd) return std::move(fd).failure();
       auto ep = std::make_unique<UdpEndpoint>();
       ep->w = this;
-      ep->fd = open_udp_socket(ip, settings_.listening_device, error);
-      if (ep->fd < 0) return false;
+      ep->fd = *fd;
       ep->local = socket_local_address(ep->fd);
-      ep->ev = event_new(base_, ep->fd, EV_READ | EV_PERSIST, &Worker::on_udp_readable, ep.get());
-      event_add(ep->ev, nullptr);
-      udp_.push_back(std::move(ep));
+      udp_.push_back(std::move(ep));  // owned now: closed by the destructor if what follows fails
+      auto ev =
+          event::add_event(base, udp_.back()->fd, EV_READ | EV_PERSIST, &Worker::on_udp_readable,
+                           udp_.back().get(), nullptr, "UDP " + ip.to_string());
+      if (!ev) return std::move(ev).failure();
+      udp_.back()->ev = std::move(*ev);
     }
     if (settings_.tcp) {
-      int fd = open_tcp_listener(ip, settings_.listening_device, error);
-      if (fd < 0) return false;
+      auto fd = open_tcp_listener(ip, settings_.listening_device);
+      if (!fd) return std::move(fd).failure();
       auto l = std::make_unique<Listener>();
-      l->local = socket_local_address(fd);
+      l->local = socket_local_address(*fd);
       l->w = this;
-      l->l = evconnlistener_new(base_, &Worker::on_accept, l.get(), LEV_OPT_CLOSE_ON_FREE, -1, fd);
+      l->l = evconnlistener_new(base, &Worker::on_accept, l.get(), LEV_OPT_CLOSE_ON_FREE, -1, *fd);
       if (l->l == nullptr) {
-        close_fd(fd);
-        *error = "evconnlistener_new failed for " + ip.to_string();
-        return false;
+        close_fd(*fd);
+        return fail("cannot listen for TCP on " + ip.to_string() + " (evconnlistener_new)");
       }
       evconnlistener_set_error_cb(l->l, &Worker::on_accept_error);
-      l->resume = evtimer_new(base_, &Worker::on_accept_resume, l.get());
+      l->resume.reset(evtimer_new(base, &Worker::on_accept_resume, l.get()));
+      if (l->resume == nullptr) {
+        evconnlistener_free(l->l);
+        return fail("cannot create the accept-pause timer for " + ip.to_string());
+      }
       tcp_listeners_.push_back(std::move(l));
     }
   }
-  return true;
-}
-
-void Worker::start() {
-  thread_ = std::thread([this] {
-    log_.debug("worker " + std::to_string(index_) + " running");
-    event_base_dispatch(base_);
-  });
-}
-
-void Worker::request_stop() {
-  std::uint64_t one = 1;
-  (void)!write(stop_fd_, &one, sizeof one);
-}
-
-void Worker::join() {
-  if (thread_.joinable()) thread_.join();
-}
-
-void Worker::on_stop(evutil_socket_t /*fd*/, short /*what*/, void* arg) {
-  auto* self = static_cast<Worker*>(arg);
-  event_base_loopbreak(self->base_);
+  // to_client finds a datagram's listener by binary search over the local addresses.
+  std::sort(udp_.begin(), udp_.end(),
+            [](const auto& a, const auto& b) { return address_less(a->local, b->local); });
+  return {};
 }
 
 void Worker::on_udp_readable(evutil_socket_t /*fd*/, short /*what*/, void* arg) {
@@ -166,8 +171,12 @@ void Worker::on_accept_error(evconnlistener* l, void* arg) {
   Worker& w = *listener->w;
   const int err = errno;
   evconnlistener_disable(l);
-  timeval pause{0, 250 * 1000};
-  evtimer_add(listener->resume, &pause);
+  const timeval pause{0, 250 * 1000};
+  if (evtimer_add(listener->resume.get(), &pause) != 0) {
+    // Without the timer the listener would stay off: keep accepting and let libevent call
+    // here again (spinning is better than a listener that never comes back).
+    evconnlistener_enable(l);
+  }
   ++w.net_counters_.accept_pauses;
   std::uint64_t suppressed = 0;
   if (w.accept_error_log_.allow(Clock::now(), &suppressed)) {
@@ -206,7 +215,7 @@ void Worker::accept_tcp(evutil_socket_t fd, const sockaddr* sa, int len, const A
   // delayed ACKs would hold them back.
   int one = 1;
   (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  bufferevent* bev = bufferevent_socket_new(base_, fd, BEV_OPT_CLOSE_ON_FREE);
+  bufferevent* bev = bufferevent_socket_new(base(), fd, BEV_OPT_CLOSE_ON_FREE);
   if (bev == nullptr) {
     shared_.connections.release(t.client);
     close_fd(fd);
@@ -326,11 +335,11 @@ void Worker::to_peer(turn::RelayId relay, const Address& peer, Bytes data) {
 
 void Worker::to_client(const FiveTuple& tuple, Bytes data) {
   if (tuple.transport == Transport::kUdp) {
-    for (auto& e : udp_) {
-      if (e->local == tuple.server) {
-        e->batch.add(e->fd, tuple.client, data);
-        return;
-      }
+    auto it =
+        std::lower_bound(udp_.begin(), udp_.end(), tuple.server,
+                         [](const auto& e, const Address& a) { return address_less(e->local, a); });
+    if (it != udp_.end() && (*it)->local == tuple.server) {
+      (*it)->batch.add((*it)->fd, tuple.client, data);
     }
     return;
   }

@@ -1,6 +1,6 @@
 // One share-nothing worker: its own event loop, its own SO_REUSEPORT sockets on every listening
 // address, its own protocol core (DESIGN.md section 2). Nothing here is shared between threads
-// except the stop signal (an eventfd).
+// but WorkerShared and the loop's stop signal.
 #pragma once
 
 #include <event2/event.h>
@@ -8,13 +8,14 @@
 
 #include <memory>
 #include <string>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "connection_limits.h"
+#include "ferry/common/expected.h"
 #include "ferry/common/logger.h"
 #include "ferry/common/repeat_limiter.h"
+#include "ferry/event/event_loop.h"
 #include "ferry/net/settings.h"
 #include "ferry/net/stats.h"
 #include "ferry/turn/dispatcher.h"
@@ -28,28 +29,40 @@ struct bufferevent;
 
 namespace ferry::net {
 
+// What every worker shares, owned by the Runtime, which outlives its workers: read-only
+// credentials and nonce key; quotas, reservations, the open relays and the connection limits,
+// each synchronised inside.
+struct WorkerShared {
+  const auth::CredentialStore& credentials;
+  const auth::NonceCodec& nonces;
+  turn::Quotas& quotas;
+  Reservations& reservations;
+  turn::RelayRegistry& open_relays;
+  ConnectionLimits& connections;
+};
+
+// Ownership and calls. A Worker owns everything it runs: its event loop, listeners, UDP
+// endpoints, TCP connections (by 5-tuple), relay pool, protocol core and host-address watch;
+// none of them outlives it (members are declared so that what others call is destroyed
+// after them). Calls go down by method and come back up by the interfaces the lower part
+// declares: the core sends through turn::Egress (this class), the pool reports readable
+// relays through its callbacks, a TcpConnection reports messages and its close through
+// on_stream_message / on_connection_closed, after which the Worker destroys it.
 class Worker final : public turn::Egress {
  public:
-  // What every worker shares: read-only credentials and nonce key, synchronised quotas.
-  struct Shared {
-    const auth::CredentialStore& credentials;
-    const auth::NonceCodec& nonces;
-    turn::Quotas& quotas;
-    Reservations& reservations;
-    turn::RelayRegistry& open_relays;
-    ConnectionLimits& connections;
-  };
-  Worker(const ServerSettings& settings, const Shared& shared, Logger& log, unsigned index);
+  // Creates the event loop and binds every listener on the listening addresses; the first
+  // failure, with its reason. Nothing runs until start().
+  static Expected<std::unique_ptr<Worker>> open(const ServerSettings& settings,
+                                                const WorkerShared& shared, Logger& log,
+                                                unsigned index);
   ~Worker() override;
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // Creates the event loop and binds every listener; false with `error` on the first failure.
-  bool open(const std::vector<Address>& ips, std::string* error);
-  void start();
+  void start() { loop_->start(); }
   // Thread-safe: wakes the loop, which exits.
-  void request_stop();
-  void join();
+  void request_stop() { loop_->request_stop(); }
+  void join() { loop_->join(); }
 
   // turn::Egress
   void to_client(const FiveTuple& tuple, Bytes data) override;
@@ -65,24 +78,25 @@ class Worker final : public turn::Egress {
   }
   bool tcp_output_over_budget() const { return tcp_output_bytes_ >= settings_.tcp_output_budget; }
   bool has_allocation(const FiveTuple& t) const { return core_->has_allocation(t); }
-  event_base* base() const { return base_; }
+  event_base* base() const { return loop_->base(); }
   WorkerStats stats() const { return {&core_->counters(), &net_counters_}; }
   Logger& log() { return log_; }
   const ServerSettings& settings() const { return settings_; }
 
  private:
+  Worker(const ServerSettings& settings, const WorkerShared& shared, Logger& log, unsigned index);
+  Expected<void> open_sockets();
   struct UdpEndpoint {
     Worker* w = nullptr;
     int fd = -1;
     Address local;
-    event* ev = nullptr;
+    event::EventPtr ev;
     SendBatch batch;
   };
   static void on_udp_readable(evutil_socket_t fd, short what, void* arg);
   static void on_accept(evconnlistener* l, evutil_socket_t fd, sockaddr* sa, int len, void* arg);
   static void on_accept_error(evconnlistener* l, void* arg);
   static void on_accept_resume(evutil_socket_t fd, short what, void* arg);
-  static void on_stop(evutil_socket_t fd, short what, void* arg);
   static void on_tick(evutil_socket_t fd, short what, void* arg);
   void drain_relay(turn::RelayId id, int fd);
   void drain_udp(UdpEndpoint& ep);
@@ -98,22 +112,21 @@ class Worker final : public turn::Egress {
   const ServerSettings& settings_;
   Logger& log_;
   unsigned index_;
-  event_base* base_ = nullptr;
-  int stop_fd_ = -1;
-  event* stop_ev_ = nullptr;
-  event* tick_ev_ = nullptr;
+  // First: everything below registers events on it, and is freed before it.
+  std::unique_ptr<event::EventLoop> loop_;
+  event::EventPtr tick_ev_;
   std::vector<std::unique_ptr<UdpEndpoint>> udp_;
   struct Listener {
     evconnlistener* l = nullptr;
     Address local;
     Worker* w = nullptr;
-    event* resume = nullptr;  // re-enables accepting after an accept() error paused it
+    event::EventPtr resume;  // re-enables accepting after an accept() error paused it
   };
   std::vector<std::unique_ptr<Listener>> tcp_listeners_;
   std::unordered_map<FiveTuple, std::unique_ptr<TcpConnection>> connections_;
   RecvBatch recv_;
   PeerSendBatch to_peers_;
-  Shared shared_;
+  WorkerShared shared_;
   // Declared before the core: the core's destructor closes its relays through the pool.
   std::unique_ptr<RelayPool> relays_;
   std::unique_ptr<turn::Dispatcher> core_;
@@ -122,7 +135,6 @@ class Worker final : public turn::Egress {
   TimePoint last_tick_{};
   std::size_t tcp_output_bytes_ = 0;
   RepeatLimiter accept_error_log_{Seconds(10)};
-  std::thread thread_;
 };
 
 }  // namespace ferry::net

@@ -74,6 +74,23 @@ TEST_F(BindingTest, TcpIpv6) {
   expect_binding_works(Transport::kTcp, v6());
 }
 
+// Each UDP answer leaves from the listener the request reached: a worker finds it by its local
+// address among several (listed out of order here, so the lookup's sorting is exercised).
+TEST_F(BindingTest, EveryListenerAnswersFromItsOwnAddress) {
+  const std::uint16_t port = free_port();
+  ServerProcess server(
+      "listening-ip=127.0.0.3\nlistening-ip=127.0.0.1\nlistening-ip=127.0.0.2\n"
+      "listening-port=" +
+          std::to_string(port) + "\nrelay-threads=1\n",
+      *Address::parse_ip("127.0.0.1", port));
+  ASSERT_TRUE(server.ready()) << server.log();
+  for (const char* ip : {"127.0.0.1", "127.0.0.2", "127.0.0.3"}) {
+    SCOPED_TRACE(ip);
+    expect_binding_works(Transport::kUdp, *Address::parse_ip(ip, port));
+  }
+  EXPECT_EQ(server.stop(), 0) << server.log();
+}
+
 TEST_F(BindingTest, NoFingerprintWhenNotRequestedNorConfigured) {
   auto s = open(Transport::kUdp, v4());
   client::BindingOptions o;

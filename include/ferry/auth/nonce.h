@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "ferry/common/address.h"
+#include "ferry/common/expected.h"
 #include "ferry/common/time.h"
 
 namespace ferry::auth {
@@ -20,7 +21,7 @@ class NonceCodec {
 
   explicit NonceCodec(const Key& key) : key_(key) {}
   // A key from the CSPRNG (CONFORMANCE.md: nonces come from a CSPRNG-keyed HMAC).
-  static NonceCodec with_random_key();
+  static Expected<NonceCodec> with_random_key();
 
   // A nonce for `client` valid until now + lifetime.
   Nonce make(const Address& client, TimePoint now, Seconds lifetime) const;

@@ -2,10 +2,12 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "ferry/auth/nonce.h"
+#include "ferry/common/expected.h"
 #include "ferry/common/logger.h"
 #include "ferry/common/result.h"
 #include "ferry/net/settings.h"
@@ -16,6 +18,7 @@
 namespace ferry::net {
 
 class Worker;
+struct WorkerShared;
 class Reservations;
 class ConnectionLimits;
 
@@ -27,13 +30,13 @@ class Runtime {
   Runtime& operator=(const Runtime&) = delete;
 
   // Opens every socket in every worker (so a bind failure is reported before any thread runs)
-  // and starts the worker threads. On failure, `error` says which address failed and why.
-  bool start(std::string* error);
+  // and starts the worker threads. A failure says which address failed and why.
+  Expected<void> start();
   // Asks every worker to stop and joins them. Safe to call more than once.
   void stop();
 
   // The addresses actually listened on (for logs, tests and the test page's URLs).
-  const std::vector<Address>& listen_ips() const { return ips_; }
+  const std::vector<Address>& listen_ips() const { return settings_.listen_ips; }
   // Every worker's counters (for /metrics); the pointers stay valid until stop().
   std::vector<WorkerStats> stats() const;
   // Allocations per user, across workers (the quotas' own count).
@@ -42,18 +45,13 @@ class Runtime {
  private:
   const ServerSettings settings_;
   Logger& log_;
-  auth::NonceCodec nonces_;  // one key for all workers: a nonce is valid on any of them
+  std::optional<auth::NonceCodec> nonces_;  // keyed at start
   turn::Quotas quotas_;
   // EVEN-PORT reservations, shared by the workers (declared before them: outlives them).
   std::unique_ptr<Reservations> reservations_;
-  struct SharedRefs {
-    const auth::CredentialStore& credentials;
-    const auth::NonceCodec& nonces;
-    turn::Quotas& quotas;
-  } shared_;
-  std::vector<Address> ips_;
   std::unique_ptr<turn::RelayRegistry> open_relays_;  // made at start, when the IPs are known
   std::unique_ptr<ConnectionLimits> connections_;     // made at start, from RLIMIT_NOFILE
+  std::unique_ptr<WorkerShared> shared_;              // the above, for the workers
   std::vector<std::unique_ptr<Worker>> workers_;
   bool running_ = false;
 };

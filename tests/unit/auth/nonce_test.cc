@@ -47,8 +47,8 @@ TEST_F(NonceTest, ForgedTamperedOrForeignNoncesAreInvalid) {
 }
 
 TEST_F(NonceTest, RandomKeysDiffer) {
-  auto a = NonceCodec::with_random_key().make(client_, t0_, Seconds(1));
-  auto b = NonceCodec::with_random_key().make(client_, t0_, Seconds(1));
+  auto a = NonceCodec::with_random_key()->make(client_, t0_, Seconds(1));
+  auto b = NonceCodec::with_random_key()->make(client_, t0_, Seconds(1));
   EXPECT_NE(std::string(as_view(a)), std::string(as_view(b)));
 }
 

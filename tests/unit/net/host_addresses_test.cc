@@ -17,14 +17,15 @@ TEST(HostAddressWatch, AListThatCannotBeReadIsNeverPassedOn) {
   std::vector<std::vector<Address>> seen;
   int reads = 0;
   {
-    HostAddressWatch watch(
+    auto watch = HostAddressWatch::create(
         base, [&](std::vector<Address> list) { seen.push_back(std::move(list)); },
         [&]() -> std::optional<std::vector<Address>> {
           if (++reads == 1) return std::vector<Address>{*Address::parse_ip("198.18.0.1")};
           return std::nullopt;  // getifaddrs failed (EMFILE)
         });
-    watch.refresh();
-    watch.refresh();
+    ASSERT_TRUE(watch) << watch.error();
+    (*watch)->refresh();
+    (*watch)->refresh();
   }
   ASSERT_EQ(seen.size(), 1u) << "a failed read replaced the host's addresses";
   EXPECT_EQ(seen[0].size(), 1u);

@@ -64,41 +64,45 @@ std::vector<Received> receive_all(int fd, int wait_ms) {
 
 class RelayPoolTest : public ::testing::Test {
  protected:
-  RelayPoolTest()
-      : base_(event_base_new()),
-        pool_(
-            base_, RelayPool::Range{40000, 40999, ""}, reservations_, [](turn::RelayId, int) {},
-            [] {}) {}
-  ~RelayPoolTest() override { event_base_free(base_); }
+  RelayPoolTest() : base_(event_base_new()) {
+    auto pool = RelayPool::create(
+        base_, RelayPool::Range{40000, 40999, ""}, reservations_, [](turn::RelayId, int) {}, [] {});
+    EXPECT_TRUE(pool) << pool.error();
+    if (pool) pool_ = std::move(*pool);
+  }
+  ~RelayPoolTest() override {
+    pool_.reset();
+    event_base_free(base_);
+  }
   event_base* base_;
   turn::Quotas quotas_{0, 0};
   Reservations reservations_{quotas_, 16};
-  RelayPool pool_;
+  std::unique_ptr<RelayPool> pool_;
 };
 
 // The worker queues a client's payload for its relay, then (same receive batch) the client
 // deletes its allocation and another socket is opened before the batch is flushed. On
 // 7b1c093 the new socket took the closed relay's descriptor number and sent the payload.
 TEST_F(RelayPoolTest, QueuedSendNeverLeavesFromAnotherSocketAfterClose) {
-  ASSERT_TRUE(pool_.ok());
+  ASSERT_NE(pool_, nullptr);
   UdpSocket peer;
-  auto relay = pool_.open(loopback(), false);
+  auto relay = pool_->open(loopback(), false);
   ASSERT_TRUE(relay);
-  const int relay_fd = pool_.fd(relay->id);
+  const int relay_fd = pool_->fd(relay->id);
   const std::vector<std::uint8_t> payload{'s', 'e', 'c', 'r', 'e', 't'};
   PeerSendBatch batch;
   batch.add(relay_fd, peer.address, Bytes(payload.data(), payload.size()));
 
-  pool_.close(relay->id);
-  EXPECT_EQ(pool_.fd(relay->id), -1);
-  EXPECT_EQ(pool_.open_count(), 0u);
+  pool_->close(relay->id);
+  EXPECT_EQ(pool_->fd(relay->id), -1);
+  EXPECT_EQ(pool_->open_count(), 0u);
   // Whatever opens next (another allocation's relay here) must not get that descriptor.
-  auto other = pool_.open(loopback(), false);
+  auto other = pool_->open(loopback(), false);
   ASSERT_TRUE(other);
-  EXPECT_NE(pool_.fd(other->id), relay_fd);
+  EXPECT_NE(pool_->fd(other->id), relay_fd);
 
   batch.flush();
-  pool_.release_closed();
+  pool_->release_closed();
   for (const auto& r : receive_all(peer.fd, 200)) {
     EXPECT_NE(r.from, other->address) << "the payload left from another allocation's relay";
     EXPECT_EQ(r.from, relay->address);
@@ -108,12 +112,12 @@ TEST_F(RelayPoolTest, QueuedSendNeverLeavesFromAnotherSocketAfterClose) {
 // After release_closed() the descriptor is really closed (no leak): the port can be bound
 // again and the descriptor number is free.
 TEST_F(RelayPoolTest, ReleaseClosedClosesTheDescriptor) {
-  auto relay = pool_.open(loopback(), false);
+  auto relay = pool_->open(loopback(), false);
   ASSERT_TRUE(relay);
-  const int fd = pool_.fd(relay->id);
-  pool_.close(relay->id);
+  const int fd = pool_->fd(relay->id);
+  pool_->close(relay->id);
   EXPECT_GE(fcntl(fd, F_GETFD), 0) << "closed before the batch could be flushed";
-  pool_.release_closed();
+  pool_->release_closed();
   EXPECT_EQ(fcntl(fd, F_GETFD), -1);
   UdpSocket again;  // takes the lowest free number: the one just released
   EXPECT_EQ(again.fd, fd);
@@ -128,9 +132,11 @@ TEST(RelayPoolFreePorts, AFullRangeIsRefusedWithoutBinding) {
   Reservations reservations{quotas, 16};
   turn::RelayRegistry registry({loopback()});
   {
-    RelayPool pool(
+    auto made = RelayPool::create(
         base, RelayPool::Range{41000, 41007, ""}, reservations, [](turn::RelayId, int) {}, [] {},
         &registry);
+    ASSERT_TRUE(made) << made.error();
+    RelayPool& pool = **made;
     std::vector<turn::Relay> open;
     for (int i = 0; i < 8; ++i) {
       auto r = pool.open(loopback(), false);
@@ -163,9 +169,11 @@ TEST(RelayPoolFreePorts, PortsHeldElsewhereAreSkipped) {
   UdpSocket foreign;  // an ephemeral port; make the range that port and the next
   const std::uint16_t p = foreign.address.port();
   if (p < 65535) {
-    RelayPool pool(
+    auto made = RelayPool::create(
         base, RelayPool::Range{p, static_cast<std::uint16_t>(p + 1), ""}, reservations,
         [](turn::RelayId, int) {}, [] {}, &registry);
+    ASSERT_TRUE(made) << made.error();
+    RelayPool& pool = **made;
     auto r = pool.open(loopback(), false);
     if (r) {  // unless something else holds p + 1 too
       EXPECT_EQ(r->address.port(), p + 1);
