@@ -47,13 +47,13 @@ std::vector<Address> addresses_of(const OptionSpec& spec, BuildContext& ctx,
                          text + "'");
     return {};
   }
-  std::string error;
-  auto found = ctx.resolve(text, &error);
-  if (found.empty()) {
+  auto found = ctx.resolve(text);
+  if (!found || found->empty()) {
     ctx.error(where, quoted(spec.name) + ": cannot resolve '" + text + "'" +
-                         (error.empty() ? std::string() : ": " + error));
+                         (found ? std::string(": no address") : ": " + found.error()));
+    return {};
   }
-  return found;
+  return std::move(*found);
 }
 
 struct Item {
@@ -155,11 +155,10 @@ void apply_user(const OptionSpec& spec, BuildContext& ctx) {
   auth::StaticUsers check("");
   auto values = ctx.config.list(spec.name);
   for (std::size_t i = 0; i < values.size(); ++i) {
-    std::string err;
-    if (check.add(values[i], &err)) {
+    if (auto added = check.add(values[i]); added) {
       ctx.settings.users.push_back(values[i]);
     } else {
-      ctx.error(ctx.config.where(spec.name, i), quoted(spec.name) + ": " + err);
+      ctx.error(ctx.config.where(spec.name, i), quoted(spec.name) + ": " + added.error());
     }
   }
 }

@@ -27,20 +27,6 @@ std::string command_line_form(const OptionSpec& spec) {
   return out;
 }
 
-std::string file_form(const OptionSpec& spec) {
-  switch (spec.type) {
-    case OptionType::kFlag:
-      return std::string(spec.name);
-    case OptionType::kFlagOrInt:
-      return std::string(spec.name) + "[=" + value_placeholder(spec) + "]";
-    case OptionType::kInt:
-    case OptionType::kString:
-    case OptionType::kList:
-      break;
-  }
-  return std::string(spec.name) + "=" + value_placeholder(spec);
-}
-
 std::string status_note(const OptionSpec& spec) {
   switch (spec.support) {
     case Support::kImplemented:

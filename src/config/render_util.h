@@ -12,11 +12,10 @@ namespace ferry::config::detail {
 
 // "-p, --listening-port PORT", "    --stale-nonce[=SECONDS]", "    --fingerprint".
 std::string command_line_form(const OptionSpec& spec);
-// "listening-port=PORT", "stale-nonce[=SECONDS]", "fingerprint".
-std::string file_form(const OptionSpec& spec);
 // The value placeholder: value_name, or a generic one from the type.
 std::string value_placeholder(const OptionSpec& spec);
-// "" for implemented options, "not supported yet", or "obsolete: <replacement>".
+// "" for implemented options, "always so: <why>", "not supported yet", or
+// "obsolete: <replacement>".
 std::string status_note(const OptionSpec& spec);
 // Options of one section that are not obsolete, in table order.
 std::vector<const OptionSpec*> live_options(std::string_view section);

@@ -100,8 +100,7 @@ void derive(BuildContext& ctx, const HostFacts& host) {
 
   auto users = std::make_shared<auth::StaticUsers>(t.realm);
   for (const auto& entry : p.users) {
-    std::string ignored;  // checked line by line when the row was applied
-    users->add(entry, &ignored);
+    (void)users->add(entry);  // checked line by line when the row was applied
   }
   t.turn_enabled = !t.auth_required || users->size() > 0;
   s.credentials = std::move(users);
@@ -148,17 +147,14 @@ void BuildContext::warning(std::string where, std::string message) {
   diagnostics.push_back({Diagnostic::Severity::kWarning, std::move(where), std::move(message)});
 }
 
-std::vector<Address> system_resolve(const std::string& host, std::string* error) {
+Expected<std::vector<Address>> system_resolve(const std::string& host) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_DGRAM;
   addrinfo* res = nullptr;
   int rc = getaddrinfo(host.c_str(), nullptr, &hints, &res);
+  if (rc != 0) return fail(gai_strerror(rc));
   std::vector<Address> out;
-  if (rc != 0) {
-    *error = gai_strerror(rc);
-    return out;
-  }
   for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
     Address a = Address::from_sockaddr(ai->ai_addr, ai->ai_addrlen);
     a.set_port(0);

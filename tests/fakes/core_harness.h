@@ -92,7 +92,9 @@ struct FakeRelays : turn::RelayAllocator {
 };
 
 struct CoreHarness {
-  turn::Settings settings;
+  // Every answer is seen: the unauthenticated-response limit has its own tests
+  // (response_limiter_test.cc), which turn it on.
+  turn::Settings settings{.unauthenticated_response_rate = 0};
   RecordingEgress egress;
   FakeRelays relays;
   auth::StaticUsers users{"example.org"};

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "ferry/auth/long_term_key.h"
+#include "ferry/common/expected.h"
 
 namespace ferry::auth {
 
@@ -25,8 +26,8 @@ class CredentialStore {
 class StaticUsers final : public CredentialStore {
  public:
   explicit StaticUsers(std::string realm) : realm_(std::move(realm)) {}
-  // Adds one entry; false with `error` if it is not NAME:PASSWORD or NAME:0xKEY.
-  bool add(std::string_view entry, std::string* error);
+  // Adds one entry; fails, saying why, if it is not NAME:PASSWORD or NAME:0xKEY.
+  Expected<void> add(std::string_view entry);
   std::size_t size() const { return users_.size(); }
   std::optional<Md5Key> key(std::string_view user, std::string_view realm) const override;
 

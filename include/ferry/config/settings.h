@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ferry/common/address.h"
+#include "ferry/common/expected.h"
 #include "ferry/common/logger.h"
 #include "ferry/config/config.h"
 #include "ferry/http/settings.h"
@@ -28,10 +29,10 @@ struct Settings {
   bool operator==(const Settings&) const = default;
 };
 
-// Resolves a host name to its addresses (port 0), "" in `error` on success. The default asks
-// the system (getaddrinfo); tests pass their own, so that no test depends on a DNS server.
-using Resolver = std::function<std::vector<Address>(const std::string& host, std::string* error)>;
-std::vector<Address> system_resolve(const std::string& host, std::string* error);
+// Resolves a host name to its addresses (port 0), or says why not. The default asks the system
+// (getaddrinfo); tests pass their own, so that no test depends on a DNS server.
+using Resolver = std::function<Expected<std::vector<Address>>(const std::string& host)>;
+Expected<std::vector<Address>> system_resolve(const std::string& host);
 
 // Addresses and CPUs of this host, for the derived values (listen on every address when none
 // is configured, one worker per CPU). Tests pass fixed ones.

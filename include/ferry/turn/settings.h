@@ -59,15 +59,15 @@ struct Settings {
   PeerPolicySettings peers;
   // max-bps: bytes per second one allocation may relay in each direction (0: no limit).
   std::uint64_t max_bps = 0;
-  // bps-capacity's share for one worker (the network layer divides the option by the number
-  // of workers: share-nothing, no counter shared per packet); 0: no limit.
+  // bps-capacity's share for one worker (derived in the configuration step: the option divided
+  // by the number of workers, share-nothing, no counter shared per packet); 0: no limit.
   std::uint64_t worker_bps_capacity = 0;
   // unauthenticated-response-rate (issue 16 item 10): answers without MESSAGE-INTEGRITY to a
   // UDP source with no allocation (Binding, 401/438, other errors), per second per source
-  // prefix, at most `burst` at once; each worker keeps its own budget. 0: no limit. Off here
-  // so the core's tests see every answer; the option's default (options_limits.h) turns it on.
-  std::uint32_t unauthenticated_response_rate = 0;
-  std::uint32_t unauthenticated_response_burst = 0;
+  // prefix, at most `burst` at once (twice the rate); 0: no limit. The configuration step
+  // gives each worker its share of both. The core's tests that count answers set 0.
+  std::uint32_t unauthenticated_response_rate = 200;
+  std::uint32_t unauthenticated_response_burst = 400;
 
   // Settings are values: a test compares what the table builds with these defaults.
   bool operator==(const Settings&) const = default;

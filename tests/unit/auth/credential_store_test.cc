@@ -7,9 +7,10 @@ namespace {
 
 TEST(StaticUsers, PasswordAndPrecomputedKeyForms) {
   StaticUsers users("north.gov");
-  std::string err;
-  ASSERT_TRUE(users.add("ninefingers:youhavetoberealistic", &err)) << err;
-  ASSERT_TRUE(users.add("gorst:0x7da2270ccfa49786e0115366d3a3d14d", &err)) << err;
+  auto a = users.add("ninefingers:youhavetoberealistic");
+  ASSERT_TRUE(a) << a.error();
+  auto b = users.add("gorst:0x7da2270ccfa49786e0115366d3a3d14d");
+  ASSERT_TRUE(b) << b.error();
   EXPECT_EQ(users.key("ninefingers", "north.gov"),
             md5_key("ninefingers", "north.gov", "youhavetoberealistic"));
   EXPECT_EQ(users.key("gorst", "north.gov"), md5_key("gorst", "north.gov", "hero"));
@@ -20,17 +21,16 @@ TEST(StaticUsers, PasswordAndPrecomputedKeyForms) {
 
 TEST(StaticUsers, PasswordMayContainColons) {
   StaticUsers users("r");
-  std::string err;
-  ASSERT_TRUE(users.add("u:a:b:c", &err));
+  ASSERT_TRUE(users.add("u:a:b:c"));
   EXPECT_EQ(users.key("u", "r"), md5_key("u", "r", "a:b:c"));
 }
 
 TEST(StaticUsers, MalformedEntriesAreRejected) {
   StaticUsers users("r");
-  std::string err;
   for (const char* bad : {"nocolon", ":password", "name:", "name:0x1234", "name:0xzz"}) {
-    EXPECT_FALSE(users.add(bad, &err)) << bad;
-    EXPECT_FALSE(err.empty());
+    auto added = users.add(bad);
+    EXPECT_FALSE(added) << bad;
+    EXPECT_FALSE(added.error().empty());
   }
   EXPECT_EQ(users.size(), 0u);
 }

@@ -60,6 +60,7 @@ struct NoRelays : RelayAllocator {
 TEST(NoAlloc, BindingAndDroppedPacketsDoNotTouchTheHeap) {
   Settings settings;
   settings.fingerprint = true;
+  settings.unauthenticated_response_rate = 0;
   CountingEgress egress;
   NoRelays relays;
   auth::StaticUsers users("r");

@@ -238,15 +238,14 @@ class TurnClient {
 // operator opens a refused block, with allowed-peer-ip: the built-in list refuses them
 // (docs/deny-list.md).
 inline void enable_turn(CoreHarness& h) {
-  std::string err;
   h.settings.turn_enabled = true;
   h.settings.realm = "example.org";
   for (const char* documentation :
        {"192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"}) {
     h.settings.peers.allowed.push_back(*turn::AddressRange::parse(documentation));
   }
-  EXPECT_TRUE(h.users.add("alice:secret", &err)) << err;
-  EXPECT_TRUE(h.users.add("bob:hunter2", &err)) << err;
+  EXPECT_TRUE(h.users.add("alice:secret"));
+  EXPECT_TRUE(h.users.add("bob:hunter2"));
 }
 
 inline FiveTuple udp_tuple(const char* client, const char* server = "192.0.2.1:3478") {
