@@ -28,10 +28,11 @@ class RelayPool final : public turn::RelayAllocator {
   // Called after the ready sockets of one wake-up were handled.
   using OnBatchEnd = std::function<void()>;
 
+  // min-port..max-port and relay-device (no defaults here: the option rows have them).
   struct Range {
-    std::uint16_t min_port = 49152;
-    std::uint16_t max_port = 65535;
-    std::string device;  // relay-device, empty for none
+    std::uint16_t min_port;
+    std::uint16_t max_port;
+    std::string device;  // empty for none
   };
   // The pool with its epoll set registered on `base`, or why not. `registry` (may be null):
   // the relays open on every worker, used as the free-port map so a full range is known

@@ -55,6 +55,10 @@ Expected<void> Runtime::start() {
   // configuration step (config/settings_build.cc); here they are used as given.
   const auto& ips = settings_.listen_ips;
   if (ips.empty()) return fail("no address to listen on");
+  // A UDP listener's index travels in FiveTuple::listener, one byte.
+  if (ips.size() > 256) {
+    return fail(std::to_string(ips.size()) + " listening addresses: at most 256 are supported");
+  }
   const unsigned n = std::max(1u, settings_.threads);
   for (Address ip : ips) {
     ip.set_port(settings_.port);

@@ -16,17 +16,6 @@
 
 namespace ferry::net {
 
-namespace {
-
-// An order on addresses for the UDP endpoint index (any strict order will do).
-bool address_less(const Address& a, const Address& b) {
-  if (a.family() != b.family()) return a.family() < b.family();
-  if (int c = std::memcmp(a.raw().data(), b.raw().data(), a.raw().size()); c != 0) return c < 0;
-  return a.port() < b.port();
-}
-
-}  // namespace
-
 Worker::Worker(const ServerSettings& settings, const WorkerShared& shared, Logger& log,
                unsigned index)
     : settings_(settings), log_(log), index_(index), shared_(shared) {}
@@ -96,6 +85,7 @@ Expected<void> Worker::open_sockets() {
       if (!fd) return std::move(fd).failure();
       auto ep = std::make_unique<UdpEndpoint>();
       ep->w = this;
+      ep->index = static_cast<std::uint8_t>(udp_.size());  // FiveTuple::listener
       ep->fd = *fd;
       ep->local = socket_local_address(ep->fd);
       udp_.push_back(std::move(ep));  // owned now: closed by the destructor if what follows fails
@@ -125,9 +115,6 @@ Expected<void> Worker::open_sockets() {
       tcp_listeners_.push_back(std::move(l));
     }
   }
-  // to_client finds a datagram's listener by binary search over the local addresses.
-  std::sort(udp_.begin(), udp_.end(),
-            [](const auto& a, const auto& b) { return address_less(a->local, b->local); });
   return {};
 }
 
@@ -147,7 +134,7 @@ void Worker::drain_udp(UdpEndpoint& ep) {
         ++net_counters_.dropped_oversized;
         continue;
       }
-      FiveTuple t{recv_.source(i), ep.local, Transport::kUdp};
+      FiveTuple t{recv_.source(i), ep.local, Transport::kUdp, ep.index};
       core_->on_client_packet(t, recv_.data(i), now);
     }
     flush();  // before the next receive reuses the buffers the peer batch points into
@@ -335,11 +322,9 @@ void Worker::to_peer(turn::RelayId relay, const Address& peer, Bytes data) {
 
 void Worker::to_client(const FiveTuple& tuple, Bytes data) {
   if (tuple.transport == Transport::kUdp) {
-    auto it =
-        std::lower_bound(udp_.begin(), udp_.end(), tuple.server,
-                         [](const auto& e, const Address& a) { return address_less(e->local, a); });
-    if (it != udp_.end() && (*it)->local == tuple.server) {
-      (*it)->batch.add((*it)->fd, tuple.client, data);
+    if (tuple.listener < udp_.size()) {
+      UdpEndpoint& e = *udp_[tuple.listener];
+      e.batch.add(e.fd, tuple.client, data);
     }
     return;
   }

@@ -88,6 +88,7 @@ class Worker final : public turn::Egress {
   Expected<void> open_sockets();
   struct UdpEndpoint {
     Worker* w = nullptr;
+    std::uint8_t index = 0;  // its place in udp_, carried in FiveTuple::listener
     int fd = -1;
     Address local;
     event::EventPtr ev;

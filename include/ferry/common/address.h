@@ -105,6 +105,11 @@ struct FiveTuple {
   Address client;
   Address server;
   Transport transport = Transport::kUdp;
+  // Which of its UDP listening sockets the network layer received this on (an index of its
+  // own; 0 for other transports). The core carries it back with the tuple, so an answer or
+  // relayed data goes out on that socket without a search. It follows from `server` (one
+  // socket per listening address), so comparing it changes no equality; it fits in padding.
+  std::uint8_t listener = 0;
   friend bool operator==(const FiveTuple&, const FiveTuple&) = default;
   std::size_t hash() const {
     std::size_t h = client.hash();
