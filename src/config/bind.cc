@@ -142,7 +142,7 @@ void read(const OptionSpec& spec, BuildContext& ctx, std::vector<turn::ExternalI
   }
 }
 
-// relay-threads=0 means one thread, as in coturn; unset means one per CPU (settings_derive.cc).
+// relay-threads=0 means one thread, as in coturn; unset means one per CPU (settings_build.cc).
 void apply_relay_threads(const OptionSpec& spec, BuildContext& ctx) {
   if (!ctx.config.is_set(spec.name)) return;
   ctx.settings.server.threads =
@@ -150,7 +150,7 @@ void apply_relay_threads(const OptionSpec& spec, BuildContext& ctx) {
 }
 
 // user=NAME:PASSWORD (or NAME:0xKEY). Checked here, line by line; the store is made once the
-// realm is known (settings_derive.cc), since the keys depend on it.
+// realm is known (settings_build.cc), since the keys depend on it.
 void apply_user(const OptionSpec& spec, BuildContext& ctx) {
   auth::StaticUsers check("");
   auto values = ctx.config.list(spec.name);

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "bind.h"
 #include "ferry/config/options.h"
@@ -54,6 +56,7 @@ class Opt {
   // &net::ServerSettings::min_port), converted by the field's type (bind.h).
   template <auto Field>
   constexpr Opt& to() {
+    check_fits<typename MemberOf<decltype(Field)>::Type>();
     s_.support = Support::kImplemented;
     s_.apply = &apply_field<Field>;
     s_.field_max = field_max<Field>();
@@ -62,6 +65,7 @@ class Opt {
   // Implemented, for a no-... flag: the field is the flag's negation (no-udp -> udp).
   template <auto Field>
   constexpr Opt& to_not() {
+    check_fits<typename MemberOf<decltype(Field)>::Type>();
     s_.support = Support::kImplemented;
     s_.apply = &apply_negated<Field>;
     s_.field_max = 1;
@@ -97,6 +101,34 @@ class Opt {
   constexpr operator OptionSpec() const { return s_; }  // NOLINT: rows convert implicitly
 
  private:
+  // A row whose type cannot fill its field (a string option bound to a number, a negative
+  // minimum for an unsigned field) fails to compile: the throw is reached while the constexpr
+  // table is evaluated. to<>() comes last in a row, after range().
+  template <class T>
+  constexpr void check_fits() const {
+    bool fits = false;
+    switch (s_.type) {
+      case OptionType::kFlag:
+        fits = std::is_same_v<T, bool>;
+        break;
+      case OptionType::kInt:
+      case OptionType::kFlagOrInt:
+        fits = ((std::is_integral_v<T> && !std::is_same_v<T, bool>) ||
+                requires { typename T::period; }) &&
+               s_.min >= 0;
+        break;
+      case OptionType::kString:
+        fits = std::is_same_v<T, std::string>;
+        break;
+      case OptionType::kList:
+        fits = requires(T v) {
+          v.push_back(v.front());
+        };
+        break;
+    }
+    if (!fits) throw "option row: its type or range does not fit the field it is bound to";
+  }
+
   OptionSpec s_;
 };
 

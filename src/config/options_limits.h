@@ -120,9 +120,10 @@ inline constexpr OptionSpec kLimitsOptions[] = {
         .to<&net::ServerSettings::tcp_idle_timeout>(),
     Opt(kLimits, "unauthenticated-response-rate", kInt,
         "answers without MESSAGE-INTEGRITY (Binding, 401/438, other errors) to UDP clients "
-        "without an allocation, per second per source /24 (IPv4) or /56 (IPv6) and relay "
-        "thread, bursts of twice as many; over it they are dropped, so a spoofed request "
-        "cannot make the server flood its victim (0: no limit)")
+        "without an allocation, per second per source /24 (IPv4) or /56 (IPv6), bursts of "
+        "twice as many, for the server (each relay thread enforces its share); over it they "
+        "are dropped, so a spoofed request cannot make the server flood its victim (0: no "
+        "limit)")
         .range(0, 1000000)
         .def("200")
         .arg("N")

@@ -9,9 +9,10 @@ inline constexpr std::string_view kWeb = "web";
 
 inline constexpr OptionSpec kWebListeningIp =
     Opt(kWeb, "web-listening-ip", kList,
-        "address of the HTTP listener; anything but loopback is an explicit choice")
+        "address or host name of the HTTP listener; anything but loopback is an explicit "
+        "choice")
         .def("127.0.0.1")
-        .arg("IP")
+        .arg("IP|HOST")
         .to<&http::HttpSettings::ips>();
 
 inline constexpr OptionSpec kWebListeningPort =

@@ -59,6 +59,17 @@ void check_credentials(BuildContext& ctx) {
   }
 }
 
+void check_peers(BuildContext& ctx) {
+  const auto& cfg = ctx.config;
+  // Accepted silently on its own (it is what Ferry does anyway), but not beside its opposite.
+  if (cfg.is_set(kNoLoopbackPeers.name) && ctx.settings.server.turn.peers.allow_loopback) {
+    ctx.warning(cfg.where(kNoLoopbackPeers.name),
+                quoted(kNoLoopbackPeers) + " and " + quoted(kAllowLoopbackPeers) +
+                    " are both set: loopback peers are allowed (" +
+                    std::string(kAllowLoopbackPeers.name) + " wins)");
+  }
+}
+
 void check_http(BuildContext& ctx) {
   const auto& cfg = ctx.config;
   const auto& h = ctx.settings.http;
@@ -185,6 +196,7 @@ Settings build_settings(const Config& config, std::vector<Diagnostic>& diagnosti
   BuildContext ctx{config, settings, diagnostics, resolve};
   check_listening(ctx);
   check_credentials(ctx);
+  check_peers(ctx);
   check_http(ctx);
   derive(ctx, host);
   return settings;

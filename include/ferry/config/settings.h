@@ -1,7 +1,7 @@
 // The process's settings: one typed value built from the option table (DESIGN.md section 3).
 // Each implemented row of the table is bound to the field it fills (option_builder.h), so
 // building is a loop over the table, then the cross-option checks and the derived values
-// (settings_derive.cc). The result is immutable once built: a reload will build a new one and
+// (settings_build.cc). The result is immutable once built: a reload will build a new one and
 // swap it, never edit one in place.
 #pragma once
 

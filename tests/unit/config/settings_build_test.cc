@@ -165,6 +165,21 @@ TEST(SettingsBuild, CrossOptionRulesNameTheLine) {
       << all;
 }
 
+TEST(SettingsBuild, LoopbackPeersBothWaysWarns) {
+  Config cfg;
+  cfg.set("no-loopback-peers", "true", "p:1");
+  cfg.set("allow-loopback-peers", "true", "p:2");
+  std::vector<Diagnostic> d;
+  Settings s = build(cfg, d);
+  EXPECT_TRUE(s.server.turn.peers.allow_loopback);
+  ASSERT_EQ(d.size(), 1u) << messages(d);
+  EXPECT_EQ(d[0].to_string().rfind("p:1: warning: 'no-loopback-peers' and 'allow-loopback-peers' "
+                                   "are both set",
+                                   0),
+            0u)
+      << messages(d);
+}
+
 TEST(SettingsBuild, CredentialWarnings) {
   {
     Config cfg;
