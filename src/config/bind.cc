@@ -168,10 +168,12 @@ void apply_verbose(const OptionSpec& spec, BuildContext& ctx) {
   if (ctx.config.flag(spec.name)) ctx.settings.log_level = LogLevel::kDebug;
 }
 
-// RFC 8656 §12 numbers channels 0x4000..0x4FFF; RFC 5766's 0x4000..0x7FFF for old clients.
-void apply_rfc5766_channel_numbers(const OptionSpec& spec, BuildContext& ctx) {
+// RFC 5766 §11 numbered channels 0x4000..0x7FFF and the field still does (coturn's
+// turnutils_uclient draws from all of it); RFC 8656 §12 narrowed it to 0x4000..0x4FFF, which
+// this option enforces.
+void apply_rfc8656_channel_numbers(const OptionSpec& spec, BuildContext& ctx) {
   if (ctx.config.flag(spec.name)) {
-    ctx.settings.server.turn.max_channel_number = stun::kMaxRfc5766ChannelNumber;
+    ctx.settings.server.turn.max_channel_number = stun::kMaxChannelNumber;
   }
 }
 

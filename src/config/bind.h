@@ -112,6 +112,6 @@ constexpr std::int64_t field_max() {
 void apply_relay_threads(const OptionSpec& spec, BuildContext& ctx);
 void apply_user(const OptionSpec& spec, BuildContext& ctx);
 void apply_verbose(const OptionSpec& spec, BuildContext& ctx);
-void apply_rfc5766_channel_numbers(const OptionSpec& spec, BuildContext& ctx);
+void apply_rfc8656_channel_numbers(const OptionSpec& spec, BuildContext& ctx);
 
 }  // namespace ferry::config::detail

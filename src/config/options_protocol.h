@@ -14,9 +14,13 @@ inline constexpr OptionSpec kFingerprint =
 
 inline constexpr OptionSpec kProtocolOptions[] = {
     kFingerprint,
+    Opt(kProtocol, "rfc8656-channel-numbers", kFlag,
+        "accept only RFC 8656's channel numbers 0x4000-0x4FFF (by default RFC 5766's "
+        "0x4000-0x7FFF, which coturn, pion and libwebrtc accept and clients use)")
+        .with(&apply_rfc8656_channel_numbers),
     Opt(kProtocol, "rfc5766-channel-numbers", kFlag,
-        "also accept RFC 5766 channel numbers 0x5000-0x7FFF (RFC 8656 allows 0x4000-0x4FFF)")
-        .with(&apply_rfc5766_channel_numbers),
+        "accept RFC 5766 channel numbers 0x4000-0x7FFF (an earlier Ferry option)")
+        .always("0x4000-0x7FFF is the default; rfc8656-channel-numbers narrows it"),
     Opt(kProtocol, "no-software-attribute", kFlag, "leave the SOFTWARE attribute out of responses")
         .alias("prod")
         .to_not<&turn::Settings::software>(),

@@ -36,7 +36,8 @@ struct ChannelDataView {
   // ignored, padding being optional (§12.5). stream=true (one frame cut by next_frame()):
   // at most the 3 bytes of padding may follow the data.
   // `max_channel`: the highest number accepted; RFC 5766's 0x7FFF where a server still
-  // accepts the old range (rfc5766-channel-numbers), RFC 8656's 0x4FFF otherwise.
+  // accepts RFC 5766's range (the server's default), RFC 8656's 0x4FFF with
+  // rfc8656-channel-numbers.
   static Result<ChannelDataView> parse(Bytes datagram, bool stream,
                                        std::uint16_t max_channel = kMaxChannelNumber);
 };

@@ -50,9 +50,10 @@ struct Settings {
   // about 0.5 MB).
   std::size_t max_permissions = 128;
   std::size_t max_channels = 128;
-  // RFC 8656 §12: 0x4000..0x4FFF. `rfc5766-channel-numbers` accepts RFC 5766's 0x4000..0x7FFF
-  // for old clients (coturn's own test client still draws from it).
-  std::uint16_t max_channel_number = 0x4FFF;
+  // RFC 5766 §11's 0x4000..0x7FFF, which the field's clients and servers use (coturn's
+  // turnutils_uclient picks numbers above 0x4FFF); `rfc8656-channel-numbers` narrows it to
+  // RFC 8656 §12's 0x4000..0x4FFF.
+  std::uint16_t max_channel_number = 0x7FFF;
   std::vector<ExternalIp> external_ips;
   // relay-ip: addresses for relay sockets; empty -> the listening address the request used.
   std::vector<Address> relay_ips;

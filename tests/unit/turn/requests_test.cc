@@ -257,7 +257,9 @@ TEST_F(RequestsTest, PermissionCapIs508) {
 
 // --- ChannelBind ---
 
-TEST_F(RequestsTest, ChannelNumbersOutsideTheRangeAre400) {
+// RFC 8656 §12's range, with rfc8656-channel-numbers.
+TEST_F(RequestsTest, ChannelNumbersOutsideTheRfc8656RangeAre400WithTheOption) {
+  h.settings.max_channel_number = 0x4FFF;  // rfc8656-channel-numbers
   start_and_allocate();
   for (std::uint16_t n : {std::uint16_t{0x3FFF}, std::uint16_t{0x5000}}) {
     Reply r = alice.channel_bind(n, peer_a);
@@ -268,12 +270,14 @@ TEST_F(RequestsTest, ChannelNumbersOutsideTheRangeAre400) {
   EXPECT_TRUE(alice.channel_bind(0x4FFF, peer_b).success());
 }
 
-TEST_F(RequestsTest, Rfc5766ChannelNumbersOnlyWithTheOption) {
-  h.settings.max_channel_number = 0x7FFF;  // rfc5766-channel-numbers
+// By default RFC 5766's 0x4000..0x7FFF, as coturn, pion and libwebrtc accept and clients use
+// (issue 18: turnutils_uclient's channel mode got 400 for numbers above 0x4FFF).
+TEST_F(RequestsTest, Rfc5766ChannelNumbersByDefault) {
   start_and_allocate();
+  EXPECT_EQ(alice.channel_bind(0x3FFF, peer_a).error(), 400);
   EXPECT_TRUE(alice.channel_bind(0x7FFF, peer_a).success());
   EXPECT_EQ(alice.channel_bind(0x8000, peer_b).error(), 400);
-  // ChannelData on the old-range number is relayed too.
+  // ChannelData on a number above 0x4FFF is relayed too.
   const std::size_t before = h.egress.peer.size();
   alice.channel_data(0x7FFF, kPing);
   EXPECT_EQ(h.egress.peer.size(), before + 1);
