@@ -53,6 +53,10 @@ template <>
 inline LogOutputs& part_of<LogOutputs>(Settings& s) {
   return s.log;
 }
+template <>
+inline tls::TlsSettings& part_of<tls::TlsSettings>(Settings& s) {
+  return s.server.tls_files;
+}
 
 // Conversions by field type. The readers have already checked the value against the row's
 // type and range, so these cannot fail except where the text has more structure than the

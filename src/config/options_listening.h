@@ -22,9 +22,15 @@ inline constexpr OptionSpec kListeningPort =
         .def("3478")
         .to<&net::ServerSettings::port>();
 
+inline constexpr OptionSpec kTlsListeningPort =
+    Opt(kListening, "tls-listening-port", kInt, "TCP port for TURN over TLS (turns:); DTLS later")
+        .port()
+        .def("5349")
+        .to<&net::ServerSettings::tls_port>();
+
 inline constexpr OptionSpec kListeningOptions[] = {
     kListeningPort,
-    Opt(kListening, "tls-listening-port", kInt, "TLS and DTLS port").port().def("5349"),
+    kTlsListeningPort,
     Opt(kListening, "alt-listening-port", kInt,
         "second port for RFC 5780 NAT behaviour discovery (CHANGE-REQUEST)")
         .port()

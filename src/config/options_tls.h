@@ -7,18 +7,32 @@ namespace ferry::config::detail {
 
 inline constexpr std::string_view kTls = "tls";
 
-inline constexpr OptionSpec kTlsOptions[] = {
-    Opt(kTls, "cert", kString, "certificate chain, PEM").def("turn_server_cert.pem").arg("FILE"),
+inline constexpr OptionSpec kCert =
+    Opt(kTls, "cert", kString, "certificate chain, PEM; TURN over TLS runs when it is set")
+        .def("turn_server_cert.pem")
+        .arg("FILE")
+        .to<&tls::TlsSettings::cert_file>();
+
+inline constexpr OptionSpec kPkey =
     Opt(kTls, "pkey", kString, "private key of the certificate, PEM")
         .def("turn_server_pkey.pem")
-        .arg("FILE"),
-    Opt(kTls, "pkey-pwd", kString, "password of an encrypted private key").arg("PASSWORD").secret(),
+        .arg("FILE")
+        .to<&tls::TlsSettings::key_file>();
+
+inline constexpr OptionSpec kTlsOptions[] = {
+    kCert,
+    kPkey,
+    Opt(kTls, "pkey-pwd", kString, "password of an encrypted private key")
+        .arg("PASSWORD")
+        .secret()
+        .to<&tls::TlsSettings::key_password>(),
     Opt(kTls, "CA-file", kString,
         "CA bundle; when set, clients must present a certificate it signs")
         .arg("FILE"),
     Opt(kTls, "cipher-list", kString, "OpenSSL cipher list for TLS and DTLS up to 1.2")
         .def("DEFAULT")
-        .arg("CIPHERS"),
+        .arg("CIPHERS")
+        .to<&tls::TlsSettings::cipher_list>(),
     Opt(kTls, "ec-curve-name", kString, "elliptic curve for ECDHE (default: OpenSSL's choice)")
         .arg("CURVE"),
     Opt(kTls, "dh-file", kString, "custom Diffie-Hellman parameters, PEM").arg("FILE"),
@@ -26,12 +40,13 @@ inline constexpr OptionSpec kTlsOptions[] = {
         .obsolete("weak built-in DH groups are never used; dh-file loads custom parameters"),
     Opt(kTls, "dh1066", kFlag, "use coturn's built-in 1066-bit DH group")
         .obsolete("weak built-in DH groups are never used; dh-file loads custom parameters"),
-    Opt(kTls, "no-tls", kFlag, "do not start TLS listeners"),
+    Opt(kTls, "no-tls", kFlag, "do not start TLS listeners").to_not<&net::ServerSettings::tls>(),
     Opt(kTls, "no-dtls", kFlag, "do not start DTLS listeners"),
     Opt(kTls, "no-tlsv1", kFlag, "refuse TLS 1.0 and DTLS 1.0")
         .always("TLS 1.0 and DTLS 1.0 are never offered"),
     Opt(kTls, "no-tlsv1_1", kFlag, "refuse TLS 1.1").always("TLS 1.1 is never offered"),
-    Opt(kTls, "no-tlsv1_2", kFlag, "refuse TLS 1.2 and DTLS 1.2"),
+    Opt(kTls, "no-tlsv1_2", kFlag, "refuse TLS 1.2 and DTLS 1.2 (TLS 1.3 only)")
+        .to_not<&tls::TlsSettings::tls12>(),
     Opt(kTls, "no-sslv2", kFlag, "refuse SSLv2").always("SSLv2 and SSLv3 are never offered"),
     Opt(kTls, "no-sslv3", kFlag, "refuse SSLv3").always("SSLv2 and SSLv3 are never offered"),
 };

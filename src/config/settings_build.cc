@@ -32,6 +32,15 @@ void check_listening(BuildContext& ctx) {
     ctx.error(cfg.where(kNoTcp.name), "both " + quoted(kNoUdp) + " and " + quoted(kNoTcp) +
                                           " are set: nothing would listen");
   }
+  if (s.tls && cfg.is_set(kCert.name) != cfg.is_set(kPkey.name)) {
+    ctx.error(cfg.where(cfg.is_set(kCert.name) ? kCert.name : kPkey.name),
+              quoted(kCert) + " and " + quoted(kPkey) + " go together: TLS needs both");
+  }
+  if (s.tls && cfg.is_set(kCert.name) && s.tcp && s.tls_port == s.port) {
+    ctx.error(cfg.where(kTlsListeningPort.name),
+              quoted(kTlsListeningPort) + " is " + quoted(kListeningPort) +
+                  ": TLS and plain TCP on one port are not supported yet");
+  }
   if (s.min_port > s.max_port) {
     ctx.error(cfg.where(kMinPort.name), quoted(kMinPort) + " is above " + quoted(kMaxPort));
   }
@@ -124,11 +133,18 @@ void derive(BuildContext& ctx, const HostFacts& host) {
   // leave from the address that was asked.
   if (s.listen_ips.empty()) s.listen_ips = host.local_addresses();
   if (s.threads == 0) s.threads = std::max(1u, host.cpus);
+  // TLS runs when a certificate is configured (coturn's defaults name files that may not
+  // exist: without `cert` there is no TURN over TLS, as there is none without the files).
+  s.tls = s.tls && ctx.config.is_set(kCert.name);
   // The listening endpoints are never peers (no relaying to ourselves).
   t.peers.own_addresses.clear();
   for (Address ip : s.listen_ips) {
     ip.set_port(s.port);
     t.peers.own_addresses.push_back(ip);
+    if (s.tls) {
+      ip.set_port(s.tls_port);
+      t.peers.own_addresses.push_back(ip);
+    }
   }
   // Relays bind to relay-ip, else to the listening address the client used.
   s.relay_addresses = t.relay_ips.empty() ? s.listen_ips : t.relay_ips;

@@ -68,6 +68,11 @@ Expected<void> Runtime::start() {
     if (settings_.tcp) {
       if (auto free = check_port_free(ip, SOCK_STREAM); !free) return free;
     }
+    if (settings_.tls) {
+      Address tls_ip = ip;
+      tls_ip.set_port(settings_.tls_port);
+      if (auto free = check_port_free(tls_ip, SOCK_STREAM); !free) return free;
+    }
   }
   if (!settings_.relay_device.empty()) {
     // Relay sockets are opened later, per allocation: try the device once now so that a wrong
@@ -77,6 +82,13 @@ Expected<void> Runtime::start() {
     auto bound = bind_to_device(probe, settings_.relay_device);
     close_fd(probe);
     if (!bound) return bound;
+  }
+  // TURN over TLS: the certificate and key are read now, so a wrong path or password stops
+  // the start with the reason instead of failing every handshake.
+  if (settings_.tls) {
+    auto tls = tls::TlsContext::load(settings_.tls_files);
+    if (!tls) return std::move(tls).failure();
+    tls_ = std::move(*tls);
   }
   // One key for all workers, so a nonce is valid on any of them; from the CSPRNG or no start.
   auto nonces = auth::NonceCodec::with_random_key();
@@ -92,7 +104,8 @@ Expected<void> Runtime::start() {
   // socket() would otherwise also fail getifaddrs and accept.
   std::size_t raised_from = 0;
   const std::size_t nofile = raise_descriptor_limit(&raised_from);
-  const std::size_t listeners = ips.size() * ((settings_.udp ? 1 : 0) + (settings_.tcp ? 1 : 0));
+  const std::size_t listeners =
+      ips.size() * ((settings_.udp ? 1 : 0) + (settings_.tcp ? 1 : 0) + (settings_.tls ? 1 : 0));
   const std::size_t reserve = kReservedDescriptors + n * (listeners + 8);
   const std::size_t usable = nofile > 2 * reserve ? nofile - reserve : nofile / 2;
   const std::size_t tcp_share = usable / 2;
@@ -115,7 +128,7 @@ Expected<void> Runtime::start() {
   }
   shared_ = std::make_unique<WorkerShared>(
       WorkerShared{settings_.credentials ? *settings_.credentials : kNoUsers, *nonces_, quotas_,
-                   *reservations_, *open_relays_, *connections_});
+                   *reservations_, *open_relays_, *connections_, tls_.get()});
   // Bind everything before starting any thread, so a port in use fails the start cleanly.
   for (unsigned i = 0; i < n; ++i) {
     auto w = Worker::open(settings_, *shared_, log_, i);
@@ -133,6 +146,10 @@ Expected<void> Runtime::start() {
     std::string what = settings_.udp && settings_.tcp ? "UDP+TCP" : settings_.udp ? "UDP" : "TCP";
     log_.info("listening on " + a.to_string() + " (" + what + ", " + std::to_string(n) +
               " workers)");
+    if (tls_ != nullptr) {
+      a.set_port(settings_.tls_port);
+      log_.info("listening on " + a.to_string() + " (TLS)");
+    }
   }
   return {};
 }

@@ -19,8 +19,9 @@ timeval to_timeval(Duration d) {
 }  // namespace
 
 TcpConnection::TcpConnection(Worker& worker, bufferevent* bev, const FiveTuple& tuple,
-                             const Limits& limits, TimePoint now)
+                             const Limits& limits, TimePoint now, bool handshaking)
     : worker_(worker), bev_(bev), tuple_(tuple), limits_(limits), last_message_(now) {
+  if (handshaking) partial_since_ = now;  // the handshake is the first frame to complete
   bufferevent_setcb(bev_, &TcpConnection::on_read, &TcpConnection::on_write,
                     &TcpConnection::on_event, this);
   output_cb_ =
@@ -119,6 +120,11 @@ void TcpConnection::read_frames() {
 
 void TcpConnection::on_event(bufferevent* /*bev*/, short what, void* arg) {
   auto* self = static_cast<TcpConnection*>(arg);
+  if ((what & BEV_EVENT_CONNECTED) != 0) {
+    // TLS: the handshake completed; the next frame's clock starts at its first byte.
+    self->partial_since_.reset();
+    return;
+  }
   CloseReason why = CloseReason::kClosed;
   if ((what & BEV_EVENT_TIMEOUT) != 0) why = CloseReason::kStalled;  // only a write timeout
   // EOF, error or a stalled output: all end the connection and everything bound to it.

@@ -44,8 +44,11 @@ class TcpConnection {
     Duration frame_deadline = Seconds(10);  // from a frame's first byte to its last
     Duration stall_timeout = Seconds(30);   // output pending, nothing written
   };
+  // `handshaking`: a TLS connection still in its handshake, which must complete within the
+  // frame deadline (a client that opens connections and never finishes the handshake holds
+  // a descriptor and a session only that long).
   TcpConnection(Worker& worker, bufferevent* bev, const FiveTuple& tuple, const Limits& limits,
-                TimePoint now);
+                TimePoint now, bool handshaking = false);
   ~TcpConnection();
   TcpConnection(const TcpConnection&) = delete;
   TcpConnection& operator=(const TcpConnection&) = delete;

@@ -1,6 +1,7 @@
 #include "worker.h"
 
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <unistd.h>
@@ -96,25 +97,37 @@ Expected<void> Worker::open_sockets() {
       udp_.back()->ev = std::move(*ev);
     }
     if (settings_.tcp) {
-      auto fd = open_tcp_listener(ip, settings_.listening_device);
-      if (!fd) return std::move(fd).failure();
-      auto l = std::make_unique<Listener>();
-      l->local = socket_local_address(*fd);
-      l->w = this;
-      l->l = evconnlistener_new(base, &Worker::on_accept, l.get(), LEV_OPT_CLOSE_ON_FREE, -1, *fd);
-      if (l->l == nullptr) {
-        close_fd(*fd);
-        return fail("cannot listen for TCP on " + ip.to_string() + " (evconnlistener_new)");
-      }
-      evconnlistener_set_error_cb(l->l, &Worker::on_accept_error);
-      l->resume.reset(evtimer_new(base, &Worker::on_accept_resume, l.get()));
-      if (l->resume == nullptr) {
-        evconnlistener_free(l->l);
-        return fail("cannot create the accept-pause timer for " + ip.to_string());
-      }
-      tcp_listeners_.push_back(std::move(l));
+      if (auto listening = listen_tcp(ip, false); !listening) return listening;
+    }
+    if (settings_.tls && shared_.tls != nullptr) {
+      Address tls_ip = ip;
+      tls_ip.set_port(settings_.tls_port);
+      if (auto listening = listen_tcp(tls_ip, true); !listening) return listening;
     }
   }
+  return {};
+}
+
+Expected<void> Worker::listen_tcp(const Address& ip, bool tls) {
+  auto fd = open_tcp_listener(ip, settings_.listening_device);
+  if (!fd) return std::move(fd).failure();
+  auto l = std::make_unique<Listener>();
+  l->local = socket_local_address(*fd);
+  l->w = this;
+  l->tls = tls;
+  l->l = evconnlistener_new(base(), &Worker::on_accept, l.get(), LEV_OPT_CLOSE_ON_FREE, -1, *fd);
+  if (l->l == nullptr) {
+    close_fd(*fd);
+    return fail("cannot listen for " + std::string(tls ? "TLS" : "TCP") + " on " + ip.to_string() +
+                " (evconnlistener_new)");
+  }
+  evconnlistener_set_error_cb(l->l, &Worker::on_accept_error);
+  l->resume.reset(evtimer_new(base(), &Worker::on_accept_resume, l.get()));
+  if (l->resume == nullptr) {
+    evconnlistener_free(l->l);
+    return fail("cannot create the accept-pause timer for " + ip.to_string());
+  }
+  tcp_listeners_.push_back(std::move(l));
   return {};
 }
 
@@ -145,7 +158,7 @@ void Worker::drain_udp(UdpEndpoint& ep) {
 void Worker::on_accept(evconnlistener* /*l*/, evutil_socket_t fd, sockaddr* sa, int len,
                        void* arg) {
   auto* listener = static_cast<Listener*>(arg);
-  listener->w->accept_tcp(fd, sa, len, listener->local);
+  listener->w->accept_tcp(fd, sa, len, listener->local, listener->tls);
 }
 
 // An accept() failure other than a retriable one (libevent retries EAGAIN, EINTR and
@@ -178,8 +191,10 @@ void Worker::on_accept_resume(evutil_socket_t /*fd*/, short /*what*/, void* arg)
   evconnlistener_enable(static_cast<Listener*>(arg)->l);
 }
 
-void Worker::accept_tcp(evutil_socket_t fd, const sockaddr* sa, int len, const Address& local) {
-  FiveTuple t{Address::from_sockaddr(sa, static_cast<socklen_t>(len)), local, Transport::kTcp};
+void Worker::accept_tcp(evutil_socket_t fd, const sockaddr* sa, int len, const Address& local,
+                        bool tls) {
+  FiveTuple t{Address::from_sockaddr(sa, static_cast<socklen_t>(len)), local,
+              tls ? Transport::kTls : Transport::kTcp};
   // The same 4-tuple again: the client reset the old connection and reconnected from the same
   // port before its close was seen. End the old one properly first (its slots, its allocation),
   // or replacing it in the map would leak them.
@@ -202,7 +217,21 @@ void Worker::accept_tcp(evutil_socket_t fd, const sockaddr* sa, int len, const A
   // delayed ACKs would hold them back.
   int one = 1;
   (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  bufferevent* bev = bufferevent_socket_new(base(), fd, BEV_OPT_CLOSE_ON_FREE);
+  bufferevent* bev = nullptr;
+  if (tls) {
+    // The handshake runs inside the bufferevent; until it completes no byte reaches the
+    // framing, and the connection's frame deadline bounds how long it may take.
+    SSL* ssl = shared_.tls->new_session();
+    if (ssl != nullptr) {
+      bev = bufferevent_openssl_socket_new(base(), fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                           BEV_OPT_CLOSE_ON_FREE);
+      if (bev == nullptr) SSL_free(ssl);
+    }
+    // A client that closes without close_notify ends the connection like any EOF.
+    if (bev != nullptr) bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+  } else {
+    bev = bufferevent_socket_new(base(), fd, BEV_OPT_CLOSE_ON_FREE);
+  }
   if (bev == nullptr) {
     shared_.connections.release(t.client);
     close_fd(fd);
@@ -211,7 +240,7 @@ void Worker::accept_tcp(evutil_socket_t fd, const sockaddr* sa, int len, const A
   TcpConnection::Limits limits{.output_limit = settings_.tcp_output_limit,
                                .frame_deadline = settings_.tcp_frame_deadline,
                                .stall_timeout = settings_.tcp_stall_timeout};
-  connections_[t] = std::make_unique<TcpConnection>(*this, bev, t, limits, Clock::now());
+  connections_[t] = std::make_unique<TcpConnection>(*this, bev, t, limits, Clock::now(), tls);
   ++net_counters_.tcp_accepted;
 }
 

@@ -39,6 +39,7 @@ struct WorkerShared {
   Reservations& reservations;
   turn::RelayRegistry& open_relays;
   ConnectionLimits& connections;
+  const tls::TlsContext* tls = nullptr;  // null: no TURN over TLS
 };
 
 // Ownership and calls. A Worker owns everything it runs: its event loop, listeners, UDP
@@ -105,7 +106,8 @@ class Worker final : public turn::Egress {
   void flush();
   // Sends the datagrams queued for peers, then closes the relays closed meanwhile.
   void flush_peers();
-  void accept_tcp(evutil_socket_t fd, const sockaddr* sa, int len, const Address& local);
+  void accept_tcp(evutil_socket_t fd, const sockaddr* sa, int len, const Address& local, bool tls);
+  Expected<void> listen_tcp(const Address& ip, bool tls);
   void tick();
   // Closes connections past a deadline that bytes do not restart (tcp_connection.h).
   void close_overdue(TimePoint now);
@@ -121,6 +123,7 @@ class Worker final : public turn::Egress {
     evconnlistener* l = nullptr;
     Address local;
     Worker* w = nullptr;
+    bool tls = false;        // TURN over TLS (tls-listening-port)
     event::EventPtr resume;  // re-enables accepting after an accept() error paused it
   };
   std::vector<std::unique_ptr<Listener>> tcp_listeners_;

@@ -1,5 +1,6 @@
 #include "client_socket.h"
 
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -39,22 +40,65 @@ std::optional<ClientSocket> ClientSocket::open(Transport t, const Address& serve
   socklen_t mlen = sizeof me;
   getsockname(s.fd_, reinterpret_cast<sockaddr*>(&me), &mlen);
   s.local_ = Address::from_sockaddr(reinterpret_cast<sockaddr*>(&me), mlen);
+  if (t == Transport::kTls && !s.start_tls(error)) return std::nullopt;
   return s;
+}
+
+bool ClientSocket::start_tls(std::string* error) {
+  tls_ctx_ = SSL_CTX_new(TLS_client_method());
+  if (tls_ctx_ == nullptr) {
+    *error = "SSL_CTX_new failed";
+    return false;
+  }
+  SSL_CTX_set_min_proto_version(tls_ctx_, TLS1_2_VERSION);
+  static const unsigned char kAlpn[] = "\x09stun.turn";
+  SSL_CTX_set_alpn_protos(tls_ctx_, kAlpn, sizeof kAlpn - 1);
+  tls_ = SSL_new(tls_ctx_);
+  if (tls_ == nullptr || SSL_set_fd(tls_, fd_) != 1) {
+    *error = "SSL_new failed";
+    return false;
+  }
+  // The socket is blocking: the handshake completes (or fails) here, bounded by a timeout.
+  timeval tv{5, 0};
+  setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (SSL_connect(tls_) != 1) {
+    *error = "TLS handshake with " + remote_.to_string() + " failed";
+    return false;
+  }
+  return true;
+}
+
+std::string ClientSocket::alpn() const {
+  if (tls_ == nullptr) return "";
+  const unsigned char* p = nullptr;
+  unsigned int n = 0;
+  SSL_get0_alpn_selected(tls_, &p, &n);
+  return p == nullptr ? "" : std::string(reinterpret_cast<const char*>(p), n);
 }
 
 ClientSocket::ClientSocket(ClientSocket&& o) noexcept
     : fd_(o.fd_),
+      tls_ctx_(o.tls_ctx_),
+      tls_(o.tls_),
       transport_(o.transport_),
       local_(o.local_),
       remote_(o.remote_),
       stream_buf_(std::move(o.stream_buf_)) {
   o.fd_ = -1;
+  o.tls_ctx_ = nullptr;
+  o.tls_ = nullptr;
 }
 
 ClientSocket& ClientSocket::operator=(ClientSocket&& o) noexcept {
   if (this != &o) {
+    if (tls_ != nullptr) SSL_free(tls_);
+    if (tls_ctx_ != nullptr) SSL_CTX_free(tls_ctx_);
     if (fd_ >= 0) close(fd_);
     fd_ = o.fd_;
+    tls_ctx_ = o.tls_ctx_;
+    tls_ = o.tls_;
+    o.tls_ctx_ = nullptr;
+    o.tls_ = nullptr;
     transport_ = o.transport_;
     local_ = o.local_;
     remote_ = o.remote_;
@@ -65,10 +109,16 @@ ClientSocket& ClientSocket::operator=(ClientSocket&& o) noexcept {
 }
 
 ClientSocket::~ClientSocket() {
+  if (tls_ != nullptr) SSL_free(tls_);
+  if (tls_ctx_ != nullptr) SSL_CTX_free(tls_ctx_);
   if (fd_ >= 0) close(fd_);
 }
 
 bool ClientSocket::send(Bytes data) {
+  if (tls_ != nullptr) {
+    return data.empty() || SSL_write(tls_, data.data(), static_cast<int>(data.size())) ==
+                               static_cast<int>(data.size());
+  }
   std::size_t off = 0;
   while (off < data.size()) {
     ssize_t n = ::send(fd_, data.data() + off, data.size() - off, MSG_NOSIGNAL);
@@ -90,16 +140,25 @@ std::optional<std::vector<std::uint8_t>> ClientSocket::receive(Millis timeout) {
       if (f.status == stun::FrameResult::kFrame) {
         std::vector<std::uint8_t> out(stream_buf_.begin(),
                                       stream_buf_.begin() + static_cast<long>(f.frame_size));
-        stream_buf_.erase(stream_buf_.begin(), stream_buf_.begin() + static_cast<long>(f.frame_size));
+        stream_buf_.erase(stream_buf_.begin(),
+                          stream_buf_.begin() + static_cast<long>(f.frame_size));
         return out;
       }
     }
     auto left = std::chrono::duration_cast<Millis>(deadline - Clock::now()).count();
     if (left <= 0) return std::nullopt;
+    if (tls_ != nullptr && SSL_pending(tls_) > 0) {
+      if (!read_some(buf, sizeof buf)) return std::nullopt;
+      continue;
+    }
     pollfd p{fd_, POLLIN, 0};
     int r = poll(&p, 1, static_cast<int>(left));
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) return std::nullopt;
+    if (tls_ != nullptr) {
+      if (!read_some(buf, sizeof buf)) return std::nullopt;
+      continue;
+    }
     ssize_t n = recv(fd_, buf, sizeof buf, 0);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (n < 0) return std::nullopt;
@@ -107,6 +166,16 @@ std::optional<std::vector<std::uint8_t>> ClientSocket::receive(Millis timeout) {
     if (n == 0) return std::nullopt;  // stream closed
     stream_buf_.insert(stream_buf_.end(), buf, buf + n);
   }
+}
+
+bool ClientSocket::read_some(std::uint8_t* buf, std::size_t size) {
+  int n = SSL_read(tls_, buf, static_cast<int>(size));
+  if (n <= 0) {
+    // A record that is not complete yet (the socket is readable, the record is not whole).
+    return SSL_get_error(tls_, n) == SSL_ERROR_WANT_READ;
+  }
+  stream_buf_.insert(stream_buf_.end(), buf, buf + n);
+  return true;
 }
 
 }  // namespace ferry::client

@@ -10,11 +10,16 @@
 #include "ferry/common/bytes.h"
 #include "ferry/common/time.h"
 
+struct ssl_ctx_st;
+struct ssl_st;
+
 namespace ferry::client {
 
 class ClientSocket {
  public:
-  // Connects (TCP) or binds and connects (UDP) to `server`; `local` may fix the source address.
+  // Connects (TCP, TLS) or binds and connects (UDP) to `server`; `local` may fix the source
+  // address. TLS offers ALPN "stun.turn" (RFC 7443) and does not verify the server's
+  // certificate: a test and diagnostics client, talking to servers with made-up certificates.
   static std::optional<ClientSocket> open(Transport t, const Address& server, std::string* error,
                                           const Address* local = nullptr);
   ClientSocket(ClientSocket&& o) noexcept;
@@ -27,6 +32,8 @@ class ClientSocket {
   // One whole message (a datagram, or one framed message from the stream); nullopt on timeout,
   // error or a closed stream.
   std::optional<std::vector<std::uint8_t>> receive(Millis timeout);
+  // The ALPN protocol the TLS server chose, "" if none (or not TLS).
+  std::string alpn() const;
   Address local() const { return local_; }
   Address remote() const { return remote_; }
   Transport transport() const { return transport_; }
@@ -34,7 +41,12 @@ class ClientSocket {
 
  private:
   ClientSocket() = default;
+  bool start_tls(std::string* error);
+  // Reads what is available into stream_buf_; false on a closed stream or an error.
+  bool read_some(std::uint8_t* buf, std::size_t size);
   int fd_ = -1;
+  ssl_ctx_st* tls_ctx_ = nullptr;
+  ssl_st* tls_ = nullptr;
   Transport transport_ = Transport::kUdp;
   Address local_;
   Address remote_;

@@ -51,6 +51,7 @@ class Runtime {
   std::unique_ptr<Reservations> reservations_;
   std::unique_ptr<turn::RelayRegistry> open_relays_;  // made at start, when the IPs are known
   std::unique_ptr<ConnectionLimits> connections_;     // made at start, from RLIMIT_NOFILE
+  std::unique_ptr<tls::TlsContext> tls_;              // loaded at start when TLS is on
   std::unique_ptr<WorkerShared> shared_;              // the above, for the workers
   std::vector<std::unique_ptr<Worker>> workers_;
   bool running_ = false;

@@ -10,6 +10,7 @@
 
 #include "ferry/common/address.h"
 #include "ferry/common/time.h"
+#include "ferry/tls/tls_context.h"
 #include "ferry/turn/settings.h"
 
 namespace ferry::net {
@@ -27,6 +28,11 @@ struct ServerSettings {
   std::string relay_device;
   bool udp = true;
   bool tcp = true;
+  // TURN over TLS (RFC 8656 §3.1) on tls_port of every listening address: on unless no-tls,
+  // and derived off when no certificate is configured (`cert`).
+  bool tls = true;
+  std::uint16_t tls_port = 5349;
+  tls::TlsSettings tls_files;
   // Share-nothing workers (DESIGN.md section 2); derived: one per CPU unless relay-threads.
   unsigned threads = 0;
   // max-allocate-timeout: a TCP connection without an allocation that delivers no complete

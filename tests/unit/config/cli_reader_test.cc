@@ -117,7 +117,8 @@ TEST(ConfigCommandLine, HelpAndVersionDoNotReadTheFile) {
 TEST(ConfigCommandLine, ConfigFileIsReadThenTheCommandLineWins) {
   TempDir dir;
   auto file = dir.write(
-      "p.conf", "listening-port=3478\nlog-file=/tmp/file.log\nlistening-ip=127.0.0.1\nfingerprint\n");
+      "p.conf",
+      "listening-port=3478\nlog-file=/tmp/file.log\nlistening-ip=127.0.0.1\nfingerprint\n");
   std::vector<std::string> args = {"-c", file,  "--listening-port", "4000",
                                    "-L", "::1", "--fingerprint=off"};
   auto out = load(args);

@@ -61,8 +61,8 @@ TEST(ConfigDiagnostics, BadIntegerNamesTypeAndRange) {
 
 TEST(ConfigDiagnostics, NotYetWarnsOnceByName) {
   TempDir dir;
-  auto path = dir.write("n.conf", "cert=/a.pem\ncert=/b.pem\n");
-  std::vector<std::string> args = {"-c", path, "--cert", "/c.pem"};
+  auto path = dir.write("n.conf", "CA-file=/a.pem\nCA-file=/b.pem\n");
+  std::vector<std::string> args = {"-c", path, "--CA-file", "/c.pem"};
   auto out = load(args);
   ASSERT_TRUE(out.ok()) << all_messages(out);
   int not_yet = 0;
@@ -70,11 +70,11 @@ TEST(ConfigDiagnostics, NotYetWarnsOnceByName) {
     if (contains(w.message, "not supported yet")) {
       ++not_yet;
       EXPECT_EQ(w.to_string(),
-                path + ":1: warning: option 'cert' is not supported yet and is ignored");
+                path + ":1: warning: option 'CA-file' is not supported yet and is ignored");
     }
   }
   EXPECT_EQ(not_yet, 1) << all_messages(out);
-  EXPECT_EQ(out.config.string("cert"), "/c.pem") << "kept, so implementing it is a table edit";
+  EXPECT_EQ(out.config.string("CA-file"), "/c.pem") << "kept, so implementing it is a table edit";
 }
 
 TEST(ConfigDiagnostics, ObsoleteWarnsWithTheReplacementAndIsNotStored) {
@@ -103,7 +103,7 @@ TEST(ConfigDiagnostics, AlwaysSoOptionsAreAcceptedSilently) {
     EXPECT_EQ(find_option(name)->support, Support::kAlways) << name;
   }
   // Turning off a protocol version Ferry does offer is not one of them.
-  EXPECT_EQ(find_option("no-tlsv1_2")->support, Support::kNotYet);
+  EXPECT_EQ(find_option("no-tlsv1_2")->support, Support::kImplemented);
 }
 
 TEST(ConfigDiagnostics, RepeatedScalarInOneFileWarnsAndTheLastWins) {
@@ -165,7 +165,7 @@ TEST(ConfigRealWorld, SecondConfigLoadsWithWarningsOnly) {
   EXPECT_EQ(out.config.integer("stale-nonce"), 600);
   const auto text = all_messages(out);
   // Warned: what this server loses (not yet implemented) or what cannot be had (obsolete).
-  for (const char* name : {"sha256", "mobility", "cert"}) {
+  for (const char* name : {"sha256", "mobility", "use-auth-secret"}) {
     EXPECT_TRUE(contains(text, std::string("'") + name + "'")) << name << "\n" << text;
   }
   // Silent: what Ferry always does.

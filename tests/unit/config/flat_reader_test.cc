@@ -123,7 +123,8 @@ TEST(ConfigFlatReader, NamesAreCaseSensitiveVerboseDiffersFromVerbose) {
 TEST(ConfigFlatReader, ListOptionsRepeatInOrder) {
   TempDir dir;
   auto out = load_text(
-      dir, "listening-ip=127.0.0.1\nlog-file=/tmp/x.log\nlistening-ip=::1\nlistening-ip 10.0.0.1\n");
+      dir,
+      "listening-ip=127.0.0.1\nlog-file=/tmp/x.log\nlistening-ip=::1\nlistening-ip 10.0.0.1\n");
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(out.config.list("listening-ip"),
             (std::vector<std::string>{"127.0.0.1", "::1", "10.0.0.1"}));

@@ -84,7 +84,7 @@ TEST(ConfigLibconfigReader, SyntaxErrorNamesTheLine) {
 
 TEST(ConfigLibconfigReader, NotYetAndObsoleteWarnAsInFlatFiles) {
   TempDir dir;
-  auto out = load_text(dir, "cert = \"/x.pem\";\nsha256 = true;\n", "t.cfg");
+  auto out = load_text(dir, "CA-file = \"/x.pem\";\nsha256 = true;\n", "t.cfg");
   ASSERT_TRUE(out.ok()) << all_messages(out);
   EXPECT_EQ(warnings(out).size(), 2u) << all_messages(out);
 }

@@ -56,7 +56,8 @@ TEST(SettingsBuild, EmptyConfigurationBuildsTheStructDefaults) {
   std::vector<Diagnostic> d;
   Settings rows = settings_from_rows(cfg, d, test_resolver);
   EXPECT_TRUE(d.empty()) << messages(d);
-  EXPECT_TRUE(rows == Settings{}) << "a row's default and its field's default differ";
+  const Settings defaults;
+  EXPECT_TRUE(rows == defaults) << "a row's default and its field's default differ";
   // Spot checks of the documented values (SECURITY.md), so a change to both is noticed too.
   EXPECT_EQ(rows.server.user_quota, 1000u);
   EXPECT_EQ(rows.server.total_quota, 32768u);

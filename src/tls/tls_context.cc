@@ -1,0 +1,84 @@
+#include "ferry/tls/tls_context.h"
+
+#include <openssl/err.h>
+
+#include <cstring>
+#include <string_view>
+
+namespace ferry::tls {
+namespace {
+
+std::string ssl_error() {
+  unsigned long e = ERR_get_error();
+  ERR_clear_error();
+  if (e == 0) return "unknown OpenSSL error";
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof buf);
+  return buf;
+}
+
+// RFC 7443: "stun.turn" is TURN's ALPN identifier. A client that offers it gets it; one that
+// offers only others gets no ALPN (not a failed handshake: browsers offer none for TURN).
+int select_alpn(SSL* /*ssl*/, const unsigned char** out, unsigned char* outlen,
+                const unsigned char* in, unsigned int inlen, void* /*arg*/) {
+  static constexpr std::string_view kTurn = "stun.turn";
+  for (unsigned int i = 0; i < inlen;) {
+    const unsigned int len = in[i];
+    if (i + 1 + len > inlen) break;  // malformed list
+    if (len == kTurn.size() && std::memcmp(in + i + 1, kTurn.data(), len) == 0) {
+      *out = in + i + 1;
+      *outlen = static_cast<unsigned char>(len);
+      return SSL_TLSEXT_ERR_OK;
+    }
+    i += 1 + len;
+  }
+  return SSL_TLSEXT_ERR_NOACK;
+}
+
+int key_password(char* buf, int size, int /*rwflag*/, void* userdata) {
+  const auto* password = static_cast<const std::string*>(userdata);
+  const int n = static_cast<int>(password->size());
+  if (n >= size) return 0;
+  std::memcpy(buf, password->data(), static_cast<std::size_t>(n));
+  return n;
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<TlsContext>> TlsContext::load(const TlsSettings& s) {
+  SSL_CTX* raw = SSL_CTX_new(TLS_server_method());
+  if (raw == nullptr) return fail("TLS: " + ssl_error());
+  std::unique_ptr<TlsContext> ctx(new TlsContext(raw));
+  // TLS 1.0 and 1.1 are never offered (RFC 8996); no-tlsv1_2 leaves TLS 1.3 alone.
+  SSL_CTX_set_min_proto_version(raw, s.tls12 ? TLS1_2_VERSION : TLS1_3_VERSION);
+  // No renegotiation (a client-driven CPU cost, CVE-2011-1473); no compression (CRIME).
+  SSL_CTX_set_options(
+      raw, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  // Idle connections keep no read/write buffers: a TURN control connection is mostly idle,
+  // and thousands of them would otherwise hold 34 KiB each.
+  SSL_CTX_set_mode(raw, SSL_MODE_RELEASE_BUFFERS);
+  if (SSL_CTX_set_cipher_list(raw, s.cipher_list.c_str()) != 1) {
+    return fail("TLS cipher list '" + s.cipher_list + "': " + ssl_error());
+  }
+  ctx->password_ = s.key_password;
+  SSL_CTX_set_default_passwd_cb(raw, &key_password);
+  SSL_CTX_set_default_passwd_cb_userdata(raw, &ctx->password_);
+  if (SSL_CTX_use_certificate_chain_file(raw, s.cert_file.c_str()) != 1) {
+    return fail("TLS certificate " + s.cert_file + ": " + ssl_error());
+  }
+  if (SSL_CTX_use_PrivateKey_file(raw, s.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    return fail("TLS private key " + s.key_file + ": " + ssl_error());
+  }
+  if (SSL_CTX_check_private_key(raw) != 1) {
+    return fail("TLS private key " + s.key_file + " does not match the certificate " + s.cert_file +
+                ": " + ssl_error());
+  }
+  SSL_CTX_set_alpn_select_cb(raw, &select_alpn, nullptr);
+  return ctx;
+}
+
+TlsContext::~TlsContext() {
+  SSL_CTX_free(ctx_);
+}
+
+}  // namespace ferry::tls

@@ -1,0 +1,206 @@
+// TURN over TLS (turns:, RFC 8656 §3.1) against the real turnserver on loopback, with a
+// certificate the test makes: relaying both ways, ALPN, coturn's client over TLS, and what a
+// stranger can make a TLS listener hold (a handshake that never ends, plain bytes, a flood of
+// connections from one address).
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "client/turn_client.h"
+#include "server_process.h"
+
+namespace ferry::testing {
+namespace {
+
+using client::ClientSocket;
+using client::TurnClient;
+
+// A raw TCP connection, for what a TLS client would never send.
+int connect_tcp(const Address& a) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_storage ss;
+  socklen_t len = a.to_sockaddr(&ss);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// True when the server closed `fd` (EOF or reset) within `within`.
+bool closed_within(int fd, Millis within) {
+  auto until = Clock::now() + within;
+  char buf[4096];
+  for (;;) {
+    auto left = std::chrono::duration_cast<Millis>(until - Clock::now()).count();
+    if (left <= 0) return false;
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(left)) <= 0) continue;
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return true;  // bytes (a TLS alert) before the close are read and skipped
+  }
+}
+
+class TlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (access("/usr/bin/openssl", X_OK) != 0) GTEST_SKIP() << "needs /usr/bin/openssl";
+    cert_ = dir_.path() + "/cert.pem";
+    key_ = dir_.path() + "/key.pem";
+    auto made = run_program({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                             "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key_, "-out",
+                             cert_, "-days", "1", "-subj", "/CN=localhost"});
+    ASSERT_EQ(made.exit_code, 0) << made.output;
+  }
+  void TearDown() override {
+    if (server_) {
+      EXPECT_EQ(server_->stop(), 0) << server_->log();
+    }
+  }
+  std::string config(const std::string& extra = "") const {
+    return "listening-ip=127.0.0.1\nlistening-port=" + std::to_string(port_) +
+           "\ntls-listening-port=" + std::to_string(tls_port_) + "\ncert=" + cert_ +
+           "\npkey=" + key_ +
+           "\nrelay-ip=127.0.0.1\nmin-port=44000\nmax-port=44999\nrealm=example.org\n"
+           "user=alice:secret\nallow-loopback-peers\nrelay-threads=2\n" +
+           extra;
+  }
+  void start(const std::string& extra = "") {
+    server_ =
+        std::make_unique<ServerProcess>(config(extra), *Address::parse_ip("127.0.0.1", port_));
+    ASSERT_TRUE(server_->ready()) << server_->log();
+  }
+  Address tls_address() const { return *Address::parse_ip("127.0.0.1", tls_port_); }
+
+  TempDir dir_;
+  std::string cert_;
+  std::string key_;
+  std::uint16_t port_ = free_port();
+  std::uint16_t tls_port_ = free_port();
+  std::unique_ptr<ServerProcess> server_;
+};
+
+// A turns: client allocates, and data flows both ways between it and a UDP peer; the server
+// picks ALPN "stun.turn" (RFC 7443) when the client offers it.
+TEST_F(TlsTest, RelaysBothWaysOverTls) {
+  start();
+  EXPECT_NE(server_->log().find("(TLS)"), std::string::npos) << server_->log();
+  std::string err;
+  auto s = ClientSocket::open(Transport::kTls, tls_address(), &err);
+  ASSERT_TRUE(s) << err;
+  EXPECT_EQ(s->alpn(), "stun.turn");
+  TurnClient c(std::move(*s));
+  auto a = c.allocate("alice", "secret", 600);
+  ASSERT_TRUE(a.ok) << a.error_code << " " << a.reason;
+  EXPECT_EQ(a.relayed.ip_string(), "127.0.0.1");
+
+  int peer = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  Address peer_addr = *Address::parse_ip("127.0.0.1", 0);
+  sockaddr_storage ss;
+  socklen_t len = peer_addr.to_sockaddr(&ss);
+  ASSERT_EQ(bind(peer, reinterpret_cast<sockaddr*>(&ss), len), 0);
+  len = sizeof ss;
+  getsockname(peer, reinterpret_cast<sockaddr*>(&ss), &len);
+  peer_addr = Address::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+
+  ASSERT_TRUE(c.create_permission(peer_addr).ok);
+  const std::vector<std::uint8_t> out{'o', 'v', 'e', 'r', ' ', 't', 'l', 's'};
+  ASSERT_TRUE(c.send_indication(peer_addr, out));
+  pollfd p{peer, POLLIN, 0};
+  ASSERT_EQ(poll(&p, 1, 2000), 1) << "nothing reached the peer";
+  std::uint8_t buf[2048];
+  sockaddr_storage from;
+  socklen_t flen = sizeof from;
+  ssize_t n = recvfrom(peer, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &flen);
+  ASSERT_EQ(n, static_cast<ssize_t>(out.size()));
+  EXPECT_EQ(Address::from_sockaddr(reinterpret_cast<sockaddr*>(&from), flen), a.relayed);
+  const std::vector<std::uint8_t> back{'b', 'a', 'c', 'k'};
+  sendto(peer, back.data(), back.size(), 0, reinterpret_cast<sockaddr*>(&from), flen);
+  auto got = c.receive_data(Millis(2000));
+  ASSERT_TRUE(got) << "nothing came back over TLS";
+  EXPECT_EQ(got->data, back);
+  EXPECT_EQ(got->peer, peer_addr);
+  close(peer);
+}
+
+// A connection that never completes its handshake is closed at the frame deadline
+// (tcp-frame-timeout), holding its descriptor only that long.
+TEST_F(TlsTest, AHandshakeThatNeverEndsIsClosed) {
+  start("tcp-frame-timeout=1\n");
+  int fd = connect_tcp(tls_address());
+  ASSERT_GE(fd, 0);
+  const char partial[] = "\x16\x03\x01\x02\x00\x01";  // a ClientHello's first bytes, no more
+  ASSERT_EQ(send(fd, partial, sizeof partial - 1, MSG_NOSIGNAL), 6);
+  EXPECT_TRUE(closed_within(fd, Millis(4000)));
+  close(fd);
+}
+
+// Plain STUN on the TLS port is not TLS: the handshake fails and the connection closes,
+// unanswered.
+TEST_F(TlsTest, PlainBytesOnTheTlsPortAreNotAnswered) {
+  start();
+  int fd = connect_tcp(tls_address());
+  ASSERT_GE(fd, 0);
+  // A Binding request's 20-byte header.
+  const std::uint8_t binding[20] = {0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xA4, 0x42, 1,  2,
+                                    3,    4,    5,    6,    7,    8,    9,    10,   11, 12};
+  ASSERT_EQ(send(fd, binding, sizeof binding, MSG_NOSIGNAL), 20);
+  EXPECT_TRUE(closed_within(fd, Millis(3000)));
+  close(fd);
+}
+
+// TLS connections count against max-tcp-connections-per-ip like TCP ones.
+TEST_F(TlsTest, PerAddressConnectionLimitCoversTls) {
+  start("max-tcp-connections-per-ip=2\n");
+  int a = connect_tcp(tls_address());
+  int b = connect_tcp(tls_address());
+  ASSERT_GE(a, 0);
+  ASSERT_GE(b, 0);
+  std::this_thread::sleep_for(Millis(200));  // both accepted
+  int c = connect_tcp(tls_address());
+  ASSERT_GE(c, 0);
+  EXPECT_TRUE(closed_within(c, Millis(2000))) << "a third connection from one address stayed";
+  EXPECT_FALSE(closed_within(a, Millis(200)));
+  close(a);
+  close(b);
+  close(c);
+}
+
+// coturn's own client over TLS (-t -S), channel mode, no loss.
+TEST_F(TlsTest, CoturnClientOverTls) {
+  const char* uclient = "/usr/bin/turnutils_uclient";
+  const char* peer = "/usr/bin/turnutils_peer";
+  if (access(uclient, X_OK) != 0 || access(peer, X_OK) != 0) {
+    GTEST_SKIP() << "coturn's client tools are not installed (tools/dev setup installs them)";
+  }
+  start();
+  const std::uint16_t peer_port = free_port();
+  ChildProcess echo({peer, "-L", "127.0.0.1", "-p", std::to_string(peer_port)});
+  std::this_thread::sleep_for(Millis(200));
+  auto r = run_program(
+      {uclient,  "-t", "-S",        "-p",       std::to_string(tls_port_), "-u", "alice", "-w",
+       "secret", "-e", "127.0.0.1", "-r",       std::to_string(peer_port), "-n", "30",    "-m",
+       "3",      "-l", "170",       "127.0.0.1"},
+      Millis(30000));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("Total lost packets 0 (0.000000%)"), std::string::npos) << r.output;
+}
+
+// A certificate that cannot be read stops the start, naming the file.
+TEST(TlsStart, AMissingCertificateStopsTheStartWithItsName) {
+  auto r = run_program({turnserver_path(), "-n", "--listening-ip=127.0.0.1",
+                        "--listening-port=" + std::to_string(free_port()),
+                        "--tls-listening-port=" + std::to_string(free_port()),
+                        "--cert=/nonexistent/turn.pem", "--pkey=/nonexistent/turn.key"});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("TLS certificate /nonexistent/turn.pem"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace ferry::testing
