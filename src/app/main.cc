@@ -64,6 +64,7 @@ ferry::http::PageInfo page_info(const ferry::net::ServerSettings& s,
                           .port = s.port,
                           .udp = s.udp,
                           .tcp = s.tcp};
+  if (s.tls) p.tls_port = s.tls_port;
   for (const auto& e : s.turn.external_ips) p.addresses.push_back(e.public_ip);
   if (p.addresses.empty()) p.addresses = runtime.listen_ips();
   return p;

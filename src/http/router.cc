@@ -101,6 +101,10 @@ std::vector<std::string> Router::ice_urls(std::string_view host_header) const {
   std::vector<std::string> urls{"stun:" + hp};
   if (page_.udp) urls.push_back("turn:" + hp + "?transport=udp");
   if (page_.tcp) urls.push_back("turn:" + hp + "?transport=tcp");
+  // RFC 7065 §3.1: turns: defaults to TCP; the browser checks the certificate against `h`.
+  if (page_.tls_port != 0) {
+    urls.push_back("turns:" + h + ":" + std::to_string(page_.tls_port) + "?transport=tcp");
+  }
   return urls;
 }
 

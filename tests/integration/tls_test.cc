@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "client/turn_client.h"
+#include "http_client.h"
 #include "server_process.h"
 
 namespace ferry::testing {
@@ -127,6 +128,17 @@ TEST_F(TlsTest, RelaysBothWaysOverTls) {
   EXPECT_EQ(got->data, back);
   EXPECT_EQ(got->peer, peer_addr);
   close(peer);
+}
+
+// The test page is told about the TLS port: its ICE server list gains a turns: URL.
+TEST_F(TlsTest, TheTestPageListsTurns) {
+  const std::uint16_t web_port = free_port();
+  start("web-listening-port=" + std::to_string(web_port) + "\n");
+  auto r = http_get(*Address::parse_ip("127.0.0.1", web_port), "/config.json");
+  ASSERT_TRUE(r) << server_->log();
+  EXPECT_NE(r->body.find("\"turns:127.0.0.1:" + std::to_string(tls_port_) + "?transport=tcp\""),
+            std::string::npos)
+      << r->body;
 }
 
 // A connection that never completes its handshake is closed at the frame deadline

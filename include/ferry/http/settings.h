@@ -34,6 +34,7 @@ struct PageInfo {
   bool udp = true;
   bool tcp = true;
   std::vector<Address> addresses;  // where clients reach it: external-ip, else listeners
+  std::uint16_t tls_port = 0;      // tls-listening-port when TURN over TLS runs, else 0
 };
 
 }  // namespace ferry::http

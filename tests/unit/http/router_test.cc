@@ -108,6 +108,23 @@ TEST_F(RouterTest, LoopbackPageForAServerNotOnLoopbackNamesItsFirstAddress) {
             (std::vector<std::string>{"stun:127.0.0.1:3478", "turn:127.0.0.1:3478?transport=udp"}));
 }
 
+// With TURN over TLS on, the page lists a turns: URL on the TLS port (issue 18).
+TEST_F(RouterTest, TurnsUrlWhenTlsIsOn) {
+  PageInfo page{.software = "Ferry/9.9",
+                .realm = "r",
+                .port = 3478,
+                .udp = true,
+                .tcp = true,
+                .addresses = {ip("192.0.2.10")},
+                .tls_port = 5349};
+  Router r = make(page);
+  EXPECT_EQ(r.ice_urls("turn.example.org"),
+            (std::vector<std::string>{"stun:turn.example.org:3478",
+                                      "turn:turn.example.org:3478?transport=udp",
+                                      "turn:turn.example.org:3478?transport=tcp",
+                                      "turns:turn.example.org:5349?transport=tcp"}));
+}
+
 TEST_F(RouterTest, HostHeaderCannotInjectIntoTheUrls) {
   Router r = make();
   for (const char* evil : {"a\"b", "x/y", "<script>", "h\\u0022", "[::1", "a b"}) {
