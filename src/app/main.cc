@@ -12,6 +12,7 @@
 #include "ferry/http/server.h"
 #include "ferry/metrics/metrics.h"
 #include "ferry/net/runtime.h"
+#include "ferry/tls/tls_context.h"
 
 #ifndef FERRY_VERSION
 #define FERRY_VERSION "0.0.0"
@@ -121,6 +122,13 @@ int main(int argc, char** argv) {
   print_diagnostics(diags);
   if (has_error(diags)) return 1;
   if (outcome.action == ferry::config::Action::kCheckConfig) {
+    // The certificate and key are part of the configuration: read them as the start would.
+    if (settings.server.tls) {
+      if (auto tls = ferry::tls::TlsContext::load(settings.server.tls_files); !tls) {
+        std::fprintf(stderr, "error: %s\n", tls.error().c_str());
+        return 1;
+      }
+    }
     std::printf("configuration OK%s%s\n", outcome.config_file.empty() ? "" : ": ",
                 outcome.config_file.c_str());
     std::fputs(ferry::config::render_effective(outcome.config).c_str(), stdout);

@@ -204,6 +204,18 @@ TEST_F(TlsTest, CoturnClientOverTls) {
   EXPECT_NE(r.output.find("Total lost packets 0 (0.000000%)"), std::string::npos) << r.output;
 }
 
+// --check-config reads the certificate and key as the start would.
+TEST_F(TlsTest, CheckConfigReadsTheCertificate) {
+  auto ok =
+      run_program({turnserver_path(), "--check-config", "-c", dir_.write("ok.conf", config())});
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
+  auto bad =
+      run_program({turnserver_path(), "--check-config", "-c",
+                   dir_.write("bad.conf", config() + "pkey=" + dir_.path() + "/missing.key\n")});
+  EXPECT_EQ(bad.exit_code, 1) << bad.output;
+  EXPECT_NE(bad.output.find("missing.key"), std::string::npos) << bad.output;
+}
+
 // A certificate that cannot be read stops the start, naming the file.
 TEST(TlsStart, AMissingCertificateStopsTheStartWithItsName) {
   auto r = run_program({turnserver_path(), "-n", "--listening-ip=127.0.0.1",
