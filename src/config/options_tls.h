@@ -33,9 +33,13 @@ inline constexpr OptionSpec kTlsOptions[] = {
         .def("DEFAULT")
         .arg("CIPHERS")
         .to<&tls::TlsSettings::cipher_list>(),
-    Opt(kTls, "ec-curve-name", kString, "elliptic curve for ECDHE (default: OpenSSL's choice)")
-        .arg("CURVE"),
-    Opt(kTls, "dh-file", kString, "custom Diffie-Hellman parameters, PEM").arg("FILE"),
+    Opt(kTls, "ec-curve-name", kString,
+        "key-exchange group(s) for TLS, e.g. prime256v1 or X25519:P-256 (default: OpenSSL's)")
+        .arg("CURVE")
+        .to<&tls::TlsSettings::groups>(),
+    Opt(kTls, "dh-file", kString, "Diffie-Hellman parameters for DHE suites, PEM")
+        .arg("FILE")
+        .to<&tls::TlsSettings::dh_file>(),
     Opt(kTls, "dh566", kFlag, "use coturn's built-in 566-bit DH group")
         .obsolete("weak built-in DH groups are never used; dh-file loads custom parameters"),
     Opt(kTls, "dh1066", kFlag, "use coturn's built-in 1066-bit DH group")

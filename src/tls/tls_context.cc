@@ -1,6 +1,7 @@
 #include "ferry/tls/tls_context.h"
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 
 #include <cstring>
 #include <string_view>
@@ -59,6 +60,20 @@ Expected<std::unique_ptr<TlsContext>> TlsContext::load(const TlsSettings& s) {
   SSL_CTX_set_mode(raw, SSL_MODE_RELEASE_BUFFERS);
   if (SSL_CTX_set_cipher_list(raw, s.cipher_list.c_str()) != 1) {
     return fail("TLS cipher list '" + s.cipher_list + "': " + ssl_error());
+  }
+  // ec-curve-name: coturn's one curve; OpenSSL takes a list, so "X25519:P-256" works too.
+  if (!s.groups.empty() && SSL_CTX_set1_groups_list(raw, s.groups.c_str()) != 1) {
+    return fail("TLS curve '" + s.groups + "': " + ssl_error());
+  }
+  if (!s.dh_file.empty()) {
+    BIO* bio = BIO_new_file(s.dh_file.c_str(), "r");
+    EVP_PKEY* dh = bio != nullptr ? PEM_read_bio_Parameters(bio, nullptr) : nullptr;
+    if (bio != nullptr) BIO_free(bio);
+    // set0 takes ownership on success only.
+    if (dh == nullptr || SSL_CTX_set0_tmp_dh_pkey(raw, dh) != 1) {
+      if (dh != nullptr) EVP_PKEY_free(dh);
+      return fail("TLS DH parameters " + s.dh_file + ": " + ssl_error());
+    }
   }
   ctx->password_ = s.key_password;
   SSL_CTX_set_default_passwd_cb(raw, &key_password);

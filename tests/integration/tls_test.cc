@@ -216,6 +216,25 @@ TEST_F(TlsTest, CheckConfigReadsTheCertificate) {
   EXPECT_NE(bad.output.find("missing.key"), std::string::npos) << bad.output;
 }
 
+// ec-curve-name and dh-file reach OpenSSL: a known group and RFC 7919 parameters start and
+// serve; an unknown group stops the start with the name.
+TEST_F(TlsTest, CurveAndDhParameters) {
+  const std::string dh = dir_.path() + "/dh.pem";
+  auto made = run_program({"/usr/bin/openssl", "genpkey", "-genparam", "-algorithm", "DH",
+                           "-pkeyopt", "group:ffdhe2048", "-out", dh});
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  start("ec-curve-name=prime256v1\ndh-file=" + dh + "\n");
+  std::string err;
+  auto s = ClientSocket::open(Transport::kTls, tls_address(), &err);
+  ASSERT_TRUE(s) << err;
+  TurnClient c(std::move(*s));
+  EXPECT_TRUE(c.allocate("alice", "secret", 600).ok);
+  auto bad = run_program({turnserver_path(), "--check-config", "-c",
+                          dir_.write("curve.conf", config() + "ec-curve-name=no-such-curve\n")});
+  EXPECT_EQ(bad.exit_code, 1) << bad.output;
+  EXPECT_NE(bad.output.find("TLS curve 'no-such-curve'"), std::string::npos) << bad.output;
+}
+
 // A certificate that cannot be read stops the start, naming the file.
 TEST(TlsStart, AMissingCertificateStopsTheStartWithItsName) {
   auto r = run_program({turnserver_path(), "-n", "--listening-ip=127.0.0.1",

@@ -17,7 +17,9 @@ struct TlsSettings {
   std::string key_file = "turn_server_pkey.pem";   // pkey
   std::string key_password;                        // pkey-pwd, for an encrypted key
   std::string cipher_list = "DEFAULT";             // cipher-list: TLS 1.2 suites
-  bool tls12 = true;                               // off: no-tlsv1_2, TLS 1.3 only
+  std::string groups;   // ec-curve-name: key-exchange groups ("prime256v1", "X25519:P-256")
+  std::string dh_file;  // dh-file: DH parameters for DHE suites, PEM
+  bool tls12 = true;    // off: no-tlsv1_2, TLS 1.3 only
   bool operator==(const TlsSettings&) const = default;
 };
 
