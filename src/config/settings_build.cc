@@ -36,11 +36,6 @@ void check_listening(BuildContext& ctx) {
     ctx.error(cfg.where(cfg.is_set(kCert.name) ? kCert.name : kPkey.name),
               quoted(kCert) + " and " + quoted(kPkey) + " go together: TLS needs both");
   }
-  if (s.tls && cfg.is_set(kCert.name) && s.tcp && s.tls_port == s.port) {
-    ctx.error(cfg.where(kTlsListeningPort.name),
-              quoted(kTlsListeningPort) + " is " + quoted(kListeningPort) +
-                  ": TLS and plain TCP on one port are not supported yet");
-  }
   if (s.min_port > s.max_port) {
     ctx.error(cfg.where(kMinPort.name), quoted(kMinPort) + " is above " + quoted(kMaxPort));
   }

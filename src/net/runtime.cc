@@ -146,7 +146,10 @@ Expected<void> Runtime::start() {
     std::string what = settings_.udp && settings_.tcp ? "UDP+TCP" : settings_.udp ? "UDP" : "TCP";
     log_.info("listening on " + a.to_string() + " (" + what + ", " + std::to_string(n) +
               " workers)");
-    if (tls_ != nullptr) {
+    if (tls_ != nullptr && settings_.tcp) {
+      log_.info("listening on " + a.to_string() + " (TLS too: told apart by the first byte)");
+    }
+    if (tls_ != nullptr && (settings_.tls_port != settings_.port || !settings_.tcp)) {
       a.set_port(settings_.tls_port);
       log_.info("listening on " + a.to_string() + " (TLS)");
     }

@@ -24,6 +24,12 @@ Worker::Worker(const ServerSettings& settings, const WorkerShared& shared, Logge
 Worker::~Worker() {
   if (loop_ != nullptr) loop_->stop();  // no callback runs while the members go
   host_addresses_.reset();
+  for (auto& [fd, s] : sniffing_) {
+    s->ev.reset();
+    shared_.connections.release(s->client);
+    close_fd(fd);
+  }
+  sniffing_.clear();
   connections_.clear();
   core_.reset();  // closes every relay through the pool, returns quotas
   relays_.reset();
@@ -96,25 +102,30 @@ Expected<void> Worker::open_sockets() {
       if (!ev) return std::move(ev).failure();
       udp_.back()->ev = std::move(*ev);
     }
+    // With TLS on, the plain port takes TLS too (as coturn's does), so one port (443) can
+    // serve both; the TLS port is TLS only, unless it is the same port.
+    const bool tls = settings_.tls && shared_.tls != nullptr;
     if (settings_.tcp) {
-      if (auto listening = listen_tcp(ip, false); !listening) return listening;
+      auto mode = tls ? StreamMode::kEither : StreamMode::kPlain;
+      if (auto listening = listen_tcp(ip, mode); !listening) return listening;
     }
-    if (settings_.tls && shared_.tls != nullptr) {
+    if (tls && (settings_.tls_port != settings_.port || !settings_.tcp)) {
       Address tls_ip = ip;
       tls_ip.set_port(settings_.tls_port);
-      if (auto listening = listen_tcp(tls_ip, true); !listening) return listening;
+      if (auto listening = listen_tcp(tls_ip, StreamMode::kTls); !listening) return listening;
     }
   }
   return {};
 }
 
-Expected<void> Worker::listen_tcp(const Address& ip, bool tls) {
+Expected<void> Worker::listen_tcp(const Address& ip, StreamMode mode) {
+  const bool tls = mode == StreamMode::kTls;
   auto fd = open_tcp_listener(ip, settings_.listening_device);
   if (!fd) return std::move(fd).failure();
   auto l = std::make_unique<Listener>();
   l->local = socket_local_address(*fd);
   l->w = this;
-  l->tls = tls;
+  l->mode = mode;
   l->l = evconnlistener_new(base(), &Worker::on_accept, l.get(), LEV_OPT_CLOSE_ON_FREE, -1, *fd);
   if (l->l == nullptr) {
     close_fd(*fd);
@@ -158,7 +169,7 @@ void Worker::drain_udp(UdpEndpoint& ep) {
 void Worker::on_accept(evconnlistener* /*l*/, evutil_socket_t fd, sockaddr* sa, int len,
                        void* arg) {
   auto* listener = static_cast<Listener*>(arg);
-  listener->w->accept_tcp(fd, sa, len, listener->local, listener->tls);
+  listener->w->accept_tcp(fd, sa, len, listener->local, listener->mode);
 }
 
 // An accept() failure other than a retriable one (libevent retries EAGAIN, EINTR and
@@ -192,16 +203,9 @@ void Worker::on_accept_resume(evutil_socket_t /*fd*/, short /*what*/, void* arg)
 }
 
 void Worker::accept_tcp(evutil_socket_t fd, const sockaddr* sa, int len, const Address& local,
-                        bool tls) {
-  FiveTuple t{Address::from_sockaddr(sa, static_cast<socklen_t>(len)), local,
-              tls ? Transport::kTls : Transport::kTcp};
-  // The same 4-tuple again: the client reset the old connection and reconnected from the same
-  // port before its close was seen. End the old one properly first (its slots, its allocation),
-  // or replacing it in the map would leak them.
-  if (auto old = connections_.find(t); old != connections_.end()) {
-    on_connection_closed(*old->second, CloseReason::kClosed);
-  }
-  switch (shared_.connections.acquire(t.client)) {
+                        StreamMode mode) {
+  const Address client = Address::from_sockaddr(sa, static_cast<socklen_t>(len));
+  switch (shared_.connections.acquire(client)) {
     case ConnectionLimits::Verdict::kAccepted:
       break;
     case ConnectionLimits::Verdict::kOverTotal:
@@ -213,10 +217,92 @@ void Worker::accept_tcp(evutil_socket_t fd, const sockaddr* sa, int len, const A
       close_fd(fd);
       return;
   }
+  ++net_counters_.tcp_accepted;
   // CONFORMANCE.md "Streams": STUN/TURN messages are small and latency-bound; Nagle plus
   // delayed ACKs would hold them back.
   int one = 1;
   (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  switch (mode) {
+    case StreamMode::kPlain:
+      start_stream(fd, client, local, false);
+      return;
+    case StreamMode::kTls:
+      start_stream(fd, client, local, true);
+      return;
+    case StreamMode::kEither:
+      break;
+  }
+  // Wait for the first byte, at most the frame deadline (a silent connection is a slow frame).
+  auto s = std::make_unique<Sniffing>();
+  s->w = this;
+  s->fd = fd;
+  s->client = client;
+  s->local = local;
+  const timeval deadline = frame_deadline_timeval();
+  auto ev = event::add_event(base(), fd, EV_READ, &Worker::on_first_byte, s.get(), &deadline,
+                             "a new TCP connection");
+  if (!ev) {
+    shared_.connections.release(client);
+    close_fd(fd);
+    return;
+  }
+  s->ev = std::move(*ev);
+  sniffing_[fd] = std::move(s);
+}
+
+void Worker::on_first_byte(evutil_socket_t fd, short what, void* arg) {
+  auto* s = static_cast<Sniffing*>(arg);
+  Worker& w = *s->w;
+  if ((what & EV_TIMEOUT) != 0) {
+    ++w.net_counters_.tcp_closed_slow;
+    w.end_sniffing(fd, true);
+    return;
+  }
+  std::uint8_t first = 0;
+  ssize_t n = recv(fd, &first, 1, MSG_PEEK);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+    // Readable but nothing to read (a spurious wake-up): wait again, with a whole deadline.
+    const timeval deadline = w.frame_deadline_timeval();
+    if (event_add(s->ev.get(), &deadline) != 0) w.end_sniffing(fd, true);
+    return;
+  }
+  if (n <= 0) {  // closed before a byte, or an error
+    w.end_sniffing(fd, true);
+    return;
+  }
+  const Address client = s->client;
+  const Address local = s->local;
+  w.end_sniffing(fd, false);
+  // RFC 8446 §5.1: a TLS record starts with its content type, 22 for a handshake.
+  w.start_stream(fd, client, local, first == 22);
+}
+
+timeval Worker::frame_deadline_timeval() const {
+  const auto us =
+      std::chrono::duration_cast<std::chrono::microseconds>(settings_.tcp_frame_deadline).count();
+  return timeval{static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
+}
+
+void Worker::end_sniffing(int fd, bool close_it) {
+  auto it = sniffing_.find(fd);
+  if (it == sniffing_.end()) return;
+  if (close_it) {
+    shared_.connections.release(it->second->client);
+    ++net_counters_.tcp_closed;
+    close_fd(fd);
+  }
+  sniffing_.erase(it);  // frees its event
+}
+
+void Worker::start_stream(evutil_socket_t fd, const Address& client, const Address& local,
+                          bool tls) {
+  FiveTuple t{client, local, tls ? Transport::kTls : Transport::kTcp};
+  // The same 4-tuple again: the client reset the old connection and reconnected from the same
+  // port before its close was seen. End the old one properly first (its slots, its allocation),
+  // or replacing it in the map would leak them.
+  if (auto old = connections_.find(t); old != connections_.end()) {
+    on_connection_closed(*old->second, CloseReason::kClosed);
+  }
   bufferevent* bev = nullptr;
   if (tls) {
     // The handshake runs inside the bufferevent; until it completes no byte reaches the
@@ -233,7 +319,8 @@ void Worker::accept_tcp(evutil_socket_t fd, const sockaddr* sa, int len, const A
     bev = bufferevent_socket_new(base(), fd, BEV_OPT_CLOSE_ON_FREE);
   }
   if (bev == nullptr) {
-    shared_.connections.release(t.client);
+    shared_.connections.release(client);
+    ++net_counters_.tcp_closed;
     close_fd(fd);
     return;
   }
@@ -241,7 +328,6 @@ void Worker::accept_tcp(evutil_socket_t fd, const sockaddr* sa, int len, const A
                                .frame_deadline = settings_.tcp_frame_deadline,
                                .stall_timeout = settings_.tcp_stall_timeout};
   connections_[t] = std::make_unique<TcpConnection>(*this, bev, t, limits, Clock::now(), tls);
-  ++net_counters_.tcp_accepted;
 }
 
 void Worker::on_stream_message(TcpConnection& c, Bytes message, TimePoint now) {

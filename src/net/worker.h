@@ -106,8 +106,26 @@ class Worker final : public turn::Egress {
   void flush();
   // Sends the datagrams queued for peers, then closes the relays closed meanwhile.
   void flush_peers();
-  void accept_tcp(evutil_socket_t fd, const sockaddr* sa, int len, const Address& local, bool tls);
-  Expected<void> listen_tcp(const Address& ip, bool tls);
+  // What a TCP listener speaks: plain STUN/TURN, TLS, or either (the first byte tells: a TLS
+  // record starts with 22, a STUN message with 0 or 1, ChannelData with 0x40-0x7F).
+  enum class StreamMode { kPlain, kTls, kEither };
+  void accept_tcp(evutil_socket_t fd, const sockaddr* sa, int len, const Address& local,
+                  StreamMode mode);
+  // Makes the TcpConnection once the stream's protocol is known.
+  void start_stream(evutil_socket_t fd, const Address& client, const Address& local, bool tls);
+  Expected<void> listen_tcp(const Address& ip, StreamMode mode);
+  // An accepted connection on an either-mode listener whose first byte has not come yet. It
+  // holds its connection slot; the frame deadline bounds the wait.
+  struct Sniffing {
+    Worker* w = nullptr;
+    int fd = -1;
+    Address client;
+    Address local;
+    event::EventPtr ev;
+  };
+  static void on_first_byte(evutil_socket_t fd, short what, void* arg);
+  void end_sniffing(int fd, bool close_it);
+  timeval frame_deadline_timeval() const;
   void tick();
   // Closes connections past a deadline that bytes do not restart (tcp_connection.h).
   void close_overdue(TimePoint now);
@@ -123,11 +141,12 @@ class Worker final : public turn::Egress {
     evconnlistener* l = nullptr;
     Address local;
     Worker* w = nullptr;
-    bool tls = false;        // TURN over TLS (tls-listening-port)
+    StreamMode mode = StreamMode::kPlain;
     event::EventPtr resume;  // re-enables accepting after an accept() error paused it
   };
   std::vector<std::unique_ptr<Listener>> tcp_listeners_;
   std::unordered_map<FiveTuple, std::unique_ptr<TcpConnection>> connections_;
+  std::unordered_map<int, std::unique_ptr<Sniffing>> sniffing_;  // by descriptor
   RecvBatch recv_;
   PeerSendBatch to_peers_;
   WorkerShared shared_;

@@ -141,6 +141,42 @@ TEST_F(TlsTest, TheTestPageListsTurns) {
       << r->body;
 }
 
+// One port for both (tls-listening-port = listening-port, e.g. 443): each connection's first
+// byte tells TLS from plain STUN/TURN; UDP on the port works as before.
+TEST_F(TlsTest, TlsAndTcpOnOnePort) {
+  start("tls-listening-port=" + std::to_string(port_) + "\n");
+  const Address one = *Address::parse_ip("127.0.0.1", port_);
+  for (Transport t : {Transport::kTls, Transport::kTcp, Transport::kUdp}) {
+    SCOPED_TRACE(std::string(transport_name(t)));
+    std::string err;
+    auto s = ClientSocket::open(t, one, &err);
+    ASSERT_TRUE(s) << err;
+    TurnClient c(std::move(*s));
+    auto a = c.allocate("alice", "secret", 600);
+    EXPECT_TRUE(a.ok) << a.error_code << " " << a.reason;
+  }
+}
+
+// With its own TLS port, the plain TCP port still takes TLS (as coturn's does).
+TEST_F(TlsTest, ThePlainPortTakesTlsToo) {
+  start();
+  std::string err;
+  auto s = ClientSocket::open(Transport::kTls, *Address::parse_ip("127.0.0.1", port_), &err);
+  ASSERT_TRUE(s) << err;
+  TurnClient c(std::move(*s));
+  EXPECT_TRUE(c.allocate("alice", "secret", 600).ok);
+}
+
+// On a port that takes either, a connection that sends nothing holds its slot only until the
+// frame deadline.
+TEST_F(TlsTest, ASilentConnectionOnTheSharedPortIsClosed) {
+  start("tcp-frame-timeout=1\n");
+  int fd = connect_tcp(*Address::parse_ip("127.0.0.1", port_));
+  ASSERT_GE(fd, 0);
+  EXPECT_TRUE(closed_within(fd, Millis(3000)));
+  close(fd);
+}
+
 // A connection that never completes its handshake is closed at the frame deadline
 // (tcp-frame-timeout), holding its descriptor only that long.
 TEST_F(TlsTest, AHandshakeThatNeverEndsIsClosed) {
