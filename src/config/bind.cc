@@ -142,6 +142,20 @@ void read(const OptionSpec& spec, BuildContext& ctx, std::vector<turn::ExternalI
   }
 }
 
+// alternate-server=IP:PORT ([IPv6]:PORT): an address clients can reach, port required.
+void read(const OptionSpec& spec, BuildContext& ctx, std::vector<turn::AlternateServer>& out) {
+  out.clear();
+  for (const auto& item : items(spec, ctx)) {
+    auto a = Address::parse_endpoint(item.text);
+    if (!a || a->port() == 0) {
+      ctx.error(item.where,
+                quoted(spec.name) + " expects IP:PORT or [IPv6]:PORT, got '" + item.text + "'");
+      continue;
+    }
+    out.push_back({*a});
+  }
+}
+
 // relay-threads=0 means one thread, as in coturn; unset means one per CPU (settings_build.cc).
 void apply_relay_threads(const OptionSpec& spec, BuildContext& ctx) {
   if (!ctx.config.is_set(spec.name)) return;

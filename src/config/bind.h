@@ -66,6 +66,7 @@ void read(const OptionSpec& spec, BuildContext& ctx, std::string& out);
 void read(const OptionSpec& spec, BuildContext& ctx, std::vector<Address>& out);
 void read(const OptionSpec& spec, BuildContext& ctx, std::vector<turn::AddressRange>& out);
 void read(const OptionSpec& spec, BuildContext& ctx, std::vector<turn::ExternalIp>& out);
+void read(const OptionSpec& spec, BuildContext& ctx, std::vector<turn::AlternateServer>& out);
 std::int64_t read_integer(const OptionSpec& spec, const BuildContext& ctx);
 
 template <class T>

@@ -58,11 +58,14 @@ inline constexpr OptionSpec kListeningOptions[] = {
     Opt(kListening, "udp-self-balance", kFlag,
         "spread UDP Allocate requests over the aux-server endpoints with 300 ALTERNATE-SERVER"),
     Opt(kListening, "alternate-server", kList,
-        "send UDP/TCP Allocate requests to this server with 300 ALTERNATE-SERVER")
-        .arg("IP:PORT"),
+        "send UDP and TCP clients' Allocate requests to these servers, round robin, with 300 "
+        "Try Alternate (after authentication)")
+        .arg("IP:PORT")
+        .to<&turn::Settings::alternate_servers>(),
     Opt(kListening, "tls-alternate-server", kList,
         "like alternate-server, for TLS and DTLS clients")
-        .arg("IP:PORT"),
+        .arg("IP:PORT")
+        .to<&turn::Settings::tls_alternate_servers>(),
 };
 
 }  // namespace ferry::config::detail

@@ -137,6 +137,15 @@ Reply Dispatcher::handle_allocate(const Request& r) {
     // §7.2: this 5-tuple already has an allocation.
     return Reply::error(ErrorCode::kAllocationMismatch, key);
   }
+  // RFC 8489 §10: another server takes new allocations. After authentication, so the 300
+  // carries MESSAGE-INTEGRITY and a forged one cannot send the client elsewhere.
+  const auto& alternates = t.transport == Transport::kTls || t.transport == Transport::kDtls
+                               ? settings_.tls_alternate_servers
+                               : settings_.alternate_servers;
+  if (!alternates.empty()) {
+    const Address& to = alternates[next_alternate_++ % alternates.size()].address;
+    return Reply::error(ErrorCode::kTryAlternate, key).with(attr::AlternateServer{to});
+  }
   if (auto refusal = check_allocate_attributes(r, key)) return *refusal;
   Address ip = relay_ip_for(t, m);
   if (ip.empty() && !m.has<attr::ReservationToken>()) {

@@ -314,6 +314,20 @@ TEST_F(TurnTest, ExternalIpAndRelayIpTakeHostNames) {
   EXPECT_EQ(a.relayed.ip_string(), "127.0.0.1");
 }
 
+// alternate-server: an authenticated Allocate is answered 300 Try Alternate (RFC 8489 §10), and
+// nothing is allocated here; the option's IP:PORT syntax is checked at start.
+TEST_F(TurnTest, AlternateServerRedirectsAllocations) {
+  start("alternate-server=192.0.2.1:3478\n");
+  auto c = client(Transport::kUdp);
+  auto a = c.allocate("alice", "secret", 600);
+  EXPECT_FALSE(a.ok);
+  EXPECT_EQ(a.error_code, 300) << a.reason;
+  auto bad =
+      run_program({turnserver_path(), "-n", "--check-config", "--alternate-server=192.0.2.1"});
+  EXPECT_EQ(bad.exit_code, 1) << bad.output;
+  EXPECT_NE(bad.output.find("'alternate-server' expects IP:PORT"), std::string::npos) << bad.output;
+}
+
 TEST_F(TurnTest, ListeningAndRelayDevicePinSocketsToAnInterface) {
   if (geteuid() != 0) GTEST_SKIP() << "SO_BINDTODEVICE needs root (CAP_NET_RAW)";
   start("allow-loopback-peers\nlistening-device=lo\nrelay-device=lo\n");

@@ -14,6 +14,7 @@ namespace ferry::stun {
 // Values are the wire numbers. Adding one: give it a phrase below (the switch is exhaustive,
 // -Wswitch-enum) and list it in kErrorCodes (a static_assert checks that).
 enum class ErrorCode : std::uint16_t {
+  kTryAlternate = 300,                  // RFC 8489 §14.8 (ALTERNATE-SERVER, §10)
   kBadRequest = 400,                    // RFC 8489 §14.8
   kUnauthorized = 401,                  // RFC 8489 §14.8
   kForbidden = 403,                     // RFC 8656 §19
@@ -35,6 +36,8 @@ constexpr std::uint16_t number(ErrorCode c) {
 // The phrases the RFCs suggest (RFC 8489 §14.8: "MAY be changed"; clients must not rely on them).
 constexpr std::string_view reason_phrase(ErrorCode c) {
   switch (c) {
+    case ErrorCode::kTryAlternate:
+      return "Try Alternate";
     case ErrorCode::kBadRequest:
       return "Bad Request";
     case ErrorCode::kUnauthorized:
@@ -67,6 +70,7 @@ constexpr std::string_view reason_phrase(ErrorCode c) {
 constexpr std::optional<ErrorCode> to_error_code(std::uint16_t n) {
   const auto c = static_cast<ErrorCode>(n);
   switch (c) {
+    case ErrorCode::kTryAlternate:
     case ErrorCode::kBadRequest:
     case ErrorCode::kUnauthorized:
     case ErrorCode::kForbidden:
@@ -86,6 +90,7 @@ constexpr std::optional<ErrorCode> to_error_code(std::uint16_t n) {
 
 // Every enumerator, in increasing order (what metrics and counters iterate over).
 inline constexpr std::array kErrorCodes = {
+    ErrorCode::kTryAlternate,
     ErrorCode::kBadRequest,
     ErrorCode::kUnauthorized,
     ErrorCode::kForbidden,

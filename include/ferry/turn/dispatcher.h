@@ -128,6 +128,7 @@ class Dispatcher {
   Counters counters_;
   std::unique_ptr<Allocations> allocations_;
   std::unique_ptr<ResponseLimiter> limiter_;  // null when unauthenticated-response-rate is 0
+  std::size_t next_alternate_ = 0;  // round robin over the alternate servers (allocate.cc)
   // Responses are built here, never on the heap (one buffer per worker).
   std::array<std::uint8_t, 1500> out_{};
   // Data indications and ChannelData to clients are assembled here (one copy per packet).

@@ -20,6 +20,12 @@ struct ExternalIp {
   bool operator==(const ExternalIp&) const = default;
 };
 
+// alternate-server=IP:PORT: where Allocate requests are sent instead (RFC 8489 §10).
+struct AlternateServer {
+  Address address;
+  bool operator==(const AlternateServer&) const = default;
+};
+
 struct Settings {
   // FINGERPRINT in every response (`fingerprint`); responses to requests that carry one get one
   // regardless (CONFORMANCE.md "Responses").
@@ -58,6 +64,10 @@ struct Settings {
   // relay-ip: addresses for relay sockets; empty -> the listening address the request used.
   std::vector<Address> relay_ips;
   PeerPolicySettings peers;
+  // alternate-server / tls-alternate-server: Allocate requests over UDP and TCP (over TLS and
+  // DTLS) are answered 300 Try Alternate with the next of these, round robin (RFC 8489 §10).
+  std::vector<AlternateServer> alternate_servers;
+  std::vector<AlternateServer> tls_alternate_servers;
   // max-bps: bytes per second one allocation may relay in each direction (0: no limit).
   std::uint64_t max_bps = 0;
   // bps-capacity's share for one worker (derived in the configuration step: the option divided

@@ -83,8 +83,8 @@ std::string sample_value(const OptionSpec& spec, int attempt) {
     case OptionType::kString:
       return "sample";
     case OptionType::kList: {
-      const char* forms[] = {"192.0.2.99", "alice:secret"};
-      return attempt < 2 ? forms[attempt] : "";
+      const char* forms[] = {"192.0.2.99", "alice:secret", "192.0.2.99:3478"};
+      return attempt < 3 ? forms[attempt] : "";
     }
   }
   return "";

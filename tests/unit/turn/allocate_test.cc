@@ -55,6 +55,41 @@ TEST_F(AllocateTest, UnauthenticatedAllocateGets401WithRealmAndNonceOnly) {
   expect_nothing_allocated();
 }
 
+// RFC 8489 §10, alternate-server: new allocations go elsewhere, round robin, in an
+// authenticated 300 (a 401 first, as for any Allocate); nothing is allocated here.
+TEST_F(AllocateTest, AlternateServersTakeNewAllocationsRoundRobin) {
+  h.settings.alternate_servers = {{addr("203.0.113.1:3478")}, {addr("[2001:db8::1]:3478")}};
+  h.settings.tls_alternate_servers = {{addr("203.0.113.9:5349")}};
+  h.start();
+  for (const char* expected : {"203.0.113.1:3478", "[2001:db8::1]:3478", "203.0.113.1:3478"}) {
+    Reply r = alice.allocate();
+    EXPECT_EQ(r.error(), 300);
+    EXPECT_EQ(r.msg().get<attr::ErrorCode>()->reason, "Try Alternate");
+    ASSERT_TRUE(r.get<attr::AlternateServer>());
+    EXPECT_EQ(r.get<attr::AlternateServer>()->address.to_string(), expected);
+    EXPECT_TRUE(r.integrity_ok(kAliceKey));
+  }
+  expect_nothing_allocated();
+  // TLS clients get the TLS list.
+  FiveTuple tls = testing::tcp_tuple("198.51.100.8:40001");
+  tls.transport = Transport::kTls;
+  TurnClient secure{h, tls};
+  Reply r = secure.allocate([](stun::MessageBuilder& b) { TurnClient::udp()(b); });
+  EXPECT_EQ(r.error(), 300);
+  EXPECT_EQ(r.get<attr::AlternateServer>()->address.to_string(), "203.0.113.9:5349");
+}
+
+// Without a TLS list, TLS clients allocate here while UDP/TCP ones are sent away.
+TEST_F(AllocateTest, AlternateServersOnlyForTheirTransports) {
+  h.settings.alternate_servers = {{addr("203.0.113.1:3478")}};
+  h.start();
+  FiveTuple tls = testing::tcp_tuple("198.51.100.8:40001");
+  tls.transport = Transport::kTls;
+  TurnClient secure{h, tls};
+  EXPECT_TRUE(secure.allocate([](stun::MessageBuilder& b) { TurnClient::udp()(b); }).success());
+  EXPECT_EQ(alice.allocate().error(), 300);
+}
+
 TEST_F(AllocateTest, SuccessCarriesRelayedLifetimeMappedAndIntegrity) {
   h.start();
   Reply r = alice.allocate();

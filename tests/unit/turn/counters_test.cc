@@ -116,7 +116,8 @@ TEST_F(CountersTest, RelayedPacketsAndBytesBothWays) {
 }
 
 TEST(ErrorCodeSlot, KnownCodesHaveTheirOwnSlotOthersShareTheLast) {
-  EXPECT_EQ(error_code_slot(400), 0u);
+  EXPECT_EQ(error_code_slot(300), 0u);  // the lowest code first
+  EXPECT_EQ(error_code_slot(400), 1u);
   EXPECT_EQ(error_code_slot(508), kErrorCodes.size() - 1);
   EXPECT_EQ(error_code_slot(500), kErrorCodes.size());
 }
