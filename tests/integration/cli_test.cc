@@ -46,7 +46,8 @@ TEST(Cli, RealWorldConfigsPassCheckConfig) {
   // The second names certificate files of its own host (/etc/turn_server_cert.pem): here,
   // where they do not exist, the check says so (the start would fail the same way) and
   // nothing else; without TLS the rest of it passes.
-  auto r2 = run_program({turnserver_path(), "--check-config", "-c", d.write("r2.conf", kRealWorld2)});
+  auto r2 =
+      run_program({turnserver_path(), "--check-config", "-c", d.write("r2.conf", kRealWorld2)});
   EXPECT_EQ(r2.exit_code, 1) << r2.output;
   EXPECT_TRUE(contains(r2.output, "error: TLS certificate /etc/turn_server_cert.pem")) << r2.output;
   for (const std::string& conf :
