@@ -7,27 +7,15 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <sys/socket.h>
 #include "ferry/event/event_loop.h"
+#include "ferry/tls/tls_context.h"
 
 #include <cerrno>
 #include <cstring>
 
 namespace ferry::http {
-
-namespace {
-
-std::string ssl_error() {
-  char buf[256];
-  unsigned long e = ERR_get_error();
-  if (e == 0) return "unknown OpenSSL error";
-  ERR_error_string_n(e, buf, sizeof buf);
-  return buf;
-}
-
-}  // namespace
 
 struct HttpServer::Impl {
   const HttpSettings& settings;
@@ -35,7 +23,7 @@ struct HttpServer::Impl {
   Logger& log;
   std::unique_ptr<event::EventLoop> loop;
   evhttp* http = nullptr;
-  SSL_CTX* tls = nullptr;
+  std::unique_ptr<tls::TlsContext> tls;
   std::vector<Address> endpoints;
 
   Impl(const HttpSettings& s, const Router& r, Logger& l) : settings(s), router(r), log(l) {}
@@ -43,27 +31,21 @@ struct HttpServer::Impl {
     if (loop != nullptr) loop->stop();  // first: the thread uses what follows
     if (http != nullptr) evhttp_free(http);
     loop.reset();
-    if (tls != nullptr) SSL_CTX_free(tls);
   }
 
+  // The same TLS setup as TURN over TLS (ferry_tls): TLS 1.2+, no renegotiation.
   Expected<void> load_tls() {
-    tls = SSL_CTX_new(TLS_server_method());
-    if (tls == nullptr) return fail("HTTPS: " + ssl_error());
-    SSL_CTX_set_min_proto_version(tls, TLS1_2_VERSION);
-    if (SSL_CTX_use_certificate_chain_file(tls, settings.cert_file.c_str()) != 1) {
-      return fail("HTTPS certificate " + settings.cert_file + ": " + ssl_error());
-    }
-    if (SSL_CTX_use_PrivateKey_file(tls, settings.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
-        SSL_CTX_check_private_key(tls) != 1) {
-      return fail("HTTPS private key " + settings.key_file + ": " + ssl_error());
-    }
+    auto loaded =
+        tls::TlsContext::load({.cert_file = settings.cert_file, .key_file = settings.key_file});
+    if (!loaded) return fail("HTTPS: " + loaded.error());
+    tls = std::move(*loaded);
     evhttp_set_bevcb(http, &Impl::make_tls_bufferevent, this);
     return {};
   }
 
   static bufferevent* make_tls_bufferevent(event_base* base, void* arg) {
     auto* self = static_cast<Impl*>(arg);
-    SSL* ssl = SSL_new(self->tls);
+    SSL* ssl = self->tls->new_session();
     if (ssl == nullptr) return nullptr;
     return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
                                           BEV_OPT_CLOSE_ON_FREE);

@@ -233,11 +233,10 @@ TEST(HttpStart, CertWithoutKeyIsAConfigError) {
 TEST(HttpStart, ServesHttpsWithWebCertAndWebPkey) {
   if (access("/usr/bin/openssl", X_OK) != 0) GTEST_SKIP() << "needs /usr/bin/openssl";
   TempDir dir;
-  const std::string cert = dir.path() + "/cert.pem", key = dir.path() + "/key.pem";
-  auto made = run_program({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                           "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
-                           "-days", "1", "-subj", "/CN=localhost"});
-  ASSERT_EQ(made.exit_code, 0) << made.output;
+  std::string log;
+  auto made = make_test_certificate(dir, &log);
+  ASSERT_TRUE(made) << log;
+  const std::string cert = made->cert, key = made->key;
   std::uint16_t port = free_port(), web_port = free_port();
   ServerProcess server("listening-ip=127.0.0.1\nlistening-port=" + std::to_string(port) +
                            "\nweb-listening-port=" + std::to_string(web_port) +

@@ -178,4 +178,14 @@ std::string ChildProcess::output() const {
   return slurp(out_path_);
 }
 
+std::optional<TestCertificate> make_test_certificate(const TempDir& dir, std::string* log) {
+  TestCertificate c{dir.path() + "/cert.pem", dir.path() + "/key.pem"};
+  auto made = run_program({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                           "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", c.key, "-out",
+                           c.cert, "-days", "1", "-subj", "/CN=localhost"});
+  *log = made.output;
+  if (made.exit_code != 0) return std::nullopt;
+  return c;
+}
+
 }  // namespace ferry::testing

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,14 @@ struct RunResult {
 
 // Runs a program to completion (bounded by `timeout`), capturing its output.
 RunResult run_program(const std::vector<std::string>& argv, Millis timeout = Millis(20000));
+
+// A self-signed EC certificate for CN=localhost, valid a day, made with the openssl CLI in
+// `dir` (cert.pem, key.pem); nullopt, with openssl's output in `log`, when that fails.
+struct TestCertificate {
+  std::string cert;
+  std::string key;
+};
+std::optional<TestCertificate> make_test_certificate(const TempDir& dir, std::string* log);
 
 std::string turnserver_path();
 

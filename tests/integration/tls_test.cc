@@ -52,12 +52,11 @@ class TlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (access("/usr/bin/openssl", X_OK) != 0) GTEST_SKIP() << "needs /usr/bin/openssl";
-    cert_ = dir_.path() + "/cert.pem";
-    key_ = dir_.path() + "/key.pem";
-    auto made = run_program({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                             "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key_, "-out",
-                             cert_, "-days", "1", "-subj", "/CN=localhost"});
-    ASSERT_EQ(made.exit_code, 0) << made.output;
+    std::string log;
+    auto made = make_test_certificate(dir_, &log);
+    ASSERT_TRUE(made) << log;
+    cert_ = made->cert;
+    key_ = made->key;
   }
   void TearDown() override {
     if (server_) {
