@@ -6,13 +6,10 @@
 #include "ferry/auth/credential_store.h"
 #include "ferry/stun/channel_data.h"
 #include "text_util.h"
+#include "values.h"
 
 namespace ferry::config::detail {
 namespace {
-
-std::string quoted(std::string_view name) {
-  return "'" + std::string(name) + "'";
-}
 
 // RFC 1123 host name syntax: dot-separated labels of letters, digits and hyphens, none empty
 // or longer than 63, not starting or ending with a hyphen. Checked before resolving, so that a

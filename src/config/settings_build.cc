@@ -11,6 +11,7 @@
 #include "ferry/auth/credential_store.h"
 #include "ferry/net/runtime.h"
 #include "option_rows.h"
+#include "values.h"
 
 #ifndef FERRY_VERSION
 #define FERRY_VERSION "0.0.0"
@@ -22,7 +23,7 @@ namespace {
 using namespace detail;  // NOLINT: the named rows
 
 std::string quoted(const OptionSpec& spec) {
-  return "'" + std::string(spec.name) + "'";
+  return detail::quoted(spec.name);
 }
 
 void check_listening(BuildContext& ctx) {

@@ -16,10 +16,6 @@ bool equals_lower(std::string_view text, std::string_view lower) {
   return true;
 }
 
-std::string quoted(std::string_view s) {
-  return "'" + std::string(s) + "'";
-}
-
 Checked fail(std::string_view written, const OptionSpec& spec, std::string_view got) {
   return {false, "", quoted(written) + " expects " + expected_value(spec) + ", got " + quoted(got)};
 }
@@ -42,6 +38,10 @@ Checked check_flag_or_int(const OptionSpec& spec, std::optional<std::string_view
 }
 
 }  // namespace
+
+std::string quoted(std::string_view s) {
+  return "'" + std::string(s) + "'";
+}
 
 std::optional<bool> parse_bool(std::string_view text) {
   constexpr std::array<std::string_view, 6> kFalse = {"0", "n", "no", "f", "false", "off"};

@@ -9,6 +9,9 @@
 
 namespace ferry::config::detail {
 
+// 'name', as messages quote option names and values.
+std::string quoted(std::string_view s);
+
 // coturn's spellings: 0/n/no/f/false/off and y/yes/t/true/on/any other number, any case.
 std::optional<bool> parse_bool(std::string_view text);
 

@@ -2,6 +2,7 @@
 
 #include <event2/buffer.h>
 
+#include "ferry/event/event_loop.h"
 #include "ferry/stun/framing.h"
 #include "worker.h"
 
@@ -11,11 +12,6 @@ namespace {
 // One frame: the largest STUN message (65,535 bytes of attributes and its 20-byte header) or
 // ChannelData (4 + 65,535, padded). libevent may read one chunk past the mark.
 constexpr std::size_t kReadHighWatermark = 65535 + 20 + 4;
-
-timeval to_timeval(Duration d) {
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
-  return timeval{static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
-}
 }  // namespace
 
 TcpConnection::TcpConnection(Worker& worker, bufferevent* bev, const FiveTuple& tuple,
@@ -32,7 +28,7 @@ TcpConnection::TcpConnection(Worker& worker, bufferevent* bev, const FiveTuple& 
   // No read timeout: libevent restarts it on every byte, which a client sending one byte a
   // second would exploit. The worker's tick applies deadlines that bytes do not restart. The
   // write timeout fires only while output is pending and none of it could be written.
-  timeval stall = to_timeval(limits_.stall_timeout);
+  timeval stall = event::to_timeval(limits_.stall_timeout);
   bufferevent_set_timeouts(bev_, nullptr, &stall);
   bufferevent_enable(bev_, EV_READ | EV_WRITE);
 }

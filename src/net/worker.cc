@@ -238,7 +238,7 @@ void Worker::accept_tcp(evutil_socket_t fd, const sockaddr* sa, int len, const A
   s->fd = fd;
   s->client = client;
   s->local = local;
-  const timeval deadline = frame_deadline_timeval();
+  const timeval deadline = event::to_timeval(settings_.tcp_frame_deadline);
   auto ev = event::add_event(base(), fd, EV_READ, &Worker::on_first_byte, s.get(), &deadline,
                              "a new TCP connection");
   if (!ev) {
@@ -262,7 +262,7 @@ void Worker::on_first_byte(evutil_socket_t fd, short what, void* arg) {
   ssize_t n = recv(fd, &first, 1, MSG_PEEK);
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
     // Readable but nothing to read (a spurious wake-up): wait again, with a whole deadline.
-    const timeval deadline = w.frame_deadline_timeval();
+    const timeval deadline = event::to_timeval(w.settings_.tcp_frame_deadline);
     if (event_add(s->ev.get(), &deadline) != 0) w.end_sniffing(fd, true);
     return;
   }
@@ -275,12 +275,6 @@ void Worker::on_first_byte(evutil_socket_t fd, short what, void* arg) {
   w.end_sniffing(fd, false);
   // RFC 8446 §5.1: a TLS record starts with its content type, 22 for a handshake.
   w.start_stream(fd, client, local, first == 22);
-}
-
-timeval Worker::frame_deadline_timeval() const {
-  const auto us =
-      std::chrono::duration_cast<std::chrono::microseconds>(settings_.tcp_frame_deadline).count();
-  return timeval{static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
 }
 
 void Worker::end_sniffing(int fd, bool close_it) {

@@ -125,7 +125,6 @@ class Worker final : public turn::Egress {
   };
   static void on_first_byte(evutil_socket_t fd, short what, void* arg);
   void end_sniffing(int fd, bool close_it);
-  timeval frame_deadline_timeval() const;
   void tick();
   // Closes connections past a deadline that bytes do not restart (tcp_connection.h).
   void close_overdue(TimePoint now);

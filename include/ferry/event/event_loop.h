@@ -5,6 +5,7 @@
 
 #include <event2/event.h>
 
+#include <chrono>
 #include <memory>
 #include <string_view>
 #include <thread>
@@ -12,6 +13,12 @@
 #include "ferry/common/expected.h"
 
 namespace ferry::event {
+
+// A duration as libevent's timeval.
+inline timeval to_timeval(std::chrono::nanoseconds d) {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+  return timeval{static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
+}
 
 // Frees a libevent event (unique_ptr deleter).
 struct EventFree {
