@@ -44,6 +44,15 @@ inline constexpr OptionSpec kTlsOptions[] = {
         .obsolete("weak built-in DH groups are never used; dh-file loads custom parameters"),
     Opt(kTls, "dh1066", kFlag, "use coturn's built-in 1066-bit DH group")
         .obsolete("weak built-in DH groups are never used; dh-file loads custom parameters"),
+    Opt(kTls, "tls-handshake-rate", kInt,
+        "TLS handshakes accepted per second per source /24 (IPv4) or /56 (IPv6), bursts of "
+        "twice as many, for the server (each relay thread enforces its share); over it a new "
+        "TLS connection is closed before its handshake, which costs the server a key exchange "
+        "and a signature (0: no limit)")
+        .range(0, 1000000)
+        .def("50")
+        .arg("N")
+        .to<&net::ServerSettings::tls_handshake_rate>(),
     Opt(kTls, "no-tls", kFlag, "do not start TLS listeners").to_not<&net::ServerSettings::tls>(),
     Opt(kTls, "no-dtls", kFlag, "do not start DTLS listeners"),
     Opt(kTls, "no-tlsv1", kFlag, "refuse TLS 1.0 and DTLS 1.0")

@@ -109,6 +109,7 @@ void derive(BuildContext& ctx, const HostFacts& host) {
   t.default_lifetime = std::min(t.default_lifetime, t.max_lifetime);
   // A burst of two seconds' worth: a NAT's clients starting together are not cut at once.
   t.unauthenticated_response_burst = 2 * t.unauthenticated_response_rate;
+  s.tls_handshake_burst = 2 * s.tls_handshake_rate;
   // external-ip's public addresses are this host's too (the peer policy refuses them), and
   // another allocation's relay is reached through them.
   for (const auto& e : t.external_ips)
@@ -157,6 +158,11 @@ void derive(BuildContext& ctx, const HostFacts& host) {
         std::max<std::uint32_t>(1, t.unauthenticated_response_rate / s.threads);
     t.unauthenticated_response_burst =
         std::max<std::uint32_t>(1, t.unauthenticated_response_burst / s.threads);
+  }
+  // tls-handshake-rate likewise: a source's connections are spread over the workers.
+  if (s.tls_handshake_rate != 0) {
+    s.tls_handshake_rate = std::max<std::uint32_t>(1, s.tls_handshake_rate / s.threads);
+    s.tls_handshake_burst = std::max<std::uint32_t>(1, s.tls_handshake_burst / s.threads);
   }
 }
 

@@ -237,11 +237,14 @@ void process(Writer& w, const MetricsInput& in) {
   w.single("ferry_tcp_connections_current", "gauge", "Client TCP connections open now.",
            [](const net::WorkerStats& x) { return live(x.net->tcp_accepted, x.net->tcp_closed); });
   w.family("ferry_tcp_connections_refused_total", "counter",
-           "TCP connections closed at accept, by the bound that was reached.");
+           "TCP connections closed at accept or before their TLS handshake, by the bound that was "
+           "reached.");
   w.total("ferry_tcp_connections_refused_total", "reason=\"total\"",
           [](const net::WorkerStats& x) { return x.net->tcp_refused.get(); });
   w.total("ferry_tcp_connections_refused_total", "reason=\"per_ip\"",
           [](const net::WorkerStats& x) { return x.net->tcp_refused_per_ip.get(); });
+  w.total("ferry_tcp_connections_refused_total", "reason=\"tls_handshake_rate\"",
+          [](const net::WorkerStats& x) { return x.net->tls_refused_rate.get(); });
   w.family("ferry_tcp_connections_closed_total", "counter",
            "TCP connections the server closed on a deadline, by reason.");
   w.total("ferry_tcp_connections_closed_total", "reason=\"idle\"",

@@ -19,7 +19,12 @@ namespace ferry::net {
 
 Worker::Worker(const ServerSettings& settings, const WorkerShared& shared, Logger& log,
                unsigned index)
-    : settings_(settings), log_(log), index_(index), shared_(shared) {}
+    : settings_(settings), log_(log), index_(index), shared_(shared) {
+  if (settings.tls && settings.tls_handshake_rate != 0) {
+    handshakes_ =
+        std::make_unique<PrefixLimiter>(settings.tls_handshake_rate, settings.tls_handshake_burst);
+  }
+}
 
 Worker::~Worker() {
   if (loop_ != nullptr) loop_->stop();  // no callback runs while the members go
@@ -298,7 +303,11 @@ void Worker::start_stream(evutil_socket_t fd, const Address& client, const Addre
     on_connection_closed(*old->second, CloseReason::kClosed);
   }
   bufferevent* bev = nullptr;
-  if (tls) {
+  if (tls && handshakes_ && !handshakes_->allow(client, Clock::now())) {
+    // A handshake costs us an ECDHE key pair and a signature and the client next to nothing:
+    // over its prefix's rate the connection ends before any of it is spent.
+    ++net_counters_.tls_refused_rate;
+  } else if (tls) {
     // The handshake runs inside the bufferevent; until it completes no byte reaches the
     // framing, and the connection's frame deadline bounds how long it may take.
     SSL* ssl = shared_.tls->new_session();

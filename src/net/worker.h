@@ -14,6 +14,7 @@
 #include "connection_limits.h"
 #include "ferry/common/expected.h"
 #include "ferry/common/logger.h"
+#include "ferry/common/prefix_limiter.h"
 #include "ferry/common/repeat_limiter.h"
 #include "ferry/event/event_loop.h"
 #include "ferry/net/settings.h"
@@ -157,6 +158,8 @@ class Worker final : public turn::Egress {
   TimePoint last_tick_{};
   std::size_t tcp_output_bytes_ = 0;
   RepeatLimiter accept_error_log_{Seconds(10)};
+  // TLS handshakes per source prefix (tls-handshake-rate); null when off.
+  std::unique_ptr<PrefixLimiter> handshakes_;
 };
 
 }  // namespace ferry::net

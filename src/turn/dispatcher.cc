@@ -4,11 +4,11 @@
 
 #include "allocation.h"
 #include "allocations.h"
+#include "ferry/common/prefix_limiter.h"
 #include "ferry/stun/attributes.h"
 #include "ferry/stun/channel_data.h"
 #include "ferry/stun/message.h"
 #include "reply.h"
-#include "response_limiter.h"
 
 namespace ferry::turn {
 
@@ -31,8 +31,8 @@ Dispatcher::Dispatcher(const Dependencies& deps)
       })),
       bandwidth_limited_(deps.settings.max_bps != 0 || deps.settings.worker_bps_capacity != 0) {
   if (settings_.unauthenticated_response_rate > 0) {
-    limiter_ = std::make_unique<ResponseLimiter>(settings_.unauthenticated_response_rate,
-                                                 settings_.unauthenticated_response_burst);
+    limiter_ = std::make_unique<PrefixLimiter>(settings_.unauthenticated_response_rate,
+                                               settings_.unauthenticated_response_burst);
   }
 }
 

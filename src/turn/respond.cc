@@ -3,10 +3,10 @@
 // answer counted and sent through the Egress.
 #include "allocation.h"
 #include "allocations.h"
+#include "ferry/common/prefix_limiter.h"
 #include "ferry/stun/attributes.h"
 #include "ferry/turn/dispatcher.h"
 #include "reply.h"
-#include "response_limiter.h"
 
 namespace ferry::turn {
 

@@ -164,31 +164,6 @@ TEST_F(SafetyTest, PayloadNeverLeavesFromAnotherClientsRelay) {
   }
 }
 
-// How much a server's RSS may grow in the memory tests. AddressSanitizer keeps freed memory
-// in quarantine (up to 256 MB), so there RSS follows churn, not what is held: the bound is
-// looser, still far below what an unbounded buffer reaches (644 MB in 2 s on 7b1c093).
-#if defined(__SANITIZE_ADDRESS__)
-constexpr long kRssGrowthKb = 48 * 1024;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr long kRssGrowthKb = 48 * 1024;
-#else
-constexpr long kRssGrowthKb = 4 * 1024;
-#endif
-#else
-constexpr long kRssGrowthKb = 4 * 1024;
-#endif
-
-// Resident memory of a process, in kB (VmRSS).
-long rss_kb(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
-}
-
 // CPU time (user + system) a process has used, in seconds.
 double cpu_seconds(pid_t pid) {
   std::ifstream f("/proc/" + std::to_string(pid) + "/stat");

@@ -188,4 +188,13 @@ std::optional<TestCertificate> make_test_certificate(const TempDir& dir, std::st
   return c;
 }
 
+long rss_kb(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
 }  // namespace ferry::testing

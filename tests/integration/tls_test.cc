@@ -219,6 +219,77 @@ TEST_F(TlsTest, PerAddressConnectionLimitCoversTls) {
   close(c);
 }
 
+// tls-handshake-rate: a source /24 opening handshakes faster than its budget has the extra
+// connections closed before any handshake work; another /24 is not affected, and the
+// refusals are counted.
+TEST_F(TlsTest, HandshakesPerSourcePrefixAreRateLimited) {
+  const std::uint16_t web = free_port();
+  // 4 per second for the server: 2 per worker, bursts of 4 per worker.
+  start("tls-handshake-rate=4\nprometheus\nweb-listening-port=" + std::to_string(web) + "\n");
+  const Address local = *Address::parse_ip("127.0.0.1", 0);
+  int completed = 0;
+  for (int i = 0; i < 24; ++i) {
+    std::string err;
+    if (ClientSocket::open(Transport::kTls, tls_address(), &err, &local)) ++completed;
+  }
+  // Two workers' bursts (8) plus what refills while the loop runs (well under a second).
+  EXPECT_GE(completed, 1);
+  EXPECT_LE(completed, 12) << "the rate did not bind";
+  // 127.0.1.0/24 is another source prefix, with its own budget.
+  const Address other = *Address::parse_ip("127.0.1.1", 0);
+  std::string err;
+  EXPECT_TRUE(ClientSocket::open(Transport::kTls, tls_address(), &err, &other)) << err;
+  auto metrics = http_get(*Address::parse_ip("127.0.0.1", web), "/metrics");
+  ASSERT_TRUE(metrics);
+  const std::string series =
+      "\nferry_tcp_connections_refused_total{reason=\"tls_handshake_rate\"} ";
+  auto at = metrics->body.find(series);
+  ASSERT_NE(at, std::string::npos) << metrics->body;
+  EXPECT_EQ(std::stoi(metrics->body.substr(at + series.size())), 24 - completed);
+}
+
+// A TLS client with an allocation stops reading while its peer keeps sending: what waits for
+// it is bounded as for plain TCP (max-tcp-output-per-connection, counted before encryption),
+// the rest is dropped and counted, and the server's memory stays flat.
+TEST_F(TlsTest, RelayedDataForAStuckTlsClientIsDroppedAndCounted) {
+  const std::uint16_t web = free_port();
+  start("prometheus\nweb-listening-port=" + std::to_string(web) + "\n");
+  std::string err;
+  auto sock = ClientSocket::open(Transport::kTls, tls_address(), &err);
+  ASSERT_TRUE(sock) << err;
+  int small = 4096;
+  setsockopt(sock->fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  TurnClient c(std::move(*sock));
+  auto a = c.allocate("alice", "secret", 600);
+  ASSERT_TRUE(a.ok) << a.error_code;
+  const Address peer_addr = *Address::parse_ip("127.0.0.1", free_port());
+  ASSERT_TRUE(c.create_permission(peer_addr).ok);
+  const long before = rss_kb(server_->pid());
+  int out = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_storage ss;
+  socklen_t len = peer_addr.to_sockaddr(&ss);
+  ASSERT_EQ(bind(out, reinterpret_cast<sockaddr*>(&ss), len), 0);
+  sockaddr_storage to;
+  socklen_t to_len = a.relayed.to_sockaddr(&to);
+  std::vector<std::uint8_t> payload(1000, 0x5A);
+  // 40 MB offered at up to the loopback's pace, bounded in count.
+  for (int i = 0; i < 40000; ++i) {
+    sendto(out, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&to), to_len);
+    if (i % 500 == 0) std::this_thread::sleep_for(Millis(1));
+  }
+  close(out);
+  std::this_thread::sleep_for(Millis(500));
+  const long after = rss_kb(server_->pid());
+  EXPECT_LT(after - before, kRssGrowthKb) << "RSS " << before << " kB -> " << after << " kB";
+  auto metrics = http_get(*Address::parse_ip("127.0.0.1", web), "/metrics");
+  ASSERT_TRUE(metrics);
+  const std::string series = "\nferry_dropped_packets_total{reason=\"tcp_output_full\"} ";
+  auto at = metrics->body.find(series);
+  ASSERT_NE(at, std::string::npos) << metrics->body;
+  EXPECT_GT(std::stol(metrics->body.substr(at + series.size())), 0)
+      << "nothing was dropped for the stuck client";
+}
+
 // coturn's own client over TLS (-t -S), channel mode, no loss.
 TEST_F(TlsTest, CoturnClientOverTls) {
   const char* uclient = "/usr/bin/turnutils_uclient";

@@ -2,6 +2,7 @@
 
 #include <openssl/ssl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -45,6 +46,9 @@ std::optional<ClientSocket> ClientSocket::open(Transport t, const Address& serve
 }
 
 bool ClientSocket::start_tls(std::string* error) {
+  // OpenSSL writes with write(), which raises SIGPIPE when the server has closed (a refused
+  // handshake): this client makes that an error instead of its death, for the whole process.
+  (void)signal(SIGPIPE, SIG_IGN);
   tls_ctx_ = SSL_CTX_new(TLS_client_method());
   if (tls_ctx_ == nullptr) {
     *error = "SSL_CTX_new failed";

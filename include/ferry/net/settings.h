@@ -33,6 +33,10 @@ struct ServerSettings {
   bool tls = true;
   std::uint16_t tls_port = 5349;
   tls::TlsSettings tls_files;
+  // tls-handshake-rate: TLS handshakes per second per source /24 or /56, for the server
+  // (0: no limit); derived: each worker's share, and bursts of twice as many.
+  std::uint32_t tls_handshake_rate = 50;
+  std::uint32_t tls_handshake_burst = 100;
   // Share-nothing workers (DESIGN.md section 2); derived: one per CPU unless relay-threads.
   unsigned threads = 0;
   // max-allocate-timeout: a TCP connection without an allocation that delivers no complete

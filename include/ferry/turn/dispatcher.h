@@ -21,6 +21,10 @@
 #include "ferry/turn/rate_gate.h"
 #include "ferry/turn/settings.h"
 
+namespace ferry {
+class PrefixLimiter;
+}  // namespace ferry
+
 namespace ferry::stun {
 class MessageView;
 class MessageBuilder;
@@ -33,7 +37,6 @@ struct Request;
 class Reply;
 class Allocations;
 class RelayRegistry;
-class ResponseLimiter;
 
 // What a worker's core is built from. The credential store, nonce codec and quotas are shared
 // read-only (or internally synchronised) by every worker.
@@ -127,8 +130,8 @@ class Dispatcher {
   PeerPolicy policy_;
   Counters counters_;
   std::unique_ptr<Allocations> allocations_;
-  std::unique_ptr<ResponseLimiter> limiter_;  // null when unauthenticated-response-rate is 0
-  std::size_t next_alternate_ = 0;  // round robin over the alternate servers (allocate.cc)
+  std::unique_ptr<PrefixLimiter> limiter_;  // null when unauthenticated-response-rate is 0
+  std::size_t next_alternate_ = 0;          // round robin over the alternate servers (allocate.cc)
   // Responses are built here, never on the heap (one buffer per worker).
   std::array<std::uint8_t, 1500> out_{};
   // Data indications and ChannelData to clients are assembled here (one copy per packet).

@@ -231,6 +231,8 @@ TEST(SettingsBuild, DerivedValues) {
   EXPECT_EQ(s.server.turn.worker_bps_capacity, 250000u);
   EXPECT_EQ(s.server.turn.unauthenticated_response_rate, 50u);    // 200 / 4 workers
   EXPECT_EQ(s.server.turn.unauthenticated_response_burst, 100u);  // twice that
+  EXPECT_EQ(s.server.tls_handshake_rate, 12u);                    // 50 / 4 workers
+  EXPECT_EQ(s.server.tls_handshake_burst, 25u);                   // 100 / 4
   EXPECT_EQ(s.server.turn.software_name, std::string("Ferry/") + FERRY_VERSION);
   EXPECT_EQ(s.http.metrics_off_text, "metrics are off: set 'prometheus' in turnserver.conf\n");
 
@@ -243,6 +245,8 @@ TEST(SettingsBuild, DerivedValues) {
   EXPECT_EQ(e.server.relay_addresses, std::vector<Address>{ip("198.51.100.2")});
   EXPECT_EQ(e.server.threads, 1u);
   EXPECT_EQ(e.server.turn.unauthenticated_response_rate, 200u);
+  EXPECT_EQ(e.server.tls_handshake_rate, 50u);
+  EXPECT_EQ(e.server.tls_handshake_burst, 100u);
 }
 
 // listening-ip, relay-ip and external-ip take host names, resolved when the settings are built

@@ -1,7 +1,7 @@
 // Issue 16 item 10, reflection: answers that prove nothing about the requester (Binding, 401/438
 // challenges, errors without MESSAGE-INTEGRITY) to UDP sources are budgeted per source prefix;
 // authenticated answers, answers on an allocation's 5-tuple and stream transports never are.
-// The limiter alone (ResponseLimiter, src/turn) and through the core with a fake clock.
+// The limiter alone (PrefixLimiter, src/common) and through the core with a fake clock.
 #include <gtest/gtest.h>
 
 #include <array>
@@ -9,10 +9,10 @@
 #include <string>
 
 #include "core_harness.h"
+#include "ferry/common/prefix_limiter.h"
 #include "ferry/stun/attributes.h"
 #include "ferry/stun/message.h"
 #include "ferry/turn/dispatcher.h"
-#include "response_limiter.h"
 #include "turn_client_fake.h"
 
 namespace ferry::turn {
@@ -34,7 +34,7 @@ Address v4(std::uint32_t ip, std::uint16_t port = 40000) {
 // ---------------------------------------------------------------------------------------------
 // The limiter alone.
 
-class ResponseLimiterTest : public ::testing::Test {
+class PrefixLimiterTest : public ::testing::Test {
  protected:
   // How many of `n` requests from `source` at `now` are allowed.
   int allowed(const Address& source, int n) {
@@ -42,11 +42,11 @@ class ResponseLimiterTest : public ::testing::Test {
     for (int i = 0; i < n; ++i) ok += limiter.allow(source, now) ? 1 : 0;
     return ok;
   }
-  ResponseLimiter limiter{kRate, kBurst};
+  PrefixLimiter limiter{kRate, kBurst};
   TimePoint now = TimePoint(Seconds(1000000));
 };
 
-TEST_F(ResponseLimiterTest, BurstThenRateWithTime) {
+TEST_F(PrefixLimiterTest, BurstThenRateWithTime) {
   const Address a = addr("198.51.100.7:40000");
   EXPECT_EQ(allowed(a, 1000), static_cast<int>(kBurst));
   now += Millis(4);
@@ -59,7 +59,7 @@ TEST_F(ResponseLimiterTest, BurstThenRateWithTime) {
   EXPECT_EQ(allowed(a, 1000), static_cast<int>(kBurst));
 }
 
-TEST_F(ResponseLimiterTest, KeyedByIpv4Slash24AndIpv6Slash56) {
+TEST_F(PrefixLimiterTest, KeyedByIpv4Slash24AndIpv6Slash56) {
   EXPECT_EQ(allowed(addr("198.51.100.7:1"), 1000), static_cast<int>(kBurst));
   // Same /24, any host, any port: the same budget, spent.
   EXPECT_EQ(allowed(addr("198.51.100.250:2"), 10), 0);
@@ -70,12 +70,12 @@ TEST_F(ResponseLimiterTest, KeyedByIpv4Slash24AndIpv6Slash56) {
   EXPECT_EQ(allowed(addr("[2001:db8:0:1200::1]:1"), 1000), static_cast<int>(kBurst));
   EXPECT_EQ(allowed(addr("[2001:db8:0:12ff:ffff::9]:1"), 10), 0);  // same /56
   EXPECT_EQ(allowed(addr("[2001:db8:0:1300::1]:1"), 10), 10);      // next /56
-  EXPECT_NE(ResponseLimiter::prefix_key(addr("[::c633:6407]:1")),
-            ResponseLimiter::prefix_key(addr("198.51.100.7:1")));  // IPv4-compatible is IPv6
+  EXPECT_NE(PrefixLimiter::prefix_key(addr("[::c633:6407]:1")),
+            PrefixLimiter::prefix_key(addr("198.51.100.7:1")));  // IPv4-compatible is IPv6
 }
 
-TEST_F(ResponseLimiterTest, RateZeroIsOff) {
-  ResponseLimiter off(0, 0);
+TEST_F(PrefixLimiterTest, RateZeroIsOff) {
+  PrefixLimiter off(0, 0);
   EXPECT_FALSE(off.enabled());
   EXPECT_EQ(off.memory_bytes(), 0u);
   for (int i = 0; i < 100000; ++i) ASSERT_TRUE(off.allow(addr("198.51.100.7:1"), now));
@@ -83,7 +83,7 @@ TEST_F(ResponseLimiterTest, RateZeroIsOff) {
 
 // 100,000 distinct sources: the table is the one allocated at construction (fixed capacity,
 // nothing grows), and a drained victim stays drained however many strangers pass through.
-TEST_F(ResponseLimiterTest, HundredThousandSourcesKeepTheTableFixed) {
+TEST_F(PrefixLimiterTest, HundredThousandSourcesKeepTheTableFixed) {
   const std::size_t bytes = limiter.memory_bytes();
   EXPECT_GT(bytes, 0u);
   EXPECT_LE(bytes, 256u * 1024) << "per worker";
@@ -93,7 +93,7 @@ TEST_F(ResponseLimiterTest, HundredThousandSourcesKeepTheTableFixed) {
     (void)limiter.allow(v4(0x0A000000u + (i << 8)), now);  // 10.0.0.0/24, 10.0.1.0/24, ...
   }
   EXPECT_EQ(limiter.memory_bytes(), bytes);
-  EXPECT_LE(limiter.occupied(), ResponseLimiter::kCapacity);
+  EXPECT_LE(limiter.occupied(), PrefixLimiter::kCapacity);
   EXPECT_EQ(allowed(victim, 10), 0) << "the strangers reset the victim's budget";
   // A prefix first seen while every way is busy is charged to its set's overflow bucket:
   // limited all the same.
@@ -102,7 +102,7 @@ TEST_F(ResponseLimiterTest, HundredThousandSourcesKeepTheTableFixed) {
 
 // An attacker interleaving its victim with a stream of other prefixes (each taking a way when
 // one is idle) over 10 s of fake time: the victim gets exactly its budget, burst + rate * 10 s.
-TEST_F(ResponseLimiterTest, OtherPrefixesCannotEvictAVictimIntoAFreshBudget) {
+TEST_F(PrefixLimiterTest, OtherPrefixesCannotEvictAVictimIntoAFreshBudget) {
   const Address victim = addr("203.0.113.9:53");
   int got = 0;
   std::uint32_t stranger = 0;

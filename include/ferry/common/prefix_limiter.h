@@ -1,8 +1,11 @@
-// A per-source-prefix budget for the answers a spoofed request can obtain (issue 16 item 10):
-// Binding responses, 401/438 challenges and other replies without MESSAGE-INTEGRITY to UDP
-// sources. Such a reply proves nothing about who asked, so a request with a forged source
-// address turns the server into a reflector aimed at that address (a 20-byte request buys a
-// 116-byte 401), the risk RFC 8489 §16 (security considerations) leaves to implementations.
+// A per-source-prefix rate budget. Two users:
+// - the core's budget for the answers a spoofed request can obtain (issue 16 item 10):
+//   Binding responses, 401/438 challenges and other replies without MESSAGE-INTEGRITY to UDP
+//   sources. Such a reply proves nothing about who asked, so a request with a forged source
+//   address turns the server into a reflector aimed at that address (a 20-byte request buys a
+//   116-byte 401), the risk RFC 8489 §16 (security considerations) leaves to implementations;
+// - the network layer's budget of TLS handshakes per source prefix (tls-handshake-rate): a
+//   handshake costs the server a key exchange and a signature, far more than the client.
 //
 // Pure and fixed-size: time is an argument, the table is allocated once at construction and
 // never grows, allow() is O(1) with no allocation.
@@ -16,9 +19,9 @@
 #include "ferry/common/address.h"
 #include "ferry/common/time.h"
 
-namespace ferry::turn {
+namespace ferry {
 
-class ResponseLimiter {
+class PrefixLimiter {
  public:
   // A set is four ways of (key, bucket): 64 bytes, one cache line per lookup.
   static constexpr std::size_t kWays = 4;
@@ -28,7 +31,7 @@ class ResponseLimiter {
   static constexpr std::size_t kCapacity = kSets * kWays;
 
   // `rate` answers per second per prefix, at most `burst` at once (burst >= 1). rate 0: off.
-  ResponseLimiter(std::uint32_t rate, std::uint32_t burst);
+  PrefixLimiter(std::uint32_t rate, std::uint32_t burst);
 
   bool enabled() const { return sets_ != nullptr; }
   // True when one more answer to `source` fits its prefix's budget (and takes it).
@@ -59,4 +62,4 @@ class ResponseLimiter {
   std::unique_ptr<std::int64_t[]> overflow_tat_;  // one per set
 };
 
-}  // namespace ferry::turn
+}  // namespace ferry

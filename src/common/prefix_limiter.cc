@@ -23,12 +23,12 @@
 // any per-source limit: spoofed requests spend the budget of the address they claim).
 // The set index is a fixed multiplicative hash (no secret): knowing it only lets an attacker
 // pick the set, which the paragraph above already allows for.
-#include "response_limiter.h"
+#include "ferry/common/prefix_limiter.h"
 
 #include <bit>
 #include <cstring>
 
-namespace ferry::turn {
+namespace ferry {
 
 namespace {
 
@@ -52,14 +52,14 @@ bool is_v4_mapped(const std::array<std::uint8_t, 16>& ip) {
 }
 
 std::size_t set_index(std::uint64_t key) {
-  static_assert((ResponseLimiter::kSets & (ResponseLimiter::kSets - 1)) == 0);
-  constexpr int kBits = std::countr_zero(ResponseLimiter::kSets);
+  static_assert((PrefixLimiter::kSets & (PrefixLimiter::kSets - 1)) == 0);
+  constexpr int kBits = std::countr_zero(PrefixLimiter::kSets);
   return static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ULL) >> (64 - kBits));
 }
 
 }  // namespace
 
-ResponseLimiter::ResponseLimiter(std::uint32_t rate, std::uint32_t burst) {
+PrefixLimiter::PrefixLimiter(std::uint32_t rate, std::uint32_t burst) {
   if (rate == 0) return;
   // Rounded up, so the rate served never exceeds the rate configured.
   interval_ns_ = (kNanosPerSecond + rate - 1) / rate;
@@ -68,7 +68,7 @@ ResponseLimiter::ResponseLimiter(std::uint32_t rate, std::uint32_t burst) {
   overflow_tat_ = std::make_unique<std::int64_t[]>(kSets);
 }
 
-std::uint64_t ResponseLimiter::prefix_key(const Address& source) {
+std::uint64_t PrefixLimiter::prefix_key(const Address& source) {
   const auto& ip = source.raw();
   if (source.is_v4()) return v4_key(ip.data());
   if (source.is_v6()) {
@@ -83,14 +83,14 @@ std::uint64_t ResponseLimiter::prefix_key(const Address& source) {
 }
 
 // GCRA: an answer is due one interval after the previous one; up to `burst` may be early.
-bool ResponseLimiter::take(std::int64_t& tat, std::int64_t now) const {
+bool PrefixLimiter::take(std::int64_t& tat, std::int64_t now) const {
   const std::int64_t start = tat > now ? tat : now;
   if (start - now > tolerance_ns_) return false;
   tat = start + interval_ns_;
   return true;
 }
 
-bool ResponseLimiter::allow(const Address& source, TimePoint now) {
+bool PrefixLimiter::allow(const Address& source, TimePoint now) {
   if (!enabled()) return true;
   const std::uint64_t key = prefix_key(source);
   const std::int64_t t = nanos(now);
@@ -109,7 +109,7 @@ bool ResponseLimiter::allow(const Address& source, TimePoint now) {
   return take(overflow_tat_[index], t);
 }
 
-std::size_t ResponseLimiter::occupied() const {
+std::size_t PrefixLimiter::occupied() const {
   if (!enabled()) return 0;
   std::size_t n = 0;
   for (std::size_t s = 0; s < kSets; ++s) {
@@ -118,8 +118,8 @@ std::size_t ResponseLimiter::occupied() const {
   return n;
 }
 
-std::size_t ResponseLimiter::memory_bytes() const {
+std::size_t PrefixLimiter::memory_bytes() const {
   return enabled() ? kSets * (sizeof(Set) + sizeof(std::int64_t)) : 0;
 }
 
-}  // namespace ferry::turn
+}  // namespace ferry
