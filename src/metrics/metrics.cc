@@ -236,9 +236,15 @@ void process(Writer& w, const MetricsInput& in) {
            [](const net::WorkerStats&) { return std::uint64_t{1}; });
   w.single("ferry_tcp_connections_current", "gauge", "Client TCP connections open now.",
            [](const net::WorkerStats& x) { return live(x.net->tcp_accepted, x.net->tcp_closed); });
+  w.single(
+      "ferry_dtls_sessions_current", "gauge", "DTLS client sessions open now.",
+      [](const net::WorkerStats& x) { return live(x.net->dtls_accepted, x.net->dtls_closed); });
+  w.single("ferry_dtls_sessions_total", "counter",
+           "DTLS client sessions started (after the cookie exchange).",
+           [](const net::WorkerStats& x) { return x.net->dtls_accepted.get(); });
   w.family("ferry_tcp_connections_refused_total", "counter",
-           "TCP connections closed at accept or before their TLS handshake, by the bound that was "
-           "reached.");
+           "TCP connections closed at accept or before their TLS handshake, and DTLS sessions "
+           "refused after their cookie, by the bound that was reached.");
   w.total("ferry_tcp_connections_refused_total", "reason=\"total\"",
           [](const net::WorkerStats& x) { return x.net->tcp_refused.get(); });
   w.total("ferry_tcp_connections_refused_total", "reason=\"per_ip\"",
@@ -246,7 +252,7 @@ void process(Writer& w, const MetricsInput& in) {
   w.total("ferry_tcp_connections_refused_total", "reason=\"tls_handshake_rate\"",
           [](const net::WorkerStats& x) { return x.net->tls_refused_rate.get(); });
   w.family("ferry_tcp_connections_closed_total", "counter",
-           "TCP connections the server closed on a deadline, by reason.");
+           "TCP connections and DTLS sessions the server closed on a deadline, by reason.");
   w.total("ferry_tcp_connections_closed_total", "reason=\"idle\"",
           [](const net::WorkerStats& x) { return x.net->tcp_closed_idle.get(); });
   w.total("ferry_tcp_connections_closed_total", "reason=\"slow_frame\"",

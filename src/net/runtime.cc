@@ -56,8 +56,13 @@ Expected<void> Runtime::start() {
   const auto& ips = settings_.listen_ips;
   if (ips.empty()) return fail("no address to listen on");
   // A UDP listener's index travels in FiveTuple::listener, one byte.
-  if (ips.size() > 256) {
-    return fail(std::to_string(ips.size()) + " listening addresses: at most 256 are supported");
+  const bool dtls_socket =
+      settings_.dtls && (settings_.tls_port != settings_.port || !settings_.udp);
+  const std::size_t udp_per_ip = (settings_.udp ? 1 : 0) + (dtls_socket ? 1 : 0);
+  if (ips.size() * udp_per_ip > 256) {
+    return fail(std::to_string(ips.size()) + " listening addresses: at most " +
+                std::to_string(256 / udp_per_ip) + " are supported" +
+                (dtls_socket ? " with DTLS on its own port" : ""));
   }
   const unsigned n = std::max(1u, settings_.threads);
   for (Address ip : ips) {
@@ -68,10 +73,13 @@ Expected<void> Runtime::start() {
     if (settings_.tcp) {
       if (auto free = check_port_free(ip, SOCK_STREAM); !free) return free;
     }
-    if (settings_.tls) {
-      Address tls_ip = ip;
-      tls_ip.set_port(settings_.tls_port);
+    Address tls_ip = ip;
+    tls_ip.set_port(settings_.tls_port);
+    if (settings_.tls && (settings_.tls_port != settings_.port || !settings_.tcp)) {
       if (auto free = check_port_free(tls_ip, SOCK_STREAM); !free) return free;
+    }
+    if (settings_.dtls && (settings_.tls_port != settings_.port || !settings_.udp)) {
+      if (auto free = check_port_free(tls_ip, SOCK_DGRAM); !free) return free;
     }
   }
   if (!settings_.relay_device.empty()) {
@@ -83,10 +91,10 @@ Expected<void> Runtime::start() {
     close_fd(probe);
     if (!bound) return bound;
   }
-  // TURN over TLS: the certificate and key are read now, so a wrong path or password stops
-  // the start with the reason instead of failing every handshake.
-  if (settings_.tls) {
-    auto tls = tls::TlsContext::load(settings_.tls_files);
+  // TURN over TLS and DTLS: the certificate and key are read now, so a wrong path or password
+  // stops the start with the reason instead of failing every handshake.
+  if (settings_.tls || settings_.dtls) {
+    auto tls = tls::TlsContext::load(settings_.tls_files, settings_.dtls);
     if (!tls) return std::move(tls).failure();
     tls_ = std::move(*tls);
   }
@@ -104,8 +112,8 @@ Expected<void> Runtime::start() {
   // socket() would otherwise also fail getifaddrs and accept.
   std::size_t raised_from = 0;
   const std::size_t nofile = raise_descriptor_limit(&raised_from);
-  const std::size_t listeners =
-      ips.size() * ((settings_.udp ? 1 : 0) + (settings_.tcp ? 1 : 0) + (settings_.tls ? 1 : 0));
+  const std::size_t listeners = ips.size() * ((settings_.udp ? 1 : 0) + (settings_.tcp ? 1 : 0) +
+                                              (settings_.tls ? 1 : 0) + (settings_.dtls ? 1 : 0));
   const std::size_t reserve = kReservedDescriptors + n * (listeners + 8);
   const std::size_t usable = nofile > 2 * reserve ? nofile - reserve : nofile / 2;
   const std::size_t tcp_share = usable / 2;
@@ -146,12 +154,18 @@ Expected<void> Runtime::start() {
     std::string what = settings_.udp && settings_.tcp ? "UDP+TCP" : settings_.udp ? "UDP" : "TCP";
     log_.info("listening on " + a.to_string() + " (" + what + ", " + std::to_string(n) +
               " workers)");
-    if (tls_ != nullptr && settings_.tcp) {
+    if (settings_.tls && settings_.tcp) {
       log_.info("listening on " + a.to_string() + " (TLS too: told apart by the first byte)");
     }
-    if (tls_ != nullptr && (settings_.tls_port != settings_.port || !settings_.tcp)) {
-      a.set_port(settings_.tls_port);
+    if (settings_.dtls && settings_.udp) {
+      log_.info("listening on " + a.to_string() + " (DTLS too: told apart by the first byte)");
+    }
+    a.set_port(settings_.tls_port);
+    if (settings_.tls && (settings_.tls_port != settings_.port || !settings_.tcp)) {
       log_.info("listening on " + a.to_string() + " (TLS)");
+    }
+    if (settings_.dtls && (settings_.tls_port != settings_.port || !settings_.udp)) {
+      log_.info("listening on " + a.to_string() + " (DTLS)");
     }
   }
   return {};

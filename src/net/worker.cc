@@ -20,7 +20,7 @@ namespace ferry::net {
 Worker::Worker(const ServerSettings& settings, const WorkerShared& shared, Logger& log,
                unsigned index)
     : settings_(settings), log_(log), index_(index), shared_(shared) {
-  if (settings.tls && settings.tls_handshake_rate != 0) {
+  if ((settings.tls || settings.dtls) && settings.tls_handshake_rate != 0) {
     handshakes_ =
         std::make_unique<PrefixLimiter>(settings.tls_handshake_rate, settings.tls_handshake_burst);
   }
@@ -36,6 +36,9 @@ Worker::~Worker() {
   }
   sniffing_.clear();
   connections_.clear();
+  for (auto& ep : udp_) {
+    if (ep->dtls) ep->dtls->close_all();  // gives back connection slots, ends allocations
+  }
   core_.reset();  // closes every relay through the pool, returns quotas
   relays_.reset();
   tick_ev_.reset();
@@ -45,6 +48,7 @@ Worker::~Worker() {
   }
   for (auto& ep : udp_) {
     ep->ev.reset();
+    ep->dtls.reset();
     close_fd(ep->fd);
   }
   loop_.reset();
@@ -90,22 +94,23 @@ Expected<void> Worker::open_sockets() {
   if (!tick) return std::move(tick).failure();
   tick_ev_ = std::move(*tick);
   last_tick_ = Clock::now();
+  const bool dtls = settings_.dtls && shared_.tls != nullptr && shared_.tls->dtls();
+  if (dtls) {
+    auto jar = CookieJar::with_random_key();
+    if (!jar) return std::move(jar).failure();
+    cookies_.emplace(*jar);
+  }
   for (Address ip : settings_.listen_ips) {
     ip.set_port(settings_.port);
+    // DTLS on the TLS port, and on the plain port too (as coturn's, like TLS below): the
+    // first byte tells a DTLS record (20..63) from STUN (0..3) and ChannelData (64..127).
     if (settings_.udp) {
-      auto fd = open_udp_socket(ip, settings_.listening_device);
-      if (!fd) return std::move(fd).failure();
-      auto ep = std::make_unique<UdpEndpoint>();
-      ep->w = this;
-      ep->index = static_cast<std::uint8_t>(udp_.size());  // FiveTuple::listener
-      ep->fd = *fd;
-      ep->local = socket_local_address(ep->fd);
-      udp_.push_back(std::move(ep));  // owned now: closed by the destructor if what follows fails
-      auto ev =
-          event::add_event(base, udp_.back()->fd, EV_READ | EV_PERSIST, &Worker::on_udp_readable,
-                           udp_.back().get(), nullptr, "UDP " + ip.to_string());
-      if (!ev) return std::move(ev).failure();
-      udp_.back()->ev = std::move(*ev);
+      if (auto listening = listen_udp(ip, dtls); !listening) return listening;
+    }
+    if (dtls && (settings_.tls_port != settings_.port || !settings_.udp)) {
+      Address dtls_ip = ip;
+      dtls_ip.set_port(settings_.tls_port);
+      if (auto listening = listen_udp(dtls_ip, true); !listening) return listening;
     }
     // With TLS on, the plain port takes TLS too (as coturn's does), so one port (443) can
     // serve both; the TLS port is TLS only, unless it is the same port.
@@ -119,6 +124,32 @@ Expected<void> Worker::open_sockets() {
       tls_ip.set_port(settings_.tls_port);
       if (auto listening = listen_tcp(tls_ip, StreamMode::kTls); !listening) return listening;
     }
+  }
+  return {};
+}
+
+Expected<void> Worker::listen_udp(const Address& ip, bool dtls) {
+  // A UDP listener's index travels in FiveTuple::listener, one byte (Runtime checks too).
+  if (udp_.size() >= 256) return fail("more than 256 UDP listening sockets");
+  auto fd = open_udp_socket(ip, settings_.listening_device);
+  if (!fd) return std::move(fd).failure();
+  auto ep = std::make_unique<UdpEndpoint>();
+  ep->w = this;
+  ep->index = static_cast<std::uint8_t>(udp_.size());  // FiveTuple::listener
+  ep->fd = *fd;
+  ep->local = socket_local_address(ep->fd);
+  UdpEndpoint& e = *ep;
+  udp_.push_back(std::move(ep));  // owned now: closed by the destructor if what follows fails
+  auto ev = event::add_event(base(), e.fd, EV_READ | EV_PERSIST, &Worker::on_udp_readable, &e,
+                             nullptr, (dtls ? "DTLS " : "UDP ") + ip.to_string());
+  if (!ev) return std::move(ev).failure();
+  e.ev = std::move(*ev);
+  if (dtls) {
+    const DtlsSessions::Limits limits{.handshake_deadline = settings_.tcp_frame_deadline,
+                                      .idle_timeout = settings_.tcp_idle_timeout};
+    e.dtls = DtlsSessions::create(*this, *shared_.tls, *cookies_, e.fd, e.local, e.index, e.batch,
+                                  limits);
+    if (!e.dtls) return fail("cannot set up DTLS on " + ip.to_string() + " (OpenSSL)");
   }
   return {};
 }
@@ -161,6 +192,10 @@ void Worker::drain_udp(UdpEndpoint& ep) {
     for (std::size_t i = 0; i < n; ++i) {
       if (recv_.truncated(i)) {  // oversized datagram: dropped
         ++net_counters_.dropped_oversized;
+        continue;
+      }
+      if (ep.dtls && DtlsSessions::is_dtls(recv_.data(i))) {
+        ep.dtls->on_datagram(recv_.source(i), recv_.data(i), now);
         continue;
       }
       FiveTuple t{recv_.source(i), ep.local, Transport::kUdp, ep.index};
@@ -351,6 +386,39 @@ void Worker::flush() {
   }
 }
 
+bool Worker::admit_dtls(const Address& client, TimePoint now) {
+  if (handshakes_ && !handshakes_->allow(client, now)) {
+    ++net_counters_.tls_refused_rate;
+    return false;
+  }
+  switch (shared_.connections.acquire(client)) {
+    case ConnectionLimits::Verdict::kAccepted:
+      ++net_counters_.dtls_accepted;
+      return true;
+    case ConnectionLimits::Verdict::kOverTotal:
+      ++net_counters_.tcp_refused;
+      return false;
+    case ConnectionLimits::Verdict::kOverPerIp:
+      ++net_counters_.tcp_refused_per_ip;
+      return false;
+  }
+  return false;
+}
+
+void Worker::on_dtls_message(const FiveTuple& t, Bytes message, TimePoint now) {
+  core_->on_client_packet(t, message, now);
+  flush_peers();  // `message` is the session's plaintext buffer, reused by the next record
+}
+
+void Worker::on_dtls_closed(const FiveTuple& t, bool slow, bool idle) {
+  shared_.connections.release(t.client);
+  ++net_counters_.dtls_closed;
+  if (slow) ++net_counters_.tcp_closed_slow;
+  if (idle) ++net_counters_.tcp_closed_idle;
+  core_->on_client_closed(t);  // the allocation ends with its DTLS association, as with TLS
+  flush_peers();
+}
+
 void Worker::on_connection_closed(TcpConnection& c, CloseReason why) {
   FiveTuple t = c.tuple();
   connections_.erase(t);  // destroys c
@@ -389,6 +457,9 @@ void Worker::tick() {
   last_tick_ = now;
   net_counters_.tcp_output_bytes.set(tcp_output_bytes_);
   close_overdue(now);
+  for (auto& ep : udp_) {
+    if (ep->dtls) ep->dtls->tick(now);
+  }
   core_->expire(now);
   // Every worker sweeps (a lock taken once a second): lapsed EVEN-PORT reservations give
   // back their port, descriptor and quota on time whoever made them.
@@ -443,6 +514,12 @@ void Worker::to_client(const FiveTuple& tuple, Bytes data) {
     if (tuple.listener < udp_.size()) {
       UdpEndpoint& e = *udp_[tuple.listener];
       e.batch.add(e.fd, tuple.client, data);
+    }
+    return;
+  }
+  if (tuple.transport == Transport::kDtls) {
+    if (tuple.listener < udp_.size() && udp_[tuple.listener]->dtls) {
+      (void)udp_[tuple.listener]->dtls->send(tuple, data);
     }
     return;
   }

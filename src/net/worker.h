@@ -7,11 +7,14 @@
 #include <event2/listener.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "connection_limits.h"
+#include "dtls_cookie.h"
+#include "dtls_sessions.h"
 #include "ferry/common/expected.h"
 #include "ferry/common/logger.h"
 #include "ferry/common/prefix_limiter.h"
@@ -70,6 +73,12 @@ class Worker final : public turn::Egress {
   void to_client(const FiveTuple& tuple, Bytes data) override;
   void to_peer(turn::RelayId relay, const Address& peer, Bytes data) override;
 
+  // Called by DtlsSessions: a verified DTLS client asks for a session (connection limits,
+  // tls-handshake-rate); one decrypted message; a session ended.
+  bool admit_dtls(const Address& client, TimePoint now);
+  void on_dtls_message(const FiveTuple& t, Bytes message, TimePoint now);
+  void on_dtls_closed(const FiveTuple& t, bool slow, bool idle);
+
   // Called by TcpConnection.
   void on_stream_message(TcpConnection& c, Bytes message, TimePoint now);
   void on_connection_closed(TcpConnection& c, CloseReason why);
@@ -95,7 +104,10 @@ class Worker final : public turn::Egress {
     Address local;
     event::EventPtr ev;
     SendBatch batch;
+    std::unique_ptr<DtlsSessions> dtls;  // null: this socket takes no DTLS
   };
+  // Opens a UDP socket on `ip`; with `dtls` it takes DTLS too, told apart by the first byte.
+  Expected<void> listen_udp(const Address& ip, bool dtls);
   static void on_udp_readable(evutil_socket_t fd, short what, void* arg);
   static void on_accept(evconnlistener* l, evutil_socket_t fd, sockaddr* sa, int len, void* arg);
   static void on_accept_error(evconnlistener* l, void* arg);
@@ -158,7 +170,8 @@ class Worker final : public turn::Egress {
   TimePoint last_tick_{};
   std::size_t tcp_output_bytes_ = 0;
   RepeatLimiter accept_error_log_{Seconds(10)};
-  // TLS handshakes per source prefix (tls-handshake-rate); null when off.
+  std::optional<CookieJar> cookies_;  // DTLS cookies; set when DTLS is on
+  // TLS and DTLS handshakes per source prefix (tls-handshake-rate); null when off.
   std::unique_ptr<PrefixLimiter> handshakes_;
 };
 

@@ -44,14 +44,9 @@ int key_password(char* buf, int size, int /*rwflag*/, void* userdata) {
   return n;
 }
 
-}  // namespace
-
-Expected<std::unique_ptr<TlsContext>> TlsContext::load(const TlsSettings& s) {
-  SSL_CTX* raw = SSL_CTX_new(TLS_server_method());
-  if (raw == nullptr) return fail("TLS: " + ssl_error());
-  std::unique_ptr<TlsContext> ctx(new TlsContext(raw));
-  // TLS 1.0 and 1.1 are never offered (RFC 8996); no-tlsv1_2 leaves TLS 1.3 alone.
-  SSL_CTX_set_min_proto_version(raw, s.tls12 ? TLS1_2_VERSION : TLS1_3_VERSION);
+// What the TLS and the DTLS context share: ciphers, groups, DH, the certificate and key,
+// ALPN. An error names the file and OpenSSL's reason.
+Expected<void> configure(SSL_CTX* raw, const TlsSettings& s, std::string* password) {
   // No renegotiation (a client-driven CPU cost, CVE-2011-1473); no compression (CRIME).
   SSL_CTX_set_options(
       raw, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
@@ -75,9 +70,9 @@ Expected<std::unique_ptr<TlsContext>> TlsContext::load(const TlsSettings& s) {
       return fail("TLS DH parameters " + s.dh_file + ": " + ssl_error());
     }
   }
-  ctx->password_ = s.key_password;
+  *password = s.key_password;
   SSL_CTX_set_default_passwd_cb(raw, &key_password);
-  SSL_CTX_set_default_passwd_cb_userdata(raw, &ctx->password_);
+  SSL_CTX_set_default_passwd_cb_userdata(raw, password);
   if (SSL_CTX_use_certificate_chain_file(raw, s.cert_file.c_str()) != 1) {
     return fail("TLS certificate " + s.cert_file + ": " + ssl_error());
   }
@@ -89,11 +84,50 @@ Expected<std::unique_ptr<TlsContext>> TlsContext::load(const TlsSettings& s) {
                 ": " + ssl_error());
   }
   SSL_CTX_set_alpn_select_cb(raw, &select_alpn, nullptr);
+  return {};
+}
+
+int generate_cookie(SSL* ssl, unsigned char* cookie, unsigned int* len) {
+  auto* cookies = static_cast<DtlsCookies*>(SSL_get_app_data(ssl));
+  if (cookies == nullptr) return 0;
+  *len = static_cast<unsigned int>(cookies->make(ssl, cookie));
+  return 1;
+}
+
+int verify_cookie(SSL* ssl, const unsigned char* cookie, unsigned int len) {
+  auto* cookies = static_cast<DtlsCookies*>(SSL_get_app_data(ssl));
+  return cookies != nullptr && cookies->check(ssl, cookie, len) ? 1 : 0;
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<TlsContext>> TlsContext::load(const TlsSettings& s, bool dtls) {
+  SSL_CTX* raw = SSL_CTX_new(TLS_server_method());
+  if (raw == nullptr) return fail("TLS: " + ssl_error());
+  std::unique_ptr<TlsContext> ctx(new TlsContext(raw));
+  // TLS 1.0 and 1.1 are never offered (RFC 8996); no-tlsv1_2 leaves TLS 1.3 alone.
+  SSL_CTX_set_min_proto_version(raw, s.tls12 ? TLS1_2_VERSION : TLS1_3_VERSION);
+  if (auto ok = configure(raw, s, &ctx->password_); !ok) return std::move(ok).failure();
+  if (!dtls) return ctx;
+  // DTLS 1.2 only (RFC 8996 retires DTLS 1.0; OpenSSL 3.0 has no DTLS 1.3). no-tlsv1_2
+  // leaves no DTLS version: the caller does not ask for DTLS then.
+  ctx->dtls_ctx_ = SSL_CTX_new(DTLS_server_method());
+  if (ctx->dtls_ctx_ == nullptr) return fail("DTLS: " + ssl_error());
+  SSL_CTX_set_min_proto_version(ctx->dtls_ctx_, DTLS1_2_VERSION);
+  if (auto ok = configure(ctx->dtls_ctx_, s, &ctx->password_); !ok) {
+    return std::move(ok).failure();
+  }
+  // RFC 6347 §4.2.1: a ClientHello is answered with a HelloVerifyRequest carrying a cookie,
+  // and nothing is kept until the client echoes it from its address.
+  SSL_CTX_set_options(ctx->dtls_ctx_, SSL_OP_COOKIE_EXCHANGE);
+  SSL_CTX_set_cookie_generate_cb(ctx->dtls_ctx_, &generate_cookie);
+  SSL_CTX_set_cookie_verify_cb(ctx->dtls_ctx_, &verify_cookie);
   return ctx;
 }
 
 TlsContext::~TlsContext() {
   SSL_CTX_free(ctx_);
+  if (dtls_ctx_ != nullptr) SSL_CTX_free(dtls_ctx_);
 }
 
 }  // namespace ferry::tls

@@ -57,8 +57,8 @@ bool Dispatcher::within_bandwidth(RateGate& allocation_gate, RateGate& worker_ga
 }
 
 void Dispatcher::handle_channel_data(const FiveTuple& t, Bytes packet, TimePoint now) {
-  auto cd = stun::ChannelDataView::parse(packet, t.transport != Transport::kUdp,
-                                         settings_.max_channel_number);
+  auto cd =
+      stun::ChannelDataView::parse(packet, is_stream(t.transport), settings_.max_channel_number);
   Allocation* found = cd ? allocations_->find(t) : nullptr;
   if (found == nullptr) {
     ++counters_.dropped_malformed;
@@ -103,12 +103,12 @@ void Dispatcher::on_peer_packet(RelayId relay, const Address& peer, Bytes packet
   counters_.relayed_bytes_to_client.add(packet.size());
   Channel* c = a.channel_by_peer(peer);
   if (c != nullptr && now < c->expires && packet.size() <= 0xFFFF) {
-    // §12.5: ChannelData; over TCP/TLS padded to a multiple of 4.
+    // §12.5: ChannelData; over TCP/TLS padded to a multiple of 4 (not over UDP or DTLS).
     stun::write_channel_data_header(relay_buf_.data(), c->number,
                                     static_cast<std::uint16_t>(packet.size()));
     std::memcpy(relay_buf_.data() + 4, packet.data(), packet.size());
     std::size_t len = 4 + packet.size();
-    if (a.tuple.transport != Transport::kUdp) {
+    if (is_stream(a.tuple.transport)) {
       std::size_t padded = stun::padded_size(len);
       std::memset(relay_buf_.data() + len, 0, padded - len);
       len = padded;

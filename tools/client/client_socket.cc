@@ -1,5 +1,6 @@
 #include "client_socket.h"
 
+#include <fcntl.h>
 #include <openssl/ssl.h>
 #include <poll.h>
 #include <signal.h>
@@ -18,7 +19,7 @@ std::optional<ClientSocket> ClientSocket::open(Transport t, const Address& serve
   ClientSocket s;
   s.transport_ = t;
   s.remote_ = server;
-  int type = t == Transport::kUdp ? SOCK_DGRAM : SOCK_STREAM;
+  int type = is_stream(t) ? SOCK_STREAM : SOCK_DGRAM;
   s.fd_ = socket(server.is_v6() ? AF_INET6 : AF_INET, type | SOCK_CLOEXEC, 0);
   if (s.fd_ < 0) {
     *error = std::string("socket: ") + std::strerror(errno);
@@ -42,7 +43,50 @@ std::optional<ClientSocket> ClientSocket::open(Transport t, const Address& serve
   getsockname(s.fd_, reinterpret_cast<sockaddr*>(&me), &mlen);
   s.local_ = Address::from_sockaddr(reinterpret_cast<sockaddr*>(&me), mlen);
   if (t == Transport::kTls && !s.start_tls(error)) return std::nullopt;
+  if (t == Transport::kDtls && !s.start_dtls(error)) return std::nullopt;
   return s;
+}
+
+bool ClientSocket::start_dtls(std::string* error) {
+  tls_ctx_ = SSL_CTX_new(DTLS_client_method());
+  if (tls_ctx_ == nullptr) {
+    *error = "SSL_CTX_new failed";
+    return false;
+  }
+  SSL_CTX_set_min_proto_version(tls_ctx_, DTLS1_2_VERSION);
+  static const unsigned char kAlpn[] = "\x09stun.turn";
+  SSL_CTX_set_alpn_protos(tls_ctx_, kAlpn, sizeof kAlpn - 1);
+  tls_ = SSL_new(tls_ctx_);
+  BIO* bio = BIO_new_dgram(fd_, BIO_NOCLOSE);
+  if (tls_ == nullptr || bio == nullptr) {
+    if (bio != nullptr) BIO_free(bio);
+    *error = "SSL_new failed";
+    return false;
+  }
+  sockaddr_storage ss;
+  remote_.to_sockaddr(&ss);
+  BIO_ctrl(bio, BIO_CTRL_DGRAM_SET_CONNECTED, 0, &ss);
+  SSL_set_bio(tls_, bio, bio);
+  // Non-blocking, so the handshake's retransmissions (RFC 6347 §4.2.4) run on our clock and
+  // the whole handshake is bounded (OpenSSL's own would retry for minutes).
+  fcntl(fd_, F_SETFL, fcntl(fd_, F_GETFL) | O_NONBLOCK);
+  const auto deadline = Clock::now() + Millis(5000);
+  for (;;) {
+    const int r = SSL_connect(tls_);
+    if (r == 1) return true;
+    const int err = SSL_get_error(tls_, r);
+    if ((err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) || Clock::now() >= deadline) {
+      *error = "DTLS handshake with " + remote_.to_string() + " failed";
+      return false;
+    }
+    int wait = 100;
+    timeval tv{};
+    if (DTLSv1_get_timeout(tls_, &tv) == 1) {
+      wait = std::min<int>(wait, static_cast<int>(tv.tv_sec * 1000 + tv.tv_usec / 1000));
+    }
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, wait) == 0) (void)DTLSv1_handle_timeout(tls_);
+  }
 }
 
 bool ClientSocket::start_tls(std::string* error) {
@@ -70,6 +114,10 @@ bool ClientSocket::start_tls(std::string* error) {
     return false;
   }
   return true;
+}
+
+void ClientSocket::shutdown_tls() {
+  if (tls_ != nullptr) (void)SSL_shutdown(tls_);
 }
 
 std::string ClientSocket::alpn() const {
@@ -137,6 +185,7 @@ bool ClientSocket::send(Bytes data) {
 std::optional<std::vector<std::uint8_t>> ClientSocket::receive(Millis timeout) {
   auto deadline = Clock::now() + timeout;
   std::uint8_t buf[65536];
+  if (transport_ == Transport::kDtls) return receive_dtls(deadline, buf, sizeof buf);
   for (;;) {
     if (transport_ != Transport::kUdp && !stream_buf_.empty()) {
       auto f = stun::next_frame(Bytes(stream_buf_.data(), stream_buf_.size()));
@@ -169,6 +218,21 @@ std::optional<std::vector<std::uint8_t>> ClientSocket::receive(Millis timeout) {
     if (transport_ == Transport::kUdp) return std::vector<std::uint8_t>(buf, buf + n);
     if (n == 0) return std::nullopt;  // stream closed
     stream_buf_.insert(stream_buf_.end(), buf, buf + n);
+  }
+}
+
+std::optional<std::vector<std::uint8_t>> ClientSocket::receive_dtls(TimePoint deadline,
+                                                                    std::uint8_t* buf,
+                                                                    std::size_t size) {
+  // One record is one message (RFC 8656 §12.5). The socket is non-blocking.
+  for (;;) {
+    const int n = SSL_read(tls_, buf, static_cast<int>(size));
+    if (n > 0) return std::vector<std::uint8_t>(buf, buf + n);
+    if (SSL_get_error(tls_, n) != SSL_ERROR_WANT_READ) return std::nullopt;
+    auto left = std::chrono::duration_cast<Millis>(deadline - Clock::now()).count();
+    if (left <= 0) return std::nullopt;
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(left)) <= 0) return std::nullopt;
   }
 }
 

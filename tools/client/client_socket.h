@@ -17,9 +17,10 @@ namespace ferry::client {
 
 class ClientSocket {
  public:
-  // Connects (TCP, TLS) or binds and connects (UDP) to `server`; `local` may fix the source
-  // address. TLS offers ALPN "stun.turn" (RFC 7443) and does not verify the server's
-  // certificate: a test and diagnostics client, talking to servers with made-up certificates.
+  // Connects (TCP, TLS) or binds and connects (UDP, DTLS) to `server`; `local` may fix the
+  // source address. TLS and DTLS offer ALPN "stun.turn" (RFC 7443) and do not verify the
+  // server's certificate: a test and diagnostics client, talking to servers with made-up
+  // certificates.
   static std::optional<ClientSocket> open(Transport t, const Address& server, std::string* error,
                                           const Address* local = nullptr);
   ClientSocket(ClientSocket&& o) noexcept;
@@ -32,6 +33,8 @@ class ClientSocket {
   // One whole message (a datagram, or one framed message from the stream); nullopt on timeout,
   // error or a closed stream.
   std::optional<std::vector<std::uint8_t>> receive(Millis timeout);
+  // TLS/DTLS: sends close_notify (the session ends; the socket stays open).
+  void shutdown_tls();
   // The ALPN protocol the TLS server chose, "" if none (or not TLS).
   std::string alpn() const;
   Address local() const { return local_; }
@@ -42,6 +45,9 @@ class ClientSocket {
  private:
   ClientSocket() = default;
   bool start_tls(std::string* error);
+  bool start_dtls(std::string* error);
+  std::optional<std::vector<std::uint8_t>> receive_dtls(TimePoint deadline, std::uint8_t* buf,
+                                                        std::size_t size);
   // Reads what is available into stream_buf_; false on a closed stream or an error.
   bool read_some(std::uint8_t* buf, std::size_t size);
   int fd_ = -1;

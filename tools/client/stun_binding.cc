@@ -53,23 +53,22 @@ std::optional<BindingReply> binding(ClientSocket& s, const BindingOptions& o, st
   while (Clock::now() < deadline) {
     // A UDP send can fail with the ICMP error of the previous attempt (port unreachable):
     // that is still "no response", so keep retrying until the deadline.
-    if (!s.send(req) && s.transport() != Transport::kUdp) {
+    if (!s.send(req) && is_stream(s.transport())) {
       *error = "send to " + s.remote().to_string() + " failed";
       return std::nullopt;
     }
     // Over TCP the stream is reliable: one send, wait for the whole timeout (RFC 8489 §6.2.2).
-    auto until =
-        s.transport() == Transport::kUdp ? std::min(deadline, Clock::now() + rto) : deadline;
+    auto until = !is_stream(s.transport()) ? std::min(deadline, Clock::now() + rto) : deadline;
     while (Clock::now() < until) {
       auto left = std::chrono::duration_cast<Millis>(until - Clock::now());
       auto got = s.receive(left);
-      if (!got && s.transport() != Transport::kUdp) break;  // stream closed
+      if (!got && is_stream(s.transport())) break;  // stream closed
       if (!got) continue;  // timeout, or an ICMP error reported early: wait out this round
       auto m = stun::MessageView::parse(Bytes(got->data(), got->size()));
       if (!m || m->transaction_id() != tid || m->method() != 1) continue;
       return decode(*m, error);
     }
-    if (s.transport() != Transport::kUdp) break;
+    if (is_stream(s.transport())) break;
     rto = std::min(rto * 2, Millis(4000));  // RFC 8489 §6.2.1 doubles; cap it for tools
   }
   *error = "no response from " + s.remote().to_string() + " within " +

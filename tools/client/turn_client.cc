@@ -143,10 +143,11 @@ bool TurnClient::send_indication(const Address& peer, Bytes data) {
 }
 
 // RFC 8656 §12.4: Channel Number, Length, data. §12.5: over TCP the message is padded to a
-// multiple of 4 (the padding is not counted in Length); over UDP padding is optional: none.
+// multiple of 4 (the padding is not counted in Length); over UDP and DTLS padding is optional:
+// none.
 bool TurnClient::send_channel_data(std::uint16_t channel, Bytes data) {
   if (data.size() > 0xFFFF) return false;
-  const bool tcp = socket_.transport() != Transport::kUdp;
+  const bool tcp = is_stream(socket_.transport());
   const std::size_t body = tcp ? stun::padded_size(data.size()) : data.size();
   data_buf_.resize(stun::kChannelDataHeaderSize + body);
   stun::write_channel_data_header(data_buf_.data(), channel,
@@ -158,7 +159,7 @@ bool TurnClient::send_channel_data(std::uint16_t channel, Bytes data) {
 
 std::optional<PeerData> TurnClient::receive_data(Millis timeout) {
   const auto until = Clock::now() + timeout;
-  const bool stream = socket_.transport() != Transport::kUdp;
+  const bool stream = is_stream(socket_.transport());
   for (;;) {
     if (!queued_.empty()) {
       PeerData d = std::move(queued_.front());
@@ -239,7 +240,7 @@ void TurnClient::add_credentials(stun::MessageBuilder& b) const {
 std::optional<TurnClient::Response> TurnClient::transact(Bytes request,
                                                          const stun::TransactionId& tid,
                                                          std::uint16_t method, std::string* why) {
-  const bool udp = socket_.transport() == Transport::kUdp;
+  const bool udp = !is_stream(socket_.transport());  // UDP or DTLS: retransmit
   const auto deadline = Clock::now() + options_.timeout;
   Millis rto = options_.initial_rto;
   while (Clock::now() < deadline) {
@@ -265,7 +266,7 @@ std::optional<TurnClient::Response> TurnClient::transact(Bytes request,
 std::optional<TurnClient::Response> TurnClient::await_response(const stun::TransactionId& tid,
                                                                std::uint16_t method,
                                                                TimePoint until, std::string* why) {
-  const bool stream = socket_.transport() != Transport::kUdp;
+  const bool stream = is_stream(socket_.transport());
   while (Clock::now() < until) {
     auto got = socket_.receive(remaining(until));
     if (!got) {
@@ -384,7 +385,7 @@ std::optional<PeerData> TurnClient::decode_peer_data(const Response& message) co
   PeerData d;
   if (stun::is_channel_data(bytes)) {
     // RFC 8656 §12.6: ChannelData on a channel that is not bound is discarded.
-    auto cd = stun::ChannelDataView::parse(bytes, socket_.transport() != Transport::kUdp);
+    auto cd = stun::ChannelDataView::parse(bytes, is_stream(socket_.transport()));
     const Address* peer = cd ? channel_peer(cd->channel) : nullptr;
     if (peer == nullptr) return std::nullopt;
     d.peer = *peer;

@@ -99,6 +99,11 @@ inline Address client_key(const Address& a) {
 
 enum class Transport : std::uint8_t { kUdp, kTcp, kTls, kDtls };
 std::string_view transport_name(Transport t);
+// A byte stream (TCP, TLS), where messages are framed and ChannelData is padded (RFC 8656
+// §12.5); UDP and DTLS carry one message per datagram (per DTLS record).
+constexpr bool is_stream(Transport t) {
+  return t == Transport::kTcp || t == Transport::kTls;
+}
 
 // A client's 5-tuple as the server sees it (RFC 8656 §2: the allocation key).
 struct FiveTuple {

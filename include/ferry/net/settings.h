@@ -33,6 +33,9 @@ struct ServerSettings {
   bool tls = true;
   std::uint16_t tls_port = 5349;
   tls::TlsSettings tls_files;
+  // TURN over DTLS 1.2 on UDP tls_port (and on UDP port when the two are equal): on unless
+  // no-dtls, derived off without a certificate or with no-tlsv1_2.
+  bool dtls = true;
   // tls-handshake-rate: TLS handshakes per second per source /24 or /56, for the server
   // (0: no limit); derived: each worker's share, and bursts of twice as many.
   std::uint32_t tls_handshake_rate = 50;

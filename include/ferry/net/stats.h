@@ -15,9 +15,11 @@ struct NetCounters {
   Gauge tcp_output_bytes;  // queued for TCP clients (at the last tick)
   Counter tcp_accepted;
   Counter tcp_closed;
-  Counter tcp_refused;          // over the total connection bound
-  Counter tcp_refused_per_ip;   // over the per-address bound (max-tcp-connections-per-ip)
-  Counter tls_refused_rate;     // a TLS handshake over its source's rate (tls-handshake-rate)
+  Counter tcp_refused;         // over the total connection bound
+  Counter tcp_refused_per_ip;  // over the per-address bound (max-tcp-connections-per-ip)
+  Counter tls_refused_rate;    // a TLS handshake over its source's rate (tls-handshake-rate)
+  Counter dtls_accepted;       // DTLS sessions started (after the cookie exchange)
+  Counter dtls_closed;
   Counter tcp_closed_idle;      // no allocation, no complete message for the idle timeout
   Counter tcp_closed_slow;      // a frame not complete within its deadline
   Counter tcp_closed_stalled;   // output pending and not moving

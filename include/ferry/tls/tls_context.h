@@ -1,10 +1,13 @@
-// The server's TLS context (OpenSSL 3): certificate chain, key, protocol versions and ALPN,
-// loaded once at start and shared read-only by every worker (an SSL_CTX may be used from
-// several threads to make sessions). TURN over TLS is RFC 8656 §3.1 and RFC 7350 §4.
+// The server's TLS and DTLS contexts (OpenSSL 3): certificate chain, key, protocol versions
+// and ALPN, loaded once at start and shared read-only by every worker (an SSL_CTX may be used
+// from several threads to make sessions). TURN over TLS and DTLS is RFC 8656 §3.1 and
+// RFC 7350 §4.
 #pragma once
 
 #include <openssl/ssl.h>
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -23,21 +26,37 @@ struct TlsSettings {
   bool operator==(const TlsSettings&) const = default;
 };
 
+// DTLS's stateless cookie (RFC 6347 §4.2.1), asked for by OpenSSL while DTLSv1_listen()
+// handles a ClientHello, and again when the session goes on to process it: the network
+// layer sets the object that knows each session's source as its app data (SSL_set_app_data).
+class DtlsCookies {
+ public:
+  static constexpr std::size_t kMaxSize = 32;  // DTLS1_COOKIE_LENGTH allows 255
+  virtual ~DtlsCookies() = default;
+  // Writes the cookie for the source of `ssl` into out[0..kMaxSize); returns its size.
+  virtual std::size_t make(SSL* ssl, std::uint8_t* out) = 0;
+  virtual bool check(SSL* ssl, const std::uint8_t* cookie, std::size_t size) = 0;
+};
+
 class TlsContext {
  public:
   // Reads the certificate and key and checks they match; the failure names the file and
-  // OpenSSL's reason.
-  static Expected<std::unique_ptr<TlsContext>> load(const TlsSettings& settings);
+  // OpenSSL's reason. `dtls`: also make the DTLS 1.2 context, from the same files.
+  static Expected<std::unique_ptr<TlsContext>> load(const TlsSettings& settings, bool dtls = false);
   ~TlsContext();
   TlsContext(const TlsContext&) = delete;
   TlsContext& operator=(const TlsContext&) = delete;
 
   // A server session for one accepted connection; null when OpenSSL cannot make one.
   SSL* new_session() const { return SSL_new(ctx_); }
+  // A DTLS server session (cookie exchange on); null without the DTLS context.
+  SSL* new_dtls_session() const { return dtls_ctx_ != nullptr ? SSL_new(dtls_ctx_) : nullptr; }
+  bool dtls() const { return dtls_ctx_ != nullptr; }
 
  private:
   explicit TlsContext(SSL_CTX* ctx) : ctx_(ctx) {}
   SSL_CTX* ctx_;
+  SSL_CTX* dtls_ctx_ = nullptr;
   std::string password_;  // read by OpenSSL's password callback while the key loads
 };
 

@@ -17,11 +17,19 @@ TEST(Runtime, MoreListeningAddressesThanTheTupleCanNameAreRefused) {
   }
   s.relay_addresses = s.listen_ips;
   s.threads = 1;
+  s.tls = s.dtls = false;  // one UDP socket per address
   NullLogger log;
   Runtime runtime(s, log);
   auto started = runtime.start();
   ASSERT_FALSE(started);
   EXPECT_EQ(started.error(), "257 listening addresses: at most 256 are supported");
+  // DTLS on its own port takes a second UDP socket per address.
+  s.dtls = true;
+  Runtime with_dtls(s, log);
+  auto refused = with_dtls.start();
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error(),
+            "257 listening addresses: at most 128 are supported with DTLS on its own port");
 }
 
 TEST(Runtime, NoListeningAddressIsRefused) {
