@@ -1,9 +1,8 @@
 // Certificates for the turns: tests: a self-signed one made with the openssl CLI, and an NSS
 // database that makes Chromium trust it (Chromium on Linux reads $HOME/.pki/nssdb, and its
 // TURN-over-TLS client verifies against that store like any https: page; see README.md).
-import { access } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { run } from './exec.mjs';
 
