@@ -182,7 +182,8 @@ std::optional<TestCertificate> make_test_certificate(const TempDir& dir, std::st
   TestCertificate c{dir.path() + "/cert.pem", dir.path() + "/key.pem"};
   auto made = run_program({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                            "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", c.key, "-out",
-                           c.cert, "-days", "1", "-subj", "/CN=localhost"});
+                           c.cert, "-days", "1", "-subj", "/CN=localhost", "-addext",
+                           "subjectAltName=DNS:localhost,IP:127.0.0.1"});
   *log = made.output;
   if (made.exit_code != 0) return std::nullopt;
   return c;

@@ -39,7 +39,9 @@ struct RunResult {
 RunResult run_program(const std::vector<std::string>& argv, Millis timeout = Millis(20000));
 
 // A self-signed EC certificate for CN=localhost, valid a day, made with the openssl CLI in
-// `dir` (cert.pem, key.pem); nullopt, with openssl's output in `log`, when that fails.
+// `dir` (cert.pem, key.pem); nullopt, with openssl's output in `log`, when that fails. It names
+// localhost and 127.0.0.1 as subjectAltName too: clients that verify the host name (Go's
+// crypto/tls, browsers) ignore the CN (RFC 6125 §6.4.4).
 struct TestCertificate {
   std::string cert;
   std::string key;

@@ -53,8 +53,9 @@ export async function chromiumAvailable() {
 }
 
 // Returns {context, newPage, logs, logText, close}. `logs` collects every page console message,
-// page error and failed request, to be shown when a test fails.
-export async function launchBrowser({ netns, extraArgs = [], timeoutMs = 30_000 } = {}) {
+// page error and failed request, to be shown when a test fails. `env`: variables set for the
+// browser on top of node's (e.g. HOME, whose .pki/nssdb holds the certificates it trusts).
+export async function launchBrowser({ netns, extraArgs = [], env = {}, timeoutMs = 30_000 } = {}) {
   if (!(await chromiumAvailable())) {
     throw new Error(`${CHROMIUM} not found: run tools/dev setup (it apt-get installs chromium)`);
   }
@@ -74,6 +75,7 @@ export async function launchBrowser({ netns, extraArgs = [], timeoutMs = 30_000 
     context = await chromium.launchPersistentContext(profile, {
       executablePath,
       args: [...CHROMIUM_ARGS, ...extraArgs],
+      env: { ...process.env, ...env },
       headless: true,
       timeout: timeoutMs,
       viewport: { width: 1280, height: 900 },
