@@ -23,18 +23,25 @@ inline constexpr OptionSpec kListeningPort =
         .to<&net::ServerSettings::port>();
 
 inline constexpr OptionSpec kTlsListeningPort =
-    Opt(kListening, "tls-listening-port", kInt, "TCP port for TURN over TLS (turns:); DTLS later")
+    Opt(kListening, "tls-listening-port", kInt,
+        "TCP port for TURN over TLS (turns:), UDP port for TURN over DTLS")
         .port()
         .def("5349")
         .to<&net::ServerSettings::tls_port>();
 
+inline constexpr OptionSpec kAltListeningPort =
+    Opt(kListening, "alt-listening-port", kInt,
+        "second UDP port for RFC 5780 NAT behaviour discovery (CHANGE-REQUEST), with rfc5780; "
+        "0: listening-port + 1")
+        .range(0, 65535)
+        .def("0")
+        .arg("PORT")
+        .to<&net::ServerSettings::alt_port>();
+
 inline constexpr OptionSpec kListeningOptions[] = {
     kListeningPort,
     kTlsListeningPort,
-    Opt(kListening, "alt-listening-port", kInt,
-        "second port for RFC 5780 NAT behaviour discovery (CHANGE-REQUEST)")
-        .port()
-        .def("listening-port+1"),
+    kAltListeningPort,
     Opt(kListening, "alt-tls-listening-port", kInt, "second TLS/DTLS port for RFC 5780")
         .port()
         .def("tls-listening-port+1"),

@@ -12,6 +12,13 @@ inline constexpr OptionSpec kFingerprint =
         .letter('f')
         .to<&turn::Settings::fingerprint>();
 
+inline constexpr OptionSpec kRfc5780 =
+    Opt(kProtocol, "rfc5780", kFlag,
+        "offer RFC 5780 NAT behaviour discovery over UDP (CHANGE-REQUEST, OTHER-ADDRESS, "
+        "RESPONSE-PORT, PADDING): needs two listening-ip of one family, and listens on "
+        "alt-listening-port too (coturn offers it whenever it has two addresses)")
+        .to<&net::ServerSettings::rfc5780>();
+
 inline constexpr OptionSpec kProtocolOptions[] = {
     kFingerprint,
     Opt(kProtocol, "rfc8656-channel-numbers", kFlag,
@@ -30,10 +37,10 @@ inline constexpr OptionSpec kProtocolOptions[] = {
     Opt(kProtocol, "response-origin-only-with-rfc5780", kFlag,
         "send RESPONSE-ORIGIN only when RFC 5780 discovery is offered")
         .to_not<&turn::Settings::response_origin>(),
+    kRfc5780,
     Opt(kProtocol, "no-rfc5780", kFlag,
         "never offer RFC 5780 NAT behaviour discovery (smaller Binding responses)")
-        .always("Ferry does not offer RFC 5780 NAT behaviour discovery yet, so there is nothing to "
-                "turn off"),
+        .always("Ferry offers RFC 5780 only when 'rfc5780' asks for it"),
     Opt(kProtocol, "stun-only", kFlag, "answer STUN Binding requests only; no TURN").letter('S'),
     Opt(kProtocol, "no-stun", kFlag, "answer TURN requests only; no plain STUN Binding"),
     Opt(kProtocol, "secure-stun", kFlag, "require credentials for Binding requests too"),

@@ -168,6 +168,44 @@ void derive(BuildContext& ctx, const HostFacts& host) {
   }
 }
 
+// RFC 5780 §6: a server offering NAT behaviour discovery answers from a second IP and a
+// second port. The first two listening addresses of each family pair up (A1 <-> A2); a family
+// with one address gets no OTHER-ADDRESS (its CHANGE-REQUESTs get 420).
+void derive_nat_discovery(BuildContext& ctx) {
+  net::ServerSettings& s = ctx.settings.server;
+  turn::NatDiscovery& nat = s.turn.nat;
+  nat = {};
+  if (!s.rfc5780 || !s.udp) {
+    s.alt_port = 0;
+    return;
+  }
+  for (Family f : {Family::kV4, Family::kV6}) {
+    std::vector<Address> ips;
+    for (const auto& ip : s.listen_ips) {
+      if (ip.family() == f) ips.push_back(ip);
+    }
+    if (ips.size() >= 2) nat.partners.emplace_back(ips[0], ips[1]);
+  }
+  const std::string where = ctx.config.where(kRfc5780.name);
+  if (nat.partners.empty()) {
+    ctx.error(where, quoted(kRfc5780) +
+                         " needs two listening addresses of one family (two listening-ip lines): "
+                         "the second is the one CHANGE-REQUEST answers from");
+    s.alt_port = 0;
+    return;
+  }
+  if (s.alt_port == 0) s.alt_port = static_cast<std::uint16_t>(s.port + 1);
+  if (s.alt_port == s.port || ((s.tls || s.dtls) && s.alt_port == s.tls_port)) {
+    ctx.error(ctx.config.where(kAltListeningPort.name),
+              quoted(kAltListeningPort) + " must differ from the other listening ports");
+    s.alt_port = 0;
+    nat = {};
+    return;
+  }
+  nat.port = s.port;
+  nat.alt_port = s.alt_port;
+}
+
 }  // namespace
 
 void BuildContext::error(std::string where, std::string message) {
@@ -219,6 +257,7 @@ Settings build_settings(const Config& config, std::vector<Diagnostic>& diagnosti
   check_peers(ctx);
   check_http(ctx);
   derive(ctx, host);
+  derive_nat_discovery(ctx);
   return settings;
 }
 

@@ -58,7 +58,8 @@ Expected<void> Runtime::start() {
   // A UDP listener's index travels in FiveTuple::listener, one byte.
   const bool dtls_socket =
       settings_.dtls && (settings_.tls_port != settings_.port || !settings_.udp);
-  const std::size_t udp_per_ip = (settings_.udp ? 1 : 0) + (dtls_socket ? 1 : 0);
+  const std::size_t udp_per_ip =
+      (settings_.udp ? 1 : 0) + (dtls_socket ? 1 : 0) + (settings_.alt_port != 0 ? 1 : 0);
   if (ips.size() * udp_per_ip > 256) {
     return fail(std::to_string(ips.size()) + " listening addresses: at most " +
                 std::to_string(256 / udp_per_ip) + " are supported" +
@@ -69,6 +70,11 @@ Expected<void> Runtime::start() {
     ip.set_port(settings_.port);
     if (settings_.udp) {
       if (auto free = check_port_free(ip, SOCK_DGRAM); !free) return free;
+    }
+    if (settings_.alt_port != 0) {
+      Address alt = ip;
+      alt.set_port(settings_.alt_port);
+      if (auto free = check_port_free(alt, SOCK_DGRAM); !free) return free;
     }
     if (settings_.tcp) {
       if (auto free = check_port_free(ip, SOCK_STREAM); !free) return free;
@@ -112,8 +118,9 @@ Expected<void> Runtime::start() {
   // socket() would otherwise also fail getifaddrs and accept.
   std::size_t raised_from = 0;
   const std::size_t nofile = raise_descriptor_limit(&raised_from);
-  const std::size_t listeners = ips.size() * ((settings_.udp ? 1 : 0) + (settings_.tcp ? 1 : 0) +
-                                              (settings_.tls ? 1 : 0) + (settings_.dtls ? 1 : 0));
+  const std::size_t listeners =
+      ips.size() * ((settings_.udp ? 1 : 0) + (settings_.tcp ? 1 : 0) + (settings_.tls ? 1 : 0) +
+                    (settings_.dtls ? 1 : 0) + (settings_.alt_port != 0 ? 1 : 0));
   const std::size_t reserve = kReservedDescriptors + n * (listeners + 8);
   const std::size_t usable = nofile > 2 * reserve ? nofile - reserve : nofile / 2;
   const std::size_t tcp_share = usable / 2;
@@ -159,6 +166,11 @@ Expected<void> Runtime::start() {
     }
     if (settings_.dtls && settings_.udp) {
       log_.info("listening on " + a.to_string() + " (DTLS too: told apart by the first byte)");
+    }
+    if (settings_.alt_port != 0) {
+      Address alt = a;
+      alt.set_port(settings_.alt_port);
+      log_.info("listening on " + alt.to_string() + " (UDP, RFC 5780 alternate port)");
     }
     a.set_port(settings_.tls_port);
     if (settings_.tls && (settings_.tls_port != settings_.port || !settings_.tcp)) {

@@ -107,6 +107,12 @@ Expected<void> Worker::open_sockets() {
     if (settings_.udp) {
       if (auto listening = listen_udp(ip, dtls); !listening) return listening;
     }
+    if (settings_.alt_port != 0) {
+      // RFC 5780 §6: the second port CHANGE-REQUEST answers from (plain UDP only).
+      Address alt = ip;
+      alt.set_port(settings_.alt_port);
+      if (auto listening = listen_udp(alt, false); !listening) return listening;
+    }
     if (dtls && (settings_.tls_port != settings_.port || !settings_.udp)) {
       Address dtls_ip = ip;
       dtls_ip.set_port(settings_.tls_port);
@@ -507,6 +513,16 @@ void Worker::to_peer(turn::RelayId relay, const Address& peer, Bytes data) {
   // `data` is the client's payload inside the packet being handled (Egress contract): queued
   // without a copy, sent at the end of the receive batch.
   to_peers_.add(fd, peer, data);
+}
+
+void Worker::to_client_from(const FiveTuple& tuple, Bytes data) {
+  // RFC 5780 answers only: a scan of the few UDP sockets.
+  for (auto& e : udp_) {
+    if (e->local == tuple.server) {
+      e->batch.add(e->fd, tuple.client, data);
+      return;
+    }
+  }
 }
 
 void Worker::to_client(const FiveTuple& tuple, Bytes data) {

@@ -71,6 +71,7 @@ class Worker final : public turn::Egress {
 
   // turn::Egress
   void to_client(const FiveTuple& tuple, Bytes data) override;
+  void to_client_from(const FiveTuple& tuple, Bytes data) override;
   void to_peer(turn::RelayId relay, const Address& peer, Bytes data) override;
 
   // Called by DtlsSessions: a verified DTLS client asks for a session (connection limits,

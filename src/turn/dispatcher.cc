@@ -131,18 +131,74 @@ Reply Dispatcher::on_allocation(const Request& r, Handler handler) {
   return (this->*handler)(r, a);
 }
 
+namespace {
+// RFC 5780 §7.6: PADDING's value is ignored; what a response pads with (at most 1,472 bytes).
+constexpr std::array<std::uint8_t, 1472> kZeroPadding{};
+}  // namespace
+
 Reply Dispatcher::answer_binding(const Request& r) {
   ++counters_.binding_requests;
   const FiveTuple& t = r.tuple;
+  const stun::MessageView& m = r.message;
   // RFC 3489 §11.2.1: classic clients understand only MAPPED-ADDRESS (no XOR, no cookie).
-  if (r.message.rfc3489()) return Reply::success().with(stun::attr::MappedAddress{t.client});
+  if (m.rfc3489()) return Reply::success().with(stun::attr::MappedAddress{t.client});
+  // RFC 5780 (rfc5780): the request may ask for another source (CHANGE-REQUEST), another
+  // destination port (RESPONSE-PORT) or a padded answer (PADDING). A CHANGE-REQUEST without a
+  // flag asks for nothing: RFC 3489-era clients send one in every request.
+  auto change = m.get<stun::attr::ChangeRequest>();
+  const bool change_ip = change && change->change_ip;
+  const bool change_port = change && change->change_port;
+  auto response_port = m.get<stun::attr::ResponsePort>();
+  const bool udp = t.transport == Transport::kUdp;
+  const Address other = udp ? settings_.nat.other_of(t.server) : Address{};
+  if ((change_ip || change_port) && other.empty()) {
+    // §6: no alternate address and port (RFC 5780 off, this family has one address, or a
+    // stream whose source cannot change): 420 naming CHANGE-REQUEST.
+    stun::attr::UnknownAttributes ua;
+    ua.push(stun::attr::ChangeRequest::kType);
+    return Reply::error(ErrorCode::kUnknownAttribute).with(ua);
+  }
+  if (response_port && (!settings_.nat.on() || !udp)) {
+    stun::attr::UnknownAttributes ua;  // §5: support for RESPONSE-PORT is optional
+    ua.push(stun::attr::ResponsePort::kType);
+    return Reply::error(ErrorCode::kUnknownAttribute).with(ua);
+  }
+  auto padding = settings_.nat.on() ? m.get<stun::attr::Padding>() : std::nullopt;
+  if (padding && response_port) return Reply::error(ErrorCode::kBadRequest);  // §6.1
   // RFC 8489 §14.2: the reflexive address, XOR-ed so that NATs rewriting addresses in payloads
-  // cannot break it. MAPPED-ADDRESS (§14.1) for RFC 3489-era clients reading only that.
+  // cannot break it. MAPPED-ADDRESS (§14.1) for RFC 3489-era clients reading only that; RFC
+  // 5780 §6.1 wants both.
   Reply reply = Reply::success();
   reply.with(stun::attr::XorMappedAddress{t.client});
-  if (settings_.stun_backward_compatibility) reply.with(stun::attr::MappedAddress{t.client});
-  // RFC 5780 §7.3: where the response was sent from.
-  if (settings_.response_origin) reply.with(stun::attr::ResponseOrigin{t.server});
+  if (settings_.stun_backward_compatibility || settings_.nat.on()) {
+    reply.with(stun::attr::MappedAddress{t.client});
+  }
+  // §6, Table 1: the source is Da:Dp with the flagged parts swapped for Ca:Cp.
+  Address from = t.server;
+  if (change_ip) {
+    from = other;
+    from.set_port(t.server.port());
+  }
+  if (change_port) from.set_port(other.port());
+  // RFC 5780 §7.3: where the response was sent from; §7.4: where CHANGE-REQUEST would send it.
+  if (settings_.response_origin || settings_.nat.on()) {
+    reply.with(stun::attr::ResponseOrigin{from});
+  }
+  if (!other.empty()) reply.with(stun::attr::OtherAddress{other});
+  if (padding) {
+    // §6.1 says pad to the outgoing MTU. A response larger than its request would make a
+    // spoofed request an amplifier, so the answer's PADDING is as long as the request's (a
+    // client testing fragmentation pads its request to the MTU, §5), and never past 1,472
+    // bytes (a 1,500-byte IPv4 datagram).
+    const std::size_t n = std::min(padding->value.size(), kZeroPadding.size()) & ~std::size_t{3};
+    reply.with(stun::attr::Padding{Bytes(kZeroPadding.data(), n)});
+  }
+  if (change_ip || change_port || response_port) {
+    FiveTuple route = t;
+    route.server = from;
+    if (response_port) route.client.set_port(response_port->port);
+    reply.routed(route);
+  }
   return reply;
 }
 

@@ -49,7 +49,8 @@ class Reply {
   // REALM and NONCE are the sender's).
   using Attribute =
       std::variant<std::monostate, stun::attr::XorMappedAddress, stun::attr::MappedAddress,
-                   stun::attr::ResponseOrigin, stun::attr::XorRelayedAddress, stun::attr::Lifetime,
+                   stun::attr::ResponseOrigin, stun::attr::OtherAddress, stun::attr::Padding,
+                   stun::attr::XorRelayedAddress, stun::attr::Lifetime,
                    stun::attr::ReservationToken, stun::attr::AddressErrorCode,
                    stun::attr::UnknownAttributes, stun::attr::AlternateServer>;
   // Allocate's success has 5 today; room for a second XOR-RELAYED-ADDRESS (RFC 8656 §7.1,
@@ -95,6 +96,12 @@ class Reply {
     to_holder_ = true;
     return *this;
   }
+  // RFC 5780 §6: sent from another of the server's addresses and/or to another port of the
+  // client (CHANGE-REQUEST, RESPONSE-PORT) instead of back along the request's 5-tuple.
+  Reply& routed(const FiveTuple& route) {
+    route_ = route;
+    return *this;
+  }
 
   // Copies only the attributes added. Written out rather than the implicit (trivial) copy,
   // which GCC 12.2 at -O2 miscompiled: a copied UNKNOWN-ATTRIBUTES lost its values (gone with
@@ -107,7 +114,8 @@ class Reply {
         count_(o.count_),
         key_(o.key_),
         remember_in_(o.remember_in_),
-        sent_(o.sent_) {
+        sent_(o.sent_),
+        route_(o.route_) {
     std::copy_n(o.attributes_.begin(), count_, attributes_.begin());
   }
   Reply& operator=(const Reply&) = delete;
@@ -118,6 +126,7 @@ class Reply {
   Allocation* remember_in() const { return remember_in_; }
   bool to_holder() const { return to_holder_; }
   Bytes sent() const { return sent_; }
+  const std::optional<FiveTuple>& route() const { return route_; }
 
   template <class Fn>
   void for_each_attribute(Fn&& fn) const {
@@ -143,6 +152,7 @@ class Reply {
   auth::Md5Key key_{};
   Allocation* remember_in_ = nullptr;
   Bytes sent_;
+  std::optional<FiveTuple> route_;
   std::array<Attribute, kMaxAttributes> attributes_{};
 };
 

@@ -68,6 +68,10 @@ void Dispatcher::respond(const Request& r, const Reply& reply) {
     a->last_tid = m.transaction_id();
     a->last_response.assign(out.begin(), out.end());
   }
+  if (reply.route()) {
+    egress_.to_client_from(*reply.route(), out);  // RFC 5780 §6 (answer_binding)
+    return;
+  }
   egress_.to_client(t, out);
 }
 

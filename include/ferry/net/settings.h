@@ -28,6 +28,10 @@ struct ServerSettings {
   std::string relay_device;
   bool udp = true;
   bool tcp = true;
+  // rfc5780: NAT behaviour discovery; with it, UDP listeners on alt_port too (0 in the
+  // configuration: listening-port + 1, as coturn; derived 0 when off).
+  bool rfc5780 = false;
+  std::uint16_t alt_port = 0;
   // TURN over TLS (RFC 8656 §3.1) on tls_port of every listening address: on unless no-tls,
   // and derived off when no certificate is configured (`cert`).
   bool tls = true;

@@ -133,7 +133,8 @@ class Dispatcher {
   std::unique_ptr<PrefixLimiter> limiter_;  // null when unauthenticated-response-rate is 0
   std::size_t next_alternate_ = 0;          // round robin over the alternate servers (allocate.cc)
   // Responses are built here, never on the heap (one buffer per worker).
-  std::array<std::uint8_t, 1500> out_{};
+  // 2,048: room for an RFC 5780 PADDING of 1,472 bytes besides the rest.
+  std::array<std::uint8_t, 2048> out_{};
   // Data indications and ChannelData to clients are assembled here (one copy per packet).
   std::array<std::uint8_t, 65536 + 64> relay_buf_{};
   std::uint64_t indication_counter_ = 0;

@@ -26,6 +26,10 @@ class Egress {
   // Send `data` to the client of this 5-tuple, from the server address it used. The bytes are
   // only valid during the call: implementations copy them into their send batch.
   virtual void to_client(const FiveTuple& tuple, Bytes data) = 0;
+  // RFC 5780 §6: send from `tuple.server`, whichever of the server's sockets has that address
+  // (tuple.listener does not name it): rare, so found by a search. The default suits
+  // implementations with one socket.
+  virtual void to_client_from(const FiveTuple& tuple, Bytes data) { to_client(tuple, data); }
   // Send `data` to `peer` from relay socket `relay`. `data` is always a part of the client
   // packet the core is handling in the call that emits it (the core never builds peer data),
   // so an implementation may queue it without a copy for as long as it keeps that packet.

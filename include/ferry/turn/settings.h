@@ -26,6 +26,29 @@ struct AlternateServer {
   bool operator==(const AlternateServer&) const = default;
 };
 
+// RFC 5780 NAT behaviour discovery (`rfc5780`): each pair of listening addresses of one
+// family answers for the other (A1 <-> A2), on the listening port and the alternate one
+// (P1 <-> P2). Derived in configuration; off while alt_port is 0.
+struct NatDiscovery {
+  std::vector<std::pair<Address, Address>> partners;  // IPs, port 0
+  std::uint16_t port = 0;
+  std::uint16_t alt_port = 0;
+  bool on() const { return alt_port != 0; }
+  // The alternate address and port (Ca:Cp, §6) of listening endpoint `da`; empty when it has
+  // no partner.
+  Address other_of(const Address& da) const {
+    for (const auto& [a, b] : partners) {
+      const Address* c = a.same_ip(da) ? &b : b.same_ip(da) ? &a : nullptr;
+      if (c == nullptr) continue;
+      Address out = *c;
+      out.set_port(da.port() == port ? alt_port : port);
+      return out;
+    }
+    return {};
+  }
+  bool operator==(const NatDiscovery&) const = default;
+};
+
 struct Settings {
   // FINGERPRINT in every response (`fingerprint`); responses to requests that carry one get one
   // regardless (CONFORMANCE.md "Responses").
@@ -38,6 +61,7 @@ struct Settings {
   // RESPONSE-ORIGIN in Binding responses (off: `response-origin-only-with-rfc5780` while
   // RFC 5780 is not enabled).
   bool response_origin = true;
+  NatDiscovery nat;
 
   // TURN (RFC 8656). Without credentials configured TURN is refused (secure by default);
   // `no-auth` turns the server into an open relay.

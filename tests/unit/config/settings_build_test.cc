@@ -249,6 +249,54 @@ TEST(SettingsBuild, DerivedValues) {
   EXPECT_EQ(e.server.tls_handshake_burst, 100u);
 }
 
+// rfc5780 pairs the first two listening addresses of each family and listens on
+// alt-listening-port (0: listening-port + 1, as coturn); without two addresses of one family
+// it is an error naming its line, as is an alternate port equal to another listening port.
+TEST(SettingsBuild, Rfc5780PairsAddressesAndPicksTheAlternatePort) {
+  Config cfg;
+  cfg.append("listening-ip", "192.0.2.1", "n:1");
+  cfg.append("listening-ip", "192.0.2.2", "n:2");
+  cfg.append("listening-ip", "2001:db8::1", "n:3");
+  cfg.set("rfc5780", "true", "n:4");
+  std::vector<Diagnostic> d;
+  Settings s = build(cfg, d);
+  EXPECT_FALSE(has_error(d)) << messages(d);
+  const auto& nat = s.server.turn.nat;
+  ASSERT_EQ(nat.partners.size(), 1u);  // the IPv6 family has one address: no partner
+  EXPECT_EQ(nat.partners[0].first, ip("192.0.2.1"));
+  EXPECT_EQ(nat.partners[0].second, ip("192.0.2.2"));
+  EXPECT_EQ(nat.port, 3478);
+  EXPECT_EQ(nat.alt_port, 3479);
+  EXPECT_EQ(s.server.alt_port, 3479);
+  EXPECT_EQ(nat.other_of(*Address::parse_endpoint("192.0.2.2:3479")),
+            *Address::parse_endpoint("192.0.2.1:3478"));
+  EXPECT_TRUE(nat.other_of(*Address::parse_endpoint("[2001:db8::1]:3478")).empty());
+
+  Config off;  // without rfc5780 nothing listens on the alternate port
+  off.append("listening-ip", "192.0.2.1", "o:1");
+  off.append("listening-ip", "192.0.2.2", "o:2");
+  off.set("alt-listening-port", "4000", "o:3");
+  Settings o = build(off, d);
+  EXPECT_FALSE(o.server.turn.nat.on());
+  EXPECT_EQ(o.server.alt_port, 0);
+
+  Config one;
+  one.append("listening-ip", "192.0.2.1", "x:1");
+  one.set("rfc5780", "true", "x:2");
+  std::vector<Diagnostic> e;
+  build(one, e);
+  EXPECT_NE(messages(e).find("x:2: error: 'rfc5780' needs two listening addresses of one family"),
+            std::string::npos)
+      << messages(e);
+
+  Config clash = cfg;
+  clash.set("alt-listening-port", "3478", "y:1");
+  std::vector<Diagnostic> f;
+  build(clash, f);
+  EXPECT_NE(messages(f).find("y:1: error: 'alt-listening-port' must differ"), std::string::npos)
+      << messages(f);
+}
+
 // listening-ip, relay-ip and external-ip take host names, resolved when the settings are built
 // (as coturn does); a name that does not resolve is an error naming its line.
 TEST(SettingsBuild, HostNamesResolve) {
