@@ -32,23 +32,43 @@ bool has_error(const std::vector<ferry::config::Diagnostic>& diags) {
 }
 
 // The signals main waits for: blocked in every thread (workers inherit the mask) and taken
-// with sigwait. SIGHUP (reload) arrives with the operations issue; until then it is logged and
-// ignored.
+// with sigwait. SIGUSR2 reloads the TLS certificate and key (as coturn's does), for a renewal
+// without a restart; SIGHUP does that too, and the rest of the configuration reload arrives
+// with the operations issue.
 sigset_t shutdown_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGUSR2);
   return set;
 }
 
-int wait_for_shutdown(const sigset_t& set, ferry::Logger& log) {
+void reload_certificates(ferry::net::Runtime& runtime, const ferry::net::ServerSettings& s,
+                         const char* why, ferry::Logger& log) {
+  if (!s.tls && !s.dtls) return;
+  if (auto reloaded = runtime.reload_certificates(); !reloaded) {
+    log.error(std::string(why) +
+              ": the certificate was not reloaded, the old one stays: " + reloaded.error());
+    return;
+  }
+  log.info(std::string(why) + ": TLS certificate reloaded from " + s.tls_files.cert_file +
+           "; new handshakes use it");
+}
+
+int wait_for_shutdown(const sigset_t& set, ferry::net::Runtime& runtime,
+                      const ferry::net::ServerSettings& s, ferry::Logger& log) {
   for (;;) {
     int sig = 0;
     if (sigwait(&set, &sig) != 0) return 1;
+    if (sig == SIGUSR2) {
+      reload_certificates(runtime, s, "SIGUSR2", log);
+      continue;
+    }
     if (sig == SIGHUP) {
-      log.warning("SIGHUP: configuration reload is not supported yet; ignored");
+      reload_certificates(runtime, s, "SIGHUP", log);
+      log.warning("SIGHUP: reloading the rest of the configuration is not supported yet");
       continue;
     }
     log.info(sig == SIGINT ? "SIGINT: shutting down" : "SIGTERM: shutting down");
@@ -123,8 +143,9 @@ int main(int argc, char** argv) {
   if (has_error(diags)) return 1;
   if (outcome.action == ferry::config::Action::kCheckConfig) {
     // The certificate and key are part of the configuration: read them as the start would.
-    if (settings.server.tls) {
-      if (auto tls = ferry::tls::TlsContext::load(settings.server.tls_files); !tls) {
+    if (settings.server.tls || settings.server.dtls) {
+      if (auto tls = ferry::tls::TlsContext::load(settings.server.tls_files, settings.server.dtls);
+          !tls) {
         std::fprintf(stderr, "error: %s\n", tls.error().c_str());
         return 1;
       }
@@ -161,7 +182,7 @@ int main(int argc, char** argv) {
     runtime.stop();
     return 1;
   }
-  int rc = wait_for_shutdown(signals, log);
+  int rc = wait_for_shutdown(signals, runtime, settings.server, log);
   web.stop();  // first: it reads the workers' counters
   runtime.stop();
   log.info("stopped");

@@ -79,7 +79,7 @@ DtlsSessions::DtlsSessions(Worker& worker, const CookieJar& cookies, int fd, con
   listen_link_.owner = this;
 }
 
-std::unique_ptr<DtlsSessions> DtlsSessions::create(Worker& worker, const tls::TlsContext& tls,
+std::unique_ptr<DtlsSessions> DtlsSessions::create(Worker& worker, const tls::TlsHolder& tls,
                                                    const CookieJar& cookies, int fd,
                                                    const Address& local, std::uint8_t listener,
                                                    SendBatch& batch, const Limits& limits) {
@@ -105,7 +105,8 @@ DtlsSessions::~DtlsSessions() {
 }
 
 SSL* DtlsSessions::new_listener() {
-  SSL* ssl = tls_->new_dtls_session();
+  listener_generation_ = tls_->generation();
+  SSL* ssl = tls_->current()->new_dtls_session();
   if (ssl == nullptr) return nullptr;
   BIO* bio = BIO_new(method_);
   if (bio == nullptr) {
@@ -164,6 +165,13 @@ void DtlsSessions::on_datagram(const Address& from, Bytes datagram, TimePoint no
 }
 
 DtlsSessions::Session* DtlsSessions::listen(const Address& from, Bytes datagram, TimePoint now) {
+  if (listener_generation_ != tls_->generation()) {
+    // The certificate was reloaded: the next session is made with the new one.
+    if (SSL* fresh = new_listener(); fresh != nullptr) {
+      SSL_free(listener_);
+      listener_ = fresh;
+    }
+  }
   listen_link_.peer = from;
   listen_link_.in = datagram;
   BIO_ADDR* ignored = BIO_ADDR_new();

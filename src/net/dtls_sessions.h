@@ -41,7 +41,7 @@ class DtlsSessions final : public tls::DtlsCookies {
   };
   // `fd`, `local`, `listener` and `batch` are the UDP endpoint's: records go out through its
   // send batch. Null when OpenSSL cannot make the listening session.
-  static std::unique_ptr<DtlsSessions> create(Worker& worker, const tls::TlsContext& tls,
+  static std::unique_ptr<DtlsSessions> create(Worker& worker, const tls::TlsHolder& tls,
                                               const CookieJar& cookies, int fd,
                                               const Address& local, std::uint8_t listener,
                                               SendBatch& batch, const Limits& limits);
@@ -101,7 +101,8 @@ class DtlsSessions final : public tls::DtlsCookies {
   static bool is_client_hello_epoch0(Bytes datagram);
 
   Worker& worker_;
-  const tls::TlsContext* tls_ = nullptr;
+  const tls::TlsHolder* tls_ = nullptr;
+  std::uint64_t listener_generation_ = 0;  // of the context listener_ was made from
   const CookieJar& cookies_;
   int fd_;
   Address local_;

@@ -102,7 +102,7 @@ Expected<void> Runtime::start() {
   if (settings_.tls || settings_.dtls) {
     auto tls = tls::TlsContext::load(settings_.tls_files, settings_.dtls);
     if (!tls) return std::move(tls).failure();
-    tls_ = std::move(*tls);
+    tls_ = std::make_unique<tls::TlsHolder>(std::move(*tls));
   }
   // One key for all workers, so a nonce is valid on any of them; from the CSPRNG or no start.
   auto nonces = auth::NonceCodec::with_random_key();
@@ -180,6 +180,14 @@ Expected<void> Runtime::start() {
       log_.info("listening on " + a.to_string() + " (DTLS)");
     }
   }
+  return {};
+}
+
+Expected<void> Runtime::reload_certificates() {
+  if (tls_ == nullptr) return {};
+  auto fresh = tls::TlsContext::load(settings_.tls_files, settings_.dtls);
+  if (!fresh) return std::move(fresh).failure();
+  tls_->replace(std::move(*fresh));
   return {};
 }
 

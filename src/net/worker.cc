@@ -94,7 +94,7 @@ Expected<void> Worker::open_sockets() {
   if (!tick) return std::move(tick).failure();
   tick_ev_ = std::move(*tick);
   last_tick_ = Clock::now();
-  const bool dtls = settings_.dtls && shared_.tls != nullptr && shared_.tls->dtls();
+  const bool dtls = settings_.dtls && shared_.tls != nullptr && shared_.tls->current()->dtls();
   if (dtls) {
     auto jar = CookieJar::with_random_key();
     if (!jar) return std::move(jar).failure();
@@ -351,7 +351,7 @@ void Worker::start_stream(evutil_socket_t fd, const Address& client, const Addre
   } else if (tls) {
     // The handshake runs inside the bufferevent; until it completes no byte reaches the
     // framing, and the connection's frame deadline bounds how long it may take.
-    SSL* ssl = shared_.tls->new_session();
+    SSL* ssl = shared_.tls->current()->new_session();  // the certificate in force now
     if (ssl != nullptr) {
       bev = bufferevent_openssl_socket_new(base(), fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
                                            BEV_OPT_CLOSE_ON_FREE);

@@ -43,7 +43,7 @@ struct WorkerShared {
   Reservations& reservations;
   turn::RelayRegistry& open_relays;
   ConnectionLimits& connections;
-  const tls::TlsContext* tls = nullptr;  // null: no TURN over TLS
+  const tls::TlsHolder* tls = nullptr;  // null: no TURN over TLS or DTLS
 };
 
 // Ownership and calls. A Worker owns everything it runs: its event loop, listeners, UDP

@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -288,6 +290,56 @@ TEST_F(TlsTest, RelayedDataForAStuckTlsClientIsDroppedAndCounted) {
   ASSERT_NE(at, std::string::npos) << metrics->body;
   EXPECT_GT(std::stol(metrics->body.substr(at + series.size())), 0)
       << "nothing was dropped for the stuck client";
+}
+
+// SIGUSR2 reloads the certificate (a renewal without a restart): new TLS and DTLS handshakes
+// get the new one, a session already up keeps working, and files that do not load leave the
+// old certificate in force with an error in the log.
+TEST_F(TlsTest, Sigusr2ReloadsTheCertificateForNewHandshakes) {
+  start();
+  std::string err;
+  auto first = ClientSocket::open(Transport::kTls, tls_address(), &err);
+  ASSERT_TRUE(first) << err;
+  const std::string old_cert = first->peer_certificate_sha256();
+  ASSERT_FALSE(old_cert.empty());
+  TurnClient held(std::move(*first));
+  ASSERT_TRUE(held.allocate("alice", "secret", 600).ok);
+
+  // A renewal writes new files in place, then signals.
+  TempDir renewed;
+  std::string log;
+  auto next = make_test_certificate(renewed, &log);
+  ASSERT_TRUE(next) << log;
+  std::filesystem::copy_file(next->cert, cert_, std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(next->key, key_, std::filesystem::copy_options::overwrite_existing);
+  ASSERT_EQ(kill(server_->pid(), SIGUSR2), 0);
+  std::string new_cert;
+  for (int i = 0; i < 50 && (new_cert.empty() || new_cert == old_cert); ++i) {
+    std::this_thread::sleep_for(Millis(50));
+    auto s = ClientSocket::open(Transport::kTls, tls_address(), &err);
+    ASSERT_TRUE(s) << err;
+    new_cert = s->peer_certificate_sha256();
+  }
+  EXPECT_NE(new_cert, old_cert) << server_->log();
+  EXPECT_NE(server_->log().find("SIGUSR2: TLS certificate reloaded"), std::string::npos);
+  auto dtls = ClientSocket::open(Transport::kDtls, tls_address(), &err);
+  ASSERT_TRUE(dtls) << err;
+  EXPECT_EQ(dtls->peer_certificate_sha256(), new_cert);
+  // The session made before the reload still works.
+  EXPECT_TRUE(held.refresh(600).ok);
+
+  // A broken key: the reload fails and the certificate in force stays.
+  dir_.write(std::filesystem::path(key_).filename().string(), "not a key\n");
+  ASSERT_EQ(kill(server_->pid(), SIGUSR2), 0);
+  for (int i = 0; i < 50 && server_->log().find("was not reloaded") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(Millis(50));
+  }
+  EXPECT_NE(server_->log().find("SIGUSR2: the certificate was not reloaded, the old one stays"),
+            std::string::npos)
+      << server_->log();
+  auto after = ClientSocket::open(Transport::kTls, tls_address(), &err);
+  ASSERT_TRUE(after) << err;
+  EXPECT_EQ(after->peer_certificate_sha256(), new_cert);
 }
 
 // coturn's own client over TLS (-t -S), channel mode, no loss.

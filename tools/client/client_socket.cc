@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -118,6 +119,24 @@ bool ClientSocket::start_tls(std::string* error) {
 
 void ClientSocket::shutdown_tls() {
   if (tls_ != nullptr) (void)SSL_shutdown(tls_);
+}
+
+std::string ClientSocket::peer_certificate_sha256() const {
+  if (tls_ == nullptr) return "";
+  X509* cert = SSL_get1_peer_certificate(tls_);
+  if (cert == nullptr) return "";
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  const bool ok = X509_digest(cert, EVP_sha256(), md, &n) == 1;
+  X509_free(cert);
+  if (!ok) return "";
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < n; ++i) {
+    out += kHex[md[i] >> 4];
+    out += kHex[md[i] & 0xF];
+  }
+  return out;
 }
 
 std::string ClientSocket::alpn() const {

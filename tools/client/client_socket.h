@@ -37,6 +37,8 @@ class ClientSocket {
   void shutdown_tls();
   // The ALPN protocol the TLS server chose, "" if none (or not TLS).
   std::string alpn() const;
+  // SHA-256 of the server's certificate (DER), hex; "" if none (or not TLS/DTLS).
+  std::string peer_certificate_sha256() const;
   Address local() const { return local_; }
   Address remote() const { return remote_; }
   Transport transport() const { return transport_; }

@@ -39,6 +39,10 @@ class Runtime {
   const std::vector<Address>& listen_ips() const { return settings_.listen_ips; }
   // Every worker's counters (for /metrics); the pointers stay valid until stop().
   std::vector<WorkerStats> stats() const;
+  // Reads the certificate and key again (SIGUSR2, SIGHUP): new TLS and DTLS handshakes use them,
+  // sessions already up keep theirs. On failure the old ones stay in force, and the error says
+  // why. Nothing to do (and no error) when TLS and DTLS are off.
+  Expected<void> reload_certificates();
   // Allocations per user, across workers (the quotas' own count).
   const turn::Quotas& quotas() const { return quotas_; }
 
@@ -51,7 +55,7 @@ class Runtime {
   std::unique_ptr<Reservations> reservations_;
   std::unique_ptr<turn::RelayRegistry> open_relays_;  // made at start, when the IPs are known
   std::unique_ptr<ConnectionLimits> connections_;     // made at start, from RLIMIT_NOFILE
-  std::unique_ptr<tls::TlsContext> tls_;              // loaded at start when TLS is on
+  std::unique_ptr<tls::TlsHolder> tls_;               // loaded at start when TLS or DTLS is on
   std::unique_ptr<WorkerShared> shared_;              // the above, for the workers
   std::vector<std::unique_ptr<Worker>> workers_;
   bool running_ = false;

@@ -6,6 +6,7 @@
 
 #include <openssl/ssl.h>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -58,6 +59,26 @@ class TlsContext {
   SSL_CTX* ctx_;
   SSL_CTX* dtls_ctx_ = nullptr;
   std::string password_;  // read by OpenSSL's password callback while the key loads
+};
+
+// The TLS context in force, replaced whole when the certificate is reloaded (SIGUSR2, SIGHUP):
+// new handshakes take the new one, sessions made before keep theirs (each SSL holds a
+// reference to its SSL_CTX, so the old context's OpenSSL state lives as long as they do).
+// Shared by the workers; current() is a lock-free-enough atomic load, once per handshake.
+class TlsHolder {
+ public:
+  explicit TlsHolder(std::shared_ptr<const TlsContext> ctx) : ctx_(std::move(ctx)) {}
+  std::shared_ptr<const TlsContext> current() const { return ctx_.load(); }
+  // Bumped by every replace(): a DTLS listener made from an older context is remade.
+  std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+  void replace(std::shared_ptr<const TlsContext> next) {
+    ctx_.store(std::move(next));
+    generation_.fetch_add(1, std::memory_order_acq_rel);
+  }
+
+ private:
+  std::atomic<std::shared_ptr<const TlsContext>> ctx_;
+  std::atomic<std::uint64_t> generation_{0};
 };
 
 }  // namespace ferry::tls
