@@ -77,6 +77,17 @@ std::string footer() {
          ".TP\netc/turnserver.conf.reference\nIn the Ferry sources: every option, commented out, "
          "with its "
          "default.\n"
+         ".SH SIGNALS\n.TP\nSIGTERM, SIGINT\n" +
+         roff_text("Stop: listeners close, allocations end, the process exits 0.") +
+         ".TP\nSIGUSR2\n" +
+         roff_text(
+             "Read the TLS certificate and key again (after a renewal). New TLS and DTLS "
+             "handshakes use them; sessions already up keep theirs. If the files do not "
+             "load, the certificate in force stays and the error is logged.") +
+         ".TP\nSIGHUP\n" +
+         roff_text(
+             "As SIGUSR2; reloading the rest of the configuration is not supported yet "
+             "(logged).") +
          ".SH EXIT STATUS\n" +
          roff_text("0 on a clean shutdown, after --" + std::string(detail::kHelp.name) + " or --" +
                    std::string(detail::kVersion.name) + ", and when --" +
