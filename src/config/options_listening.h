@@ -38,6 +38,13 @@ inline constexpr OptionSpec kAltListeningPort =
         .arg("PORT")
         .to<&net::ServerSettings::alt_port>();
 
+inline constexpr OptionSpec kListeningIp =
+    Opt(kListening, "listening-ip", kList,
+        "address or host name to listen on (default: every local address)")
+        .letter('L')
+        .arg("IP|HOST")
+        .to<&net::ServerSettings::listen_ips>();
+
 inline constexpr OptionSpec kListeningOptions[] = {
     kListeningPort,
     kTlsListeningPort,
@@ -48,11 +55,7 @@ inline constexpr OptionSpec kListeningOptions[] = {
     Opt(kListening, "tcp-proxy-port", kInt,
         "extra TCP port for a load balancer that prepends a PROXY protocol v2 header")
         .port(),
-    Opt(kListening, "listening-ip", kList,
-        "address or host name to listen on (default: every local address)")
-        .letter('L')
-        .arg("IP|HOST")
-        .to<&net::ServerSettings::listen_ips>(),
+    kListeningIp,
     Opt(kListening, "listening-device", kString,
         "bind the listening sockets to this network interface (Linux only)")
         .letter('d')

@@ -179,6 +179,15 @@ void derive_nat_discovery(BuildContext& ctx) {
     s.alt_port = 0;
     return;
   }
+  // Only addresses the operator named: the host's own list starts with loopback, and pairing
+  // 127.0.0.1 with a public address would tell Internet clients to test against loopback.
+  if (!ctx.config.is_set(kListeningIp.name)) {
+    ctx.error(ctx.config.where(kRfc5780.name),
+              quoted(kRfc5780) + " needs the two addresses named: set " + quoted(kListeningIp) +
+                  " twice (the second is the one CHANGE-REQUEST answers from)");
+    s.alt_port = 0;
+    return;
+  }
   for (Family f : {Family::kV4, Family::kV6}) {
     std::vector<Address> ips;
     for (const auto& ip : s.listen_ips) {
@@ -204,6 +213,11 @@ void derive_nat_discovery(BuildContext& ctx) {
   }
   nat.port = s.port;
   nat.alt_port = s.alt_port;
+  // The alternate port is this server's too: never a peer (no relaying to ourselves).
+  for (Address ip : s.listen_ips) {
+    ip.set_port(s.alt_port);
+    s.turn.peers.own_addresses.push_back(ip);
+  }
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <openssl/err.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "worker.h"
@@ -147,15 +148,34 @@ bool DtlsSessions::is_client_hello_epoch0(Bytes d) {
   return d.size() > 13 && d[0] == 22 && d[3] == 0 && d[4] == 0 && d[13] == 1;
 }
 
+bool DtlsSessions::harmful(const Session& s, Bytes d) {
+  if (is_client_hello_epoch0(d)) {
+    // RFC 6347 §4.2.2: the random follows the 13-byte record header, the 12-byte handshake
+    // header and the 2-byte version.
+    return d.size() >= 59 &&
+           std::equal(s.client_random.begin(), s.client_random.end(), d.begin() + 27);
+  }
+  // RFC 6347 §4.1: records are type (1) version (2) epoch (2) sequence (6) length (2) body.
+  for (std::size_t at = 0; at + 13 <= d.size();) {
+    const std::size_t epoch = (std::size_t{d[at + 3]} << 8) | d[at + 4];
+    const std::size_t length = (std::size_t{d[at + 11]} << 8) | d[at + 12];
+    if (epoch != 0 && length < s.min_record) return true;
+    at += 13 + length;
+  }
+  return false;
+}
+
 void DtlsSessions::on_datagram(const Address& from, Bytes datagram, TimePoint now) {
+  ERR_clear_error();  // SSL_get_error reads the queue: it must hold only this call's errors
   now_ = now;
   auto it = sessions_.find(from);
   Session* s = it != sessions_.end() ? it->second.get() : nullptr;
-  if (s != nullptr && s->established && is_client_hello_epoch0(datagram)) {
-    // The client restarted from the same address and port (RFC 6347 §4.2.8): a new session,
-    // once its cookie proves the address; the old one ends only then.
-    s = listen(from, datagram, now);
-  } else if (s == nullptr) {
+  if (s != nullptr && s->established && harmful(*s, datagram)) {
+    return;  // dropped unread: it could only end the session
+  }
+  if (s == nullptr || (s->established && is_client_hello_epoch0(datagram))) {
+    // A new client, or one restarted from the same address and port (RFC 6347 §4.2.8): a new
+    // session once its cookie proves the address; an old one ends only then.
     s = listen(from, datagram, now);
   } else {
     s->link.in = datagram;
@@ -179,9 +199,10 @@ DtlsSessions::Session* DtlsSessions::listen(const Address& from, Bytes datagram,
   if (ignored != nullptr) BIO_ADDR_free(ignored);
   listen_link_.in = {};
   if (verified <= 0) return nullptr;  // a HelloVerifyRequest went out, or it was not a hello
-  // The source answered its cookie: it receives at this address. The old session (a restart)
-  // ends now.
-  if (sessions_.count(from) != 0) end(from, End::kClosed);
+  // The source answered its cookie: it receives at this address. A restart replaces the old
+  // session only if the handshake rate allows a new one (else both would be lost); a new
+  // client takes a connection slot first, so one refused for the slot spends none of its
+  // prefix's handshake budget.
   SSL* ssl = listener_;
   listener_ = new_listener();
   if (listener_ == nullptr) {
@@ -189,10 +210,22 @@ DtlsSessions::Session* DtlsSessions::listen(const Address& from, Bytes datagram,
     listener_ = ssl;
     return nullptr;
   }
-  if (!worker_.admit_dtls(from, now)) {
+  const bool restart = sessions_.count(from) != 0;
+  if (restart && !worker_.dtls_rate_allows(from, now)) {
     SSL_free(ssl);
     return nullptr;
   }
+  if (restart) end(from, End::kClosed);
+  if (!worker_.acquire_dtls_slot(from)) {
+    SSL_free(ssl);
+    return nullptr;
+  }
+  if (!restart && !worker_.dtls_rate_allows(from, now)) {
+    worker_.release_dtls_slot(from);
+    SSL_free(ssl);
+    return nullptr;
+  }
+  worker_.on_dtls_started();
   auto session = std::make_unique<Session>();
   session->ssl = ssl;
   session->link.owner = this;
@@ -219,6 +252,12 @@ bool DtlsSessions::run(Session& s, TimePoint now) {
     }
     s.established = true;
     s.last_message = now;
+    SSL_get_client_random(s.ssl, s.client_random.data(), s.client_random.size());
+    // AEAD only (tls_context.cc): ChaCha20-Poly1305 adds a 16-byte tag, AES-GCM an 8-byte
+    // explicit nonce too.
+    const SSL_CIPHER* cipher = SSL_get_current_cipher(s.ssl);
+    s.min_record =
+        cipher != nullptr && SSL_CIPHER_get_cipher_nid(cipher) == NID_chacha20_poly1305 ? 16 : 24;
   }
   for (;;) {
     const int n = SSL_read(s.ssl, plain_.data(), static_cast<int>(plain_.size()));
@@ -241,6 +280,7 @@ bool DtlsSessions::run(Session& s, TimePoint now) {
 }
 
 bool DtlsSessions::send(const FiveTuple& tuple, Bytes message) {
+  ERR_clear_error();
   auto it = sessions_.find(tuple.client);
   if (it == sessions_.end() || !it->second->established || message.empty()) return false;
   const int n = SSL_write(it->second->ssl, message.data(), static_cast<int>(message.size()));
@@ -249,6 +289,7 @@ bool DtlsSessions::send(const FiveTuple& tuple, Bytes message) {
 }
 
 void DtlsSessions::tick(TimePoint now) {
+  ERR_clear_error();
   std::vector<std::pair<Address, End>> ending;
   for (auto& [client, s] : sessions_) {
     if (!s->established) {
@@ -271,7 +312,7 @@ void DtlsSessions::close_all() {
   while (!sessions_.empty()) end(sessions_.begin()->first, End::kClosed);
 }
 
-void DtlsSessions::end(const Address& client, End why) {
+void DtlsSessions::end(Address client, End why) {
   auto it = sessions_.find(client);
   if (it == sessions_.end()) return;
   const FiveTuple tuple = it->second->tuple;

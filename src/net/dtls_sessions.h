@@ -17,6 +17,7 @@
 
 #include <openssl/ssl.h>
 
+#include <array>
 #include <cstddef>
 #include <memory>
 #include <unordered_map>
@@ -84,6 +85,10 @@ class DtlsSessions final : public tls::DtlsCookies {
     TimePoint started;
     TimePoint last_message;
     bool established = false;
+    // Once established: the ClientHello random (a copy of the hello that started this session
+    // is a replay, not a restart) and the smallest record the cipher can produce.
+    std::array<std::uint8_t, 32> client_random{};
+    std::size_t min_record = 0;
     ~Session();
   };
   enum class End { kClosed, kSlow, kIdle };
@@ -97,8 +102,12 @@ class DtlsSessions final : public tls::DtlsCookies {
   // Runs the handshake or reads records after `datagram` was handed to the session; false
   // when the session ended (it is gone then).
   bool run(Session& s, TimePoint now);
-  void end(const Address& client, End why);
+  void end(Address client, End why);
   static bool is_client_hello_epoch0(Bytes datagram);
+  // A datagram an established session must not see: a record at a later epoch shorter than
+  // the cipher's overhead (OpenSSL 3.0 answers it with a fatal alert, so a spoofer could end
+  // the session), or a copy of the ClientHello that started it.
+  static bool harmful(const Session& s, Bytes datagram);
 
   Worker& worker_;
   const tls::TlsHolder* tls_ = nullptr;

@@ -392,14 +392,15 @@ void Worker::flush() {
   }
 }
 
-bool Worker::admit_dtls(const Address& client, TimePoint now) {
-  if (handshakes_ && !handshakes_->allow(client, now)) {
-    ++net_counters_.tls_refused_rate;
-    return false;
-  }
+bool Worker::dtls_rate_allows(const Address& client, TimePoint now) {
+  if (!handshakes_ || handshakes_->allow(client, now)) return true;
+  ++net_counters_.tls_refused_rate;
+  return false;
+}
+
+bool Worker::acquire_dtls_slot(const Address& client) {
   switch (shared_.connections.acquire(client)) {
     case ConnectionLimits::Verdict::kAccepted:
-      ++net_counters_.dtls_accepted;
       return true;
     case ConnectionLimits::Verdict::kOverTotal:
       ++net_counters_.tcp_refused;
@@ -409,6 +410,14 @@ bool Worker::admit_dtls(const Address& client, TimePoint now) {
       return false;
   }
   return false;
+}
+
+void Worker::release_dtls_slot(const Address& client) {
+  shared_.connections.release(client);
+}
+
+void Worker::on_dtls_started() {
+  ++net_counters_.dtls_accepted;
 }
 
 void Worker::on_dtls_message(const FiveTuple& t, Bytes message, TimePoint now) {

@@ -74,9 +74,12 @@ class Worker final : public turn::Egress {
   void to_client_from(const FiveTuple& tuple, Bytes data) override;
   void to_peer(turn::RelayId relay, const Address& peer, Bytes data) override;
 
-  // Called by DtlsSessions: a verified DTLS client asks for a session (connection limits,
-  // tls-handshake-rate); one decrypted message; a session ended.
-  bool admit_dtls(const Address& client, TimePoint now);
+  // Called by DtlsSessions: a verified DTLS client asks for a session (tls-handshake-rate,
+  // the connection limits); one decrypted message; a session ended.
+  bool dtls_rate_allows(const Address& client, TimePoint now);
+  bool acquire_dtls_slot(const Address& client);
+  void release_dtls_slot(const Address& client);
+  void on_dtls_started();
   void on_dtls_message(const FiveTuple& t, Bytes message, TimePoint now);
   void on_dtls_closed(const FiveTuple& t, bool slow, bool idle);
 

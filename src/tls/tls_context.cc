@@ -117,6 +117,14 @@ Expected<std::unique_ptr<TlsContext>> TlsContext::load(const TlsSettings& s, boo
   if (auto ok = configure(ctx->dtls_ctx_, s, &ctx->password_); !ok) {
     return std::move(ok).failure();
   }
+  // AEAD suites only (AES-GCM, ChaCha20-Poly1305): with CBC, OpenSSL ends a DTLS session on any
+  // record whose MAC fails, so one spoofed datagram would end someone's session. The operator's
+  // list, less the CBC (SHA-1/SHA-2 MAC) and CCM suites.
+  const std::string aead = s.cipher_list + ":!SHA1:!SHA256:!SHA384:!AESCCM";
+  if (SSL_CTX_set_cipher_list(ctx->dtls_ctx_, aead.c_str()) != 1) {
+    return fail("DTLS: cipher-list '" + s.cipher_list +
+                "' leaves no AEAD suite (AES-GCM or ChaCha20-Poly1305) for DTLS: " + ssl_error());
+  }
   // RFC 6347 §4.2.1: a ClientHello is answered with a HelloVerifyRequest carrying a cookie,
   // and nothing is kept until the client echoes it from its address.
   SSL_CTX_set_options(ctx->dtls_ctx_, SSL_OP_COOKIE_EXCHANGE);

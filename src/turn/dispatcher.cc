@@ -140,17 +140,23 @@ Reply Dispatcher::answer_binding(const Request& r) {
   ++counters_.binding_requests;
   const FiveTuple& t = r.tuple;
   const stun::MessageView& m = r.message;
-  // RFC 3489 §11.2.1: classic clients understand only MAPPED-ADDRESS (no XOR, no cookie).
-  if (m.rfc3489()) return Reply::success().with(stun::attr::MappedAddress{t.client});
   // RFC 5780 (rfc5780): the request may ask for another source (CHANGE-REQUEST), another
   // destination port (RESPONSE-PORT) or a padded answer (PADDING). A CHANGE-REQUEST without a
   // flag asks for nothing: RFC 3489-era clients send one in every request.
   auto change = m.get<stun::attr::ChangeRequest>();
   const bool change_ip = change && change->change_ip;
   const bool change_port = change && change->change_port;
-  auto response_port = m.get<stun::attr::ResponsePort>();
   const bool udp = t.transport == Transport::kUdp;
   const Address other = udp ? settings_.nat.other_of(t.server) : Address{};
+  // §6, Table 1: the source is Da:Dp with the flagged parts swapped for Ca:Cp.
+  Address from = t.server;
+  if (change_ip) {
+    from = other;
+    from.set_port(t.server.port());
+  }
+  if (change_port) from.set_port(other.port());
+  if (m.rfc3489()) return answer_classic_binding(t, change_ip || change_port, from, other);
+  auto response_port = m.get<stun::attr::ResponsePort>();
   if ((change_ip || change_port) && other.empty()) {
     // §6: no alternate address and port (RFC 5780 off, this family has one address, or a
     // stream whose source cannot change): 420 naming CHANGE-REQUEST.
@@ -173,13 +179,6 @@ Reply Dispatcher::answer_binding(const Request& r) {
   if (settings_.stun_backward_compatibility || settings_.nat.on()) {
     reply.with(stun::attr::MappedAddress{t.client});
   }
-  // §6, Table 1: the source is Da:Dp with the flagged parts swapped for Ca:Cp.
-  Address from = t.server;
-  if (change_ip) {
-    from = other;
-    from.set_port(t.server.port());
-  }
-  if (change_port) from.set_port(other.port());
   // RFC 5780 §7.3: where the response was sent from; §7.4: where CHANGE-REQUEST would send it.
   if (settings_.response_origin || settings_.nat.on()) {
     reply.with(stun::attr::ResponseOrigin{from});
@@ -188,8 +187,8 @@ Reply Dispatcher::answer_binding(const Request& r) {
   if (padding) {
     // §6.1 says pad to the outgoing MTU. A response larger than its request would make a
     // spoofed request an amplifier, so the answer's PADDING is as long as the request's (a
-    // client testing fragmentation pads its request to the MTU, §5), and never past 1,472
-    // bytes (a 1,500-byte IPv4 datagram).
+    // client testing fragmentation pads its request to the MTU, §5), at most 1,472 bytes;
+    // the answer is then a few dozen bytes longer than the request, never more.
     const std::size_t n = std::min(padding->value.size(), kZeroPadding.size()) & ~std::size_t{3};
     reply.with(stun::attr::Padding{Bytes(kZeroPadding.data(), n)});
   }
@@ -197,6 +196,26 @@ Reply Dispatcher::answer_binding(const Request& r) {
     FiveTuple route = t;
     route.server = from;
     if (response_port) route.client.set_port(response_port->port);
+    reply.routed(route);
+  }
+  return reply;
+}
+
+// RFC 3489 §11.2.1: a classic client reads MAPPED-ADDRESS (no XOR, no cookie), and with RFC
+// 5780 on, SOURCE-ADDRESS and CHANGED-ADDRESS too (its §11.2.3, §11.2.5), the classic test for
+// the NAT's filtering included. A change this server cannot make gets no answer: the classic
+// form has no error a client could match, and an answer from the same address would read as
+// "no filtering".
+Reply Dispatcher::answer_classic_binding(const FiveTuple& t, bool change, const Address& from,
+                                         const Address& other) {
+  if (change && other.empty()) return Reply::error(ErrorCode::kUnknownAttribute);  // dropped
+  Reply reply = Reply::success().with(stun::attr::MappedAddress{t.client});
+  if (other.empty()) return reply;
+  reply.with(stun::attr::SourceAddress{from});
+  reply.with(stun::attr::ChangedAddress{other});
+  if (change) {
+    FiveTuple route = t;
+    route.server = from;
     reply.routed(route);
   }
   return reply;

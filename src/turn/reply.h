@@ -50,6 +50,7 @@ class Reply {
   using Attribute =
       std::variant<std::monostate, stun::attr::XorMappedAddress, stun::attr::MappedAddress,
                    stun::attr::ResponseOrigin, stun::attr::OtherAddress, stun::attr::Padding,
+                   stun::attr::SourceAddress, stun::attr::ChangedAddress,
                    stun::attr::XorRelayedAddress, stun::attr::Lifetime,
                    stun::attr::ReservationToken, stun::attr::AddressErrorCode,
                    stun::attr::UnknownAttributes, stun::attr::AlternateServer>;

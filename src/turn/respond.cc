@@ -44,6 +44,10 @@ void Dispatcher::respond(const Request& r, const Reply& reply) {
     auto b = MessageBuilder::rfc3489(out_, m.method(), Class::kSuccess, m.rfc3489_id());
     reply.for_each_attribute([&](const auto& a) { b.add(a); });
     if (settings_.software) b.add(stun::attr::Software{settings_.software_name});
+    if (reply.route()) {
+      egress_.to_client_from(*reply.route(), b.finish());  // RFC 3489's CHANGE-REQUEST
+      return;
+    }
     egress_.to_client(t, b.finish());
     return;
   }

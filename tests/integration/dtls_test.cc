@@ -13,11 +13,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include "client/turn_client.h"
+#include "ferry/stun/message.h"
 #include "http_client.h"
 #include "server_process.h"
 
@@ -86,11 +89,60 @@ class HandDtlsClient {
   std::vector<std::uint8_t> step(const std::vector<std::uint8_t>& in = {}) {
     if (!in.empty()) BIO_write(rbio_, in.data(), static_cast<int>(in.size()));
     (void)SSL_do_handshake(ssl_);
+    return take_output();
+  }
+  bool established() const { return SSL_is_init_finished(ssl_) == 1; }
+  // Runs the whole handshake over `fd` (connected to the server); every datagram the client
+  // sent is kept in `sent`.
+  bool handshake(int fd, std::vector<std::vector<std::uint8_t>>* sent) {
+    auto out = step();
+    for (int round = 0; round < 10 && !established(); ++round) {
+      sent->push_back(out);
+      send(fd, out.data(), out.size(), 0);
+      // A flight may take several datagrams: read until the handshake moves on.
+      std::vector<std::uint8_t> got;
+      for (;;) {
+        pollfd p{fd, POLLIN, 0};
+        if (poll(&p, 1, got.empty() ? 1000 : 50) <= 0) break;
+        std::vector<std::uint8_t> d(4096);
+        ssize_t n = recv(fd, d.data(), d.size(), 0);
+        if (n <= 0) break;
+        d.resize(static_cast<std::size_t>(n));
+        BIO_write(rbio_, d.data(), static_cast<int>(d.size()));
+        got.insert(got.end(), d.begin(), d.end());
+      }
+      if (got.empty()) return false;
+      (void)SSL_do_handshake(ssl_);
+      out = take_output();
+    }
+    if (!out.empty()) {  // the client's Finished
+      sent->push_back(out);
+      send(fd, out.data(), out.size(), 0);
+    }
+    return established();
+  }
+  // One application record carrying `plain`.
+  std::vector<std::uint8_t> seal(const std::vector<std::uint8_t>& plain) {
+    SSL_write(ssl_, plain.data(), static_cast<int>(plain.size()));
+    return take_output();
+  }
+  std::optional<std::vector<std::uint8_t>> open(const std::vector<std::uint8_t>& record) {
+    BIO_write(rbio_, record.data(), static_cast<int>(record.size()));
+    std::vector<std::uint8_t> out(4096);
+    int n = SSL_read(ssl_, out.data(), static_cast<int>(out.size()));
+    if (n <= 0) return std::nullopt;
+    out.resize(static_cast<std::size_t>(n));
+    return out;
+  }
+
+ private:
+  std::vector<std::uint8_t> take_output() {
     std::vector<std::uint8_t> out(static_cast<std::size_t>(BIO_pending(wbio_)));
     if (!out.empty()) BIO_read(wbio_, out.data(), static_cast<int>(out.size()));
     return out;
   }
 
+ public:
  private:
   SSL_CTX* ctx_;
   SSL* ssl_;
@@ -336,6 +388,63 @@ TEST_F(DtlsTest, ARestartFromTheSamePortGetsANewSession) {
   auto a = c.allocate("alice", "secret", 600);
   EXPECT_TRUE(a.ok) << a.error_code << ": the old session's allocation stayed";
   EXPECT_EQ(metric(metrics(), "ferry_dtls_sessions_current"), 1);
+}
+
+// A Binding over a hand-driven session gets its answer.
+bool binding_answered(HandDtlsClient& hand, int fd) {
+  std::array<std::uint8_t, 64> buf{};
+  stun::MessageBuilder b(buf, 0x001, stun::Class::kRequest, stun::TransactionId{4, 2});
+  Bytes req = b.finish();
+  auto record = hand.seal(std::vector<std::uint8_t>(req.begin(), req.end()));
+  send(fd, record.data(), record.size(), 0);
+  for (int i = 0; i < 5; ++i) {
+    auto got = recv_within(fd, Millis(1000));
+    if (!got) return false;
+    if (auto plain = hand.open(*got);
+        plain && stun::MessageView::parse(Bytes(plain->data(), plain->size()))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Review finding: OpenSSL 3.0 answers a record shorter than the cipher's overhead with a fatal
+// alert. A spoofer who knows (or sprays) a client's address could end its session and its
+// allocation with one 21-byte datagram; such records never reach OpenSSL now.
+TEST_F(DtlsTest, AShortSpoofedRecordDoesNotEndASession) {
+  start();
+  int fd = udp_connected(dtls_address());
+  HandDtlsClient hand;
+  std::vector<std::vector<std::uint8_t>> sent;
+  ASSERT_TRUE(hand.handshake(fd, &sent));
+  ASSERT_TRUE(binding_answered(hand, fd));
+  for (std::uint8_t body : {1, 8, 15, 23}) {
+    // Application data, DTLS 1.2, epoch 1, some sequence number, `body` bytes.
+    std::vector<std::uint8_t> forged{23, 0xFE, 0xFD, 0, 1, 0, 0, 0, 0, 0x40, body, 0, body};
+    forged.resize(13 + body, 0xAA);
+    send(fd, forged.data(), forged.size(), 0);
+  }
+  EXPECT_FALSE(recv_within(fd, Millis(200))) << "an alert went out";
+  EXPECT_TRUE(binding_answered(hand, fd)) << "the session ended";
+  EXPECT_EQ(metric(metrics(), "ferry_dtls_sessions_current"), 1);
+  close(fd);
+}
+
+// Review finding: a copy of the ClientHello (with its cookie) that started a session, replayed
+// by someone on the path or duplicated by the network, must not replace the session.
+TEST_F(DtlsTest, AReplayedClientHelloDoesNotReplaceTheSession) {
+  start();
+  int fd = udp_connected(dtls_address());
+  HandDtlsClient hand;
+  std::vector<std::vector<std::uint8_t>> sent;
+  ASSERT_TRUE(hand.handshake(fd, &sent));
+  ASSERT_GE(sent.size(), 2u);
+  const auto& hello_with_cookie = sent[1];
+  send(fd, hello_with_cookie.data(), hello_with_cookie.size(), 0);
+  EXPECT_FALSE(recv_within(fd, Millis(300))) << "the replay was answered";
+  EXPECT_TRUE(binding_answered(hand, fd)) << "the session was replaced";
+  EXPECT_EQ(metric(metrics(), "ferry_dtls_sessions_total"), 1);
+  close(fd);
 }
 
 // The allocation ends with its DTLS association when the client closes it (close_notify).

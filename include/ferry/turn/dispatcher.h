@@ -92,6 +92,8 @@ class Dispatcher {
   // Requests: each step answers with a Reply value; respond() is the one place that sends.
   Reply answer(const Request& r);
   Reply answer_binding(const Request& r);
+  Reply answer_classic_binding(const FiveTuple& t, bool change, const Address& from,
+                               const Address& other);
   Reply on_allocation(const Request& r, Handler handler);
   Reply handle_allocate(const Request& r);
   Reply handle_refresh(const Request& r, Allocation& a);

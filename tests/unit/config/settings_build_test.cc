@@ -4,6 +4,8 @@
 // through a resolver the test supplies.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <string>
 #include <vector>
 
@@ -271,6 +273,18 @@ TEST(SettingsBuild, Rfc5780PairsAddressesAndPicksTheAlternatePort) {
   EXPECT_EQ(nat.other_of(*Address::parse_endpoint("192.0.2.2:3479")),
             *Address::parse_endpoint("192.0.2.1:3478"));
   EXPECT_TRUE(nat.other_of(*Address::parse_endpoint("[2001:db8::1]:3478")).empty());
+  // The alternate port is the server's own: never a peer.
+  const auto& own = s.server.turn.peers.own_addresses;
+  EXPECT_NE(std::find(own.begin(), own.end(), *Address::parse_endpoint("192.0.2.2:3479")),
+            own.end());
+
+  Config unnamed;  // the host's own address list is not used: it starts with loopback
+  unnamed.set("rfc5780", "true", "u:1");
+  std::vector<Diagnostic> u;
+  build(unnamed, u);
+  EXPECT_NE(messages(u).find("u:1: error: 'rfc5780' needs the two addresses named"),
+            std::string::npos)
+      << messages(u);
 
   Config off;  // without rfc5780 nothing listens on the alternate port
   off.append("listening-ip", "192.0.2.1", "o:1");

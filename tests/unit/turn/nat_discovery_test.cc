@@ -144,6 +144,26 @@ TEST_F(NatDiscoveryTest, NoAlternateMeans420ForChangeRequest) {
   EXPECT_FALSE(only_reply().has<attr::OtherAddress>());
 }
 
+// RFC 3489's classic form (no magic cookie): CHANGE-REQUEST is honoured too, with
+// SOURCE-ADDRESS and CHANGED-ADDRESS (RFC 3489 §11.2.3, §11.2.5).
+std::array<std::uint8_t, 28> classic_change(bool ip, bool port) {
+  return {0x00, 0x01, 0x00, 0x08, 9,  9,  9,
+          9,    1,    2,    3,    4,  5,  6,
+          7,    8,    9,    10,   11, 12, 0x00,
+          0x03, 0x00, 0x04, 0,    0,  0,  static_cast<std::uint8_t>((ip ? 4 : 0) | (port ? 2 : 0))};
+}
+
+TEST_F(NatDiscoveryTest, ClassicChangeRequestIsHonoured) {
+  auto req = classic_change(true, true);
+  h_.server->on_client_packet(tuple(), req, h_.now);
+  auto m = only_reply();
+  EXPECT_TRUE(m.rfc3489());
+  EXPECT_EQ(sent_to().server, ep("192.0.2.2:3479"));
+  EXPECT_EQ(m.get<attr::SourceAddress>()->address, ep("192.0.2.2:3479"));
+  EXPECT_EQ(m.get<attr::ChangedAddress>()->address, ep("192.0.2.2:3479"));
+  EXPECT_EQ(m.get<attr::MappedAddress>()->address, tuple().client);
+}
+
 class NatDiscoveryOffTest : public NatDiscoveryTest {
  protected:
   void SetUp() override { h_.start(); }
@@ -165,6 +185,15 @@ TEST_F(NatDiscoveryOffTest, ChangeRequestWithAFlagIs420AndWithoutIsAnswered) {
   binding(tuple(), [](stun::MessageBuilder& b) { b.add(attr::ResponsePort{5555}); });
   EXPECT_EQ(only_reply().get<attr::ErrorCode>()->code, 420);
   EXPECT_EQ(sent_to(), tuple());
+  // A classic request asking for a change this server cannot make gets no answer (an answer
+  // from the same address would read as "no filtering"); without a flag it is answered.
+  h_.egress.clear();
+  auto change = classic_change(false, true);
+  h_.server->on_client_packet(tuple(), change, h_.now);
+  EXPECT_TRUE(h_.egress.client.empty());
+  auto plain = classic_change(false, false);
+  h_.server->on_client_packet(tuple(), plain, h_.now);
+  EXPECT_EQ(only_reply().get<attr::MappedAddress>()->address, tuple().client);
 }
 
 }  // namespace
