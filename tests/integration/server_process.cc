@@ -198,4 +198,16 @@ long rss_kb(pid_t pid) {
   return -1;
 }
 
+void send_datagram_burst(const Address& to, int count, std::size_t size) {
+  int out = socket(to.is_v6() ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_storage ss;
+  socklen_t len = to.to_sockaddr(&ss);
+  std::vector<std::uint8_t> payload(size, 0x5A);
+  for (int i = 0; i < count; ++i) {
+    sendto(out, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&ss), len);
+    if (i % 500 == 0) std::this_thread::sleep_for(Millis(1));
+  }
+  close(out);
+}
+
 }  // namespace ferry::testing

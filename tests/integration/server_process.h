@@ -68,6 +68,10 @@ constexpr long kRssGrowthKb = 4 * 1024;
 // Resident memory of a process, in kB (VmRSS); -1 when it cannot be read.
 long rss_kb(pid_t pid);
 
+// `count` datagrams of `size` bytes to `to` from 127.0.0.1, at up to the loopback's pace (the
+// memory tests' load toward a client that does not read: 40 MB by default), bounded in count.
+void send_datagram_burst(const Address& to, int count = 40000, std::size_t size = 1000);
+
 // Any helper program (a UDP peer, coturn's tools) running for the length of a test; killed
 // by the destructor.
 class ChildProcess {
