@@ -68,6 +68,20 @@ void print_relay_result(const Options& o, const TrafficResult& r) {
   std::printf("delivered=%" PRIu64 " send_seconds=%.3f delivered_pps=%.0f foreign=%" PRIu64 "\n",
               delivered, r.send_seconds, static_cast<double>(delivered) / r.send_seconds,
               r.foreign);
+  if (!ferry::is_stream(o.transport)) return;
+  // Over TLS: how the server cut what it relayed to us into records (records in during the
+  // data phase per ChannelData received); ours are one record per message.
+  std::printf("stream transport=%s closed=%" PRIu64 " unsent_bytes=%" PRIu64,
+              o.transport == Transport::kTls ? "tls" : "tcp", r.stream.closed, r.unsent_bytes);
+  if (o.transport == Transport::kTls) {
+    const double per_record = r.stream.records_in == 0 ? 0.0
+                                                       : static_cast<double>(r.p2c.received) /
+                                                             static_cast<double>(r.stream.records_in);
+    std::printf(" tls=\"%s\" records_out=%" PRIu64 " records_in=%" PRIu64
+                " p2c_messages_per_record=%.2f",
+                r.tls.c_str(), r.stream.records_out, r.stream.records_in, per_record);
+  }
+  std::printf("\n");
 }
 
 // The generator's peer socket, or -1 after saying why.
@@ -83,9 +97,11 @@ int run_relay(const Options& o) {
   const int peer_fd = open_peer_or_report(o, &peer);
   if (peer_fd < 0) return 1;
   std::string error;
-  std::printf("relay server=%s bare=%s framing=%s size=%ld allocations=%ld rate=%ld seconds=%ld\n",
-              o.server.to_string().c_str(), o.bare ? "yes" : "no", framing_name(o.framing), o.size,
-              o.allocations, o.rate, o.seconds);
+  std::printf(
+      "relay server=%s transport=%s bare=%s framing=%s size=%ld allocations=%ld rate=%ld "
+      "seconds=%ld\n",
+      o.server.to_string().c_str(), std::string(ferry::transport_name(o.transport)).c_str(),
+      o.bare ? "yes" : "no", framing_name(o.framing), o.size, o.allocations, o.rate, o.seconds);
   sync_point(o, "setup");
   Fleet fleet(o, peer_fd, peer);
   const std::uint64_t t0 = now_ns();

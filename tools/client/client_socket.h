@@ -43,6 +43,9 @@ class ClientSocket {
   Address remote() const { return remote_; }
   Transport transport() const { return transport_; }
   int fd() const { return fd_; }
+  // The TLS/DTLS session, nullptr for UDP and TCP. For a caller that takes over the data phase
+  // of an established connection (ferry-loadgen's non-blocking relay traffic).
+  ssl_st* tls_session() const { return tls_; }
 
  private:
   ClientSocket() = default;

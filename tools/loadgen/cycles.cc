@@ -90,7 +90,7 @@ class Cycler {
       fail(t, kOpen, error);
       return;
     }
-    if (o_.transport == Transport::kTcp) {
+    if (is_stream(o_.transport)) {
       // As WebRTC stacks do: without it the Send indication and ChannelData written back to
       // back wait for a delayed ACK (40 ms a cycle on loopback).
       const int one = 1;
@@ -233,7 +233,7 @@ class Cycler {
 };
 
 const char* socket_kind(Transport t) {
-  return t == Transport::kTcp ? "tcp" : "udp";
+  return t == Transport::kTls ? "tls" : t == Transport::kTcp ? "tcp" : "udp";
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // ferry-loadgen's cycle mode, for the soak benchmark (tests/bench/soak.sh): K whole allocation
-// lifecycles one after the other, each from a fresh client socket (UDP or TCP, --transport):
+// lifecycles one after the other, each from a fresh client socket (UDP, TCP or TLS, --transport):
 //   Allocate (unauthenticated request, 401, authenticated Allocate)
 //   CreatePermission and ChannelBind for the generator's peer socket
 //   P packets client->peer (the first as a Send indication, the others as ChannelData), each

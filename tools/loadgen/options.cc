@@ -39,8 +39,15 @@ bool parse_framing(std::string_view v, Options* o) {
 }
 
 bool parse_transport(std::string_view v, Options* o) {
-  if (v != "udp" && v != "tcp") return false;
-  o->transport = v == "udp" ? Transport::kUdp : Transport::kTcp;
+  if (v == "udp") {
+    o->transport = Transport::kUdp;
+  } else if (v == "tcp") {
+    o->transport = Transport::kTcp;
+  } else if (v == "tls") {
+    o->transport = Transport::kTls;
+  } else {
+    return false;
+  }
   return true;
 }
 
@@ -101,10 +108,13 @@ bool check(const Options& o, std::string* error) {
     *error = "--server and --source must be the same address family";
   } else if (o.mode == Mode::kRelay && o.seconds > kMaxRelaySeconds) {
     *error = "relay mode runs at most " + std::to_string(kMaxRelaySeconds) + " seconds";
-  } else if (o.transport != Transport::kUdp && o.mode != Mode::kCycle) {
-    *error = "--transport is for cycle mode only";
+  } else if (o.transport != Transport::kUdp && o.mode != Mode::kCycle &&
+             o.mode != Mode::kRelay) {
+    *error = "--transport is for relay and cycle modes only";
   } else if (o.bare && o.mode != Mode::kRelay) {
     *error = "--bare is for relay mode only";
+  } else if (o.bare && is_stream(o.transport)) {
+    *error = "the bare relay speaks UDP only";
   } else if (o.bare && o.framing != Framing::kChannel) {
     *error = "the bare relay speaks ChannelData only";
   } else if (o.bare && o.allocations > 16384) {
@@ -151,7 +161,9 @@ void print_usage(std::FILE* out) {
       "  --bare PORT          relay through ferry-bare-relay (--server is its client port,\n"
       "                       PORT its first relay port): no TURN, same packets\n"
       "  --keep               allocate, relay: leave the allocations (no Refresh 0)\n"
-      "  --transport udp|tcp  cycle: client sockets over UDP or TCP [udp]\n"
+      "  --transport udp|tcp|tls  relay, cycle: client sockets over UDP, TCP or TLS (ALPN\n"
+      "                       stun.turn, certificate not verified; relay: ChannelData padded\n"
+      "                       to 4 bytes, one TLS record per message) [udp]\n"
       "  --packets P          cycle: packets each way per cycle (1..%ld) [2]\n"
       "  --sync               print 'sync setup|start|end' and wait for a line on stdin at\n"
       "                       each (so a script can read the server's CPU and RSS there)\n",

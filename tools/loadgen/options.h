@@ -31,7 +31,7 @@ struct Options {
   long bare_relay_port = 0;  // first relay port of ferry-bare-relay (one per allocation)
   bool keep = false;         // allocate, relay: no Refresh 0 afterwards
   bool sync = false;         // print "sync LABEL" at phase boundaries and wait for a line
-  Transport transport = Transport::kUdp;  // cycle: client sockets over UDP or TCP
+  Transport transport = Transport::kUdp;  // relay, cycle: client sockets over UDP, TCP or TLS
   long packets = 2;                       // cycle: packets each way per cycle
 };
 

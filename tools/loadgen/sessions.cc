@@ -1,6 +1,8 @@
 #include "loadgen/sessions.h"
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -87,7 +89,7 @@ bool Fleet::open_turn(std::size_t n, std::string* error) {
 }
 
 bool Fleet::add_turn(std::size_t i, std::string* error) {
-  auto sock = client::ClientSocket::open(Transport::kUdp, o_.server, error, &o_.source);
+  auto sock = client::ClientSocket::open(o_.transport, o_.server, error, &o_.source);
   if (!sock) return false;
   Session s;
   s.turn = std::make_unique<client::TurnClient>(std::move(*sock));
@@ -168,6 +170,11 @@ bool Fleet::handshake_bare(Session& s) {
 void Fleet::finish(Session* s) {
   s->relayed_len = s->relayed.to_sockaddr(&s->relayed_sa);
   tune_socket(s->fd, sessions_.size() < kBigFleet ? (4 << 20) : 0);
+  if (is_stream(o_.transport)) {
+    // As WebRTC stacks do: each tick's messages leave at once, not after the previous ACK.
+    const int one = 1;
+    (void)setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
 }
 
 std::size_t Fleet::refresh() {

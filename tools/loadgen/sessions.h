@@ -25,6 +25,8 @@ struct Session {
   std::uint16_t channel = 0;
   sockaddr_storage relayed_sa{};
   socklen_t relayed_len = 0;
+
+  client::ClientSocket& socket() { return turn ? turn->socket() : *bare_socket; }
 };
 
 // Non-blocking, with receive and send buffers of `bytes` (forced when allowed).

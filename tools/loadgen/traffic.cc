@@ -53,6 +53,14 @@ Traffic::Traffic(const Options& o, std::vector<Session>& sessions, int peer_fd, 
     ev.data.u64 = i;
     ok = epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, sessions_[i].fd, &ev) == 0;
   }
+  if (ok && is_stream(o_.transport)) {
+    streams_.reserve(sessions_.size());
+    for (Session& s : sessions_) {
+      streams_.push_back(std::make_unique<Stream>(s.socket(), &r_.stream));
+    }
+    is_unflushed_.assign(sessions_.size(), false);
+    if (!streams_.empty()) r_.tls = streams_.front()->tls_description();
+  }
   if (!ok) {
     close(epoll_fd_);
     epoll_fd_ = -1;
@@ -69,13 +77,38 @@ TrafficResult Traffic::run() {
   std::uint64_t now = start;
   while (now < end) {
     const bool behind = send_due(now - start);
+    flush_streams();
     poll_events(o_.rate == 0 || behind ? 0 : 1);
     now = now_ns();
   }
   r_.send_seconds = static_cast<double>(now - start) / 1e9;
   const std::uint64_t drain_end = now + static_cast<std::uint64_t>(o_.drain_ms) * 1000000ULL;
-  while (!all_arrived() && now_ns() < drain_end) poll_events(5);
+  while (!all_arrived() && now_ns() < drain_end) {
+    flush_streams();
+    poll_events(unflushed_.empty() ? 5 : 1);
+  }
+  end_streams();
   return r_;
+}
+
+// Streams whose output the socket refused earlier: try again (once per loop, so at most a
+// millisecond late; no EPOLLOUT interest to keep the epoll set the same as over UDP).
+void Traffic::flush_streams() {
+  std::size_t kept = 0;
+  for (const std::uint32_t i : unflushed_) {
+    if (streams_[i]->flush()) {
+      is_unflushed_[i] = false;
+    } else {
+      unflushed_[kept++] = i;
+    }
+  }
+  unflushed_.resize(kept);
+}
+
+void Traffic::end_streams() {
+  for (const auto& s : streams_) r_.unsent_bytes += s->pending();
+  streams_.clear();
+  unflushed_.clear();
 }
 
 // Sends what the rate asks for by now, at most kMaxCatchUp batches per direction; true if
@@ -119,6 +152,10 @@ void Traffic::send_c2p(std::size_t k) {
 }
 
 void Traffic::send_c2p_on(Session& s, std::uint32_t index, std::size_t m) {
+  if (!streams_.empty()) {
+    send_c2p_stream(s, index, m);
+    return;
+  }
   const auto size = static_cast<std::size_t>(o_.size);
   while (m > 0) {
     const std::size_t b = std::min(m, kBatch);
@@ -142,6 +179,34 @@ void Traffic::send_c2p_on(Session& s, std::uint32_t index, std::size_t m) {
     const int r = sendmmsg(s.fd, msgs_.data(), static_cast<unsigned>(b), MSG_DONTWAIT);
     account_sent(0, b, r);
     m -= b;
+  }
+}
+
+// The same messages over a stream: ChannelData padded to a multiple of 4 (RFC 8656 §12.5; a
+// Send indication already is), each queued whole, then one flush for the socket.
+void Traffic::send_c2p_stream(Session& s, std::uint32_t index, std::size_t m) {
+  const auto size = static_cast<std::size_t>(o_.size);
+  std::uint8_t* buf = buffers_.data();
+  std::size_t queued = 0;
+  const std::uint64_t now = now_ns();
+  for (std::size_t q = 0; q < m; ++q) {
+    std::size_t header = kChannelHeader;
+    std::size_t len = send_size(kChannelHeader, size);
+    if (o_.framing == Framing::kChannel) {
+      write_channel_header(buf, s.channel, size);
+    } else {
+      header = write_send_header(buf, peer_, size, ++tid_);
+      len = send_size(header, size);
+    }
+    fill_payload(buf + header, Direction::kC2p, index, now);
+    std::memset(buf + header + size, 0, len - header - size);
+    if (!streams_[index]->queue(Bytes(buf, len))) break;
+    ++queued;
+  }
+  account_sent(0, m, static_cast<int>(queued));
+  if (!streams_[index]->flush() && !is_unflushed_[index]) {
+    is_unflushed_[index] = true;
+    unflushed_.push_back(index);
   }
 }
 
@@ -192,7 +257,11 @@ void Traffic::poll_events(int timeout_ms) {
   for (int i = 0; i < n; ++i) {
     const bool peer = ev[i].data.u64 == kPeerTag;
     const auto index = static_cast<std::uint32_t>(peer ? 0 : ev[i].data.u64);
-    drain(peer ? peer_fd_ : sessions_[index].fd, peer, index);
+    if (!peer && !streams_.empty()) {
+      drain_stream(index);
+    } else {
+      drain(peer ? peer_fd_ : sessions_[index].fd, peer, index);
+    }
   }
 }
 
@@ -219,6 +288,16 @@ void Traffic::drain(int fd, bool peer, std::uint32_t index) {
     }
     if (static_cast<std::size_t>(r) < kBatch) return;
   }
+}
+
+// What a stream client has received, frame by frame: ChannelData or Data indications counted
+// as over UDP, anything else (a STUN response) as foreign. A stream that ended or cannot be
+// framed any more leaves the epoll set (its packets still due count as lost).
+void Traffic::drain_stream(std::uint32_t index) {
+  const std::uint64_t now = now_ns();
+  const bool open = streams_[index]->read(
+      [&](Bytes frame) { account(client_payload(frame), Direction::kP2c, nullptr, index, now); });
+  if (!open) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, sessions_[index].fd, nullptr);
 }
 
 // A payload that arrived: at the peer from `from` (c2p), or at client socket `index` (p2c).
