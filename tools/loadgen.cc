@@ -74,9 +74,10 @@ void print_relay_result(const Options& o, const TrafficResult& r) {
   std::printf("stream transport=%s closed=%" PRIu64 " unsent_bytes=%" PRIu64,
               o.transport == Transport::kTls ? "tls" : "tcp", r.stream.closed, r.unsent_bytes);
   if (o.transport == Transport::kTls) {
-    const double per_record = r.stream.records_in == 0 ? 0.0
-                                                       : static_cast<double>(r.p2c.received) /
-                                                             static_cast<double>(r.stream.records_in);
+    const double per_record =
+        r.stream.records_in == 0
+            ? 0.0
+            : static_cast<double>(r.p2c.received) / static_cast<double>(r.stream.records_in);
     std::printf(" tls=\"%s\" records_out=%" PRIu64 " records_in=%" PRIu64
                 " p2c_messages_per_record=%.2f",
                 r.tls.c_str(), r.stream.records_out, r.stream.records_in, per_record);

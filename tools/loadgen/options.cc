@@ -108,8 +108,7 @@ bool check(const Options& o, std::string* error) {
     *error = "--server and --source must be the same address family";
   } else if (o.mode == Mode::kRelay && o.seconds > kMaxRelaySeconds) {
     *error = "relay mode runs at most " + std::to_string(kMaxRelaySeconds) + " seconds";
-  } else if (o.transport != Transport::kUdp && o.mode != Mode::kCycle &&
-             o.mode != Mode::kRelay) {
+  } else if (o.transport != Transport::kUdp && o.mode != Mode::kCycle && o.mode != Mode::kRelay) {
     *error = "--transport is for relay and cycle modes only";
   } else if (o.bare && o.mode != Mode::kRelay) {
     *error = "--bare is for relay mode only";

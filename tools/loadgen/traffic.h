@@ -78,7 +78,7 @@ class Traffic {
   std::vector<std::uint8_t> buffers_;  // kBatch buffers of kBufferSize
   std::vector<iovec> iov_;
   std::vector<mmsghdr> msgs_;
-  std::vector<sockaddr_storage> names_;  // sources of what the peer receives
+  std::vector<sockaddr_storage> names_;           // sources of what the peer receives
   std::vector<std::unique_ptr<Stream>> streams_;  // per session, over TCP/TLS; else empty
   std::vector<std::uint32_t> unflushed_;          // streams with output the socket refused
   std::vector<bool> is_unflushed_;
