@@ -2,16 +2,22 @@
 // only what a TURN relay must do to a ChannelData packet: strip or add the 4-byte header. No
 // allocations, no authentication, no permissions; one thread, recvmmsg/sendmmsg batches.
 //   ferry-bare-relay [--listen IP:PORT] [--relay-port PORT] [--channels N] [--seconds S]
+//                    [--transport udp|tcp|tls] [--cert PEM --key PEM]
 // Mapping i (channel 0x4000+i) owns a relay socket on the listen IP at port PORT+i. ChannelData
 // for channel 0x4000+i arriving at the listen socket goes, header stripped, from relay socket i
 // to that mapping's peer; a datagram arriving at relay socket i goes, header added, from the
 // listen socket to that mapping's client. Client and peer are learnt from the sources of what
 // arrives (ferry-loadgen --bare sends probes both ways first). Loopback only.
+// With --transport tcp or tls the clients connect to a TCP listener on the listen address
+// instead (TLS terminated with the certificate given; bare_stream.h): ChannelData is padded
+// over the stream, and the datagrams of one relay socket's receive batch go to the client as
+// one send() or one TLS record. The peer side stays UDP.
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cinttypes>
@@ -19,9 +25,11 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "bare_stream.h"
 #include "client/cli_args.h"
 #include "ferry/common/address.h"
 #include "ferry/common/bytes.h"
@@ -46,6 +54,9 @@ struct Options {
   long relay_port = 0;  // 0: listen port + 1
   long channels = 1;
   long seconds = 3600;
+  ferry::Transport transport = ferry::Transport::kUdp;
+  std::string cert;
+  std::string key;
 };
 
 struct Endpoint {
@@ -57,6 +68,7 @@ struct Mapping {
   int fd = -1;
   Endpoint client;
   Endpoint peer;
+  std::size_t conn = ~std::size_t{0};  // TCP/TLS: the client's connection
 };
 
 struct Counters {
@@ -80,11 +92,19 @@ class BareRelay {
   const Counters& counters() const { return n_; }
 
  private:
-  int bind_udp(const ferry::Address& at, std::string* error);
+  int bind_udp(const ferry::Address& at, std::uint64_t tag, std::string* error);
   int receive(int fd, std::size_t headroom);
   void from_clients();
   void from_peer(std::size_t i);
   void forward_group(int r, std::size_t first);
+  void from_stream(std::size_t conn, std::uint32_t events);
+  void forward_frames(std::size_t n, std::size_t first);
+  void peer_to_stream(Mapping& m, std::uint16_t channel, unsigned count);
+
+  std::unique_ptr<ferry::bench::StreamSide> streams_;  // TCP/TLS clients; null over UDP
+  const ferry::bench::Frame* frames_ = nullptr;        // the stream batch being forwarded
+  std::vector<const std::uint8_t*> payloads_;
+  std::vector<std::size_t> sizes_;
 
   int listen_fd_ = -1;
   int epoll_fd_ = -1;
@@ -100,7 +120,7 @@ class BareRelay {
   Counters n_;
 };
 
-int BareRelay::bind_udp(const ferry::Address& at, std::string* error) {
+int BareRelay::bind_udp(const ferry::Address& at, std::uint64_t tag, std::string* error) {
   int fd = socket(at.is_v6() ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   sockaddr_storage ss;
   socklen_t len = at.to_sockaddr(&ss);
@@ -114,20 +134,32 @@ int BareRelay::bind_udp(const ferry::Address& at, std::string* error) {
   }
   epoll_event ev{};
   ev.events = EPOLLIN;
-  ev.data.u64 = listen_fd_ < 0 ? kListenTag : maps_.size();
+  ev.data.u64 = tag;
   epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
   return fd;
 }
 
 bool BareRelay::open(const Options& o, std::string* error) {
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-  listen_fd_ = bind_udp(o.listen, error);
-  if (epoll_fd_ < 0 || listen_fd_ < 0) return false;
+  if (epoll_fd_ < 0) return false;
+  if (o.transport == ferry::Transport::kUdp) {
+    listen_fd_ = bind_udp(o.listen, kListenTag, error);
+    if (listen_fd_ < 0) return false;
+  } else {
+    streams_ = std::make_unique<ferry::bench::StreamSide>();
+    const bool tls = o.transport == ferry::Transport::kTls;
+    if (!streams_->open(o.listen, epoll_fd_, kListenTag, tls ? o.cert : "", tls ? o.key : "",
+                        error)) {
+      return false;
+    }
+    payloads_.resize(kBatch);
+    sizes_.resize(kBatch);
+  }
   for (long i = 0; i < o.channels; ++i) {
     ferry::Address at = o.listen;
     at.set_port(static_cast<std::uint16_t>(o.relay_port + i));
     Mapping m;
-    m.fd = bind_udp(at, error);
+    m.fd = bind_udp(at, maps_.size(), error);
     if (m.fd < 0) return false;
     maps_.push_back(m);
   }
@@ -218,6 +250,11 @@ void BareRelay::from_peer(std::size_t i) {
     if (r <= 0) return;
     const auto count = static_cast<unsigned>(r);
     m.peer = {names_[count - 1], in_[count - 1].msg_hdr.msg_namelen};
+    if (streams_) {
+      peer_to_stream(m, channel, count);
+      if (count < kBatch) return;
+      continue;
+    }
     for (unsigned q = 0; q < count; ++q) {
       std::uint8_t* p = &bufs_[q * kBufferSize];
       ferry::store_be16(p, channel);
@@ -236,16 +273,84 @@ void BareRelay::from_peer(std::size_t i) {
   }
 }
 
+// Peer -> client over a stream: the batch as ChannelData in one send() or one TLS record.
+void BareRelay::peer_to_stream(Mapping& m, std::uint16_t channel, unsigned count) {
+  for (unsigned q = 0; q < count; ++q) {
+    payloads_[q] = &bufs_[q * kBufferSize + kHeader];
+    sizes_[q] = in_[q].msg_len;
+  }
+  if (streams_->send_channel_data(m.conn, channel, payloads_.data(), sizes_.data(), count)) {
+    n_.p2c += count;
+  } else {
+    n_.dropped += count;
+  }
+}
+
+// Client -> peer over a stream: the frames of one read, in batches of kBatch, one sendmmsg
+// per mapping present in a batch (as from_clients() does with datagrams).
+void BareRelay::from_stream(std::size_t conn, std::uint32_t events) {
+  streams_->on_event(conn, events);
+  const auto& frames = streams_->frames();
+  for (std::size_t first = 0; first < frames.size(); first += kBatch) {
+    const std::size_t n = std::min(kBatch, frames.size() - first);
+    frames_ = &frames[first];
+    done_.fill(false);
+    for (std::size_t q = 0; q < n; ++q) {
+      const std::size_t id = frames_[q].channel - std::size_t{kFirstChannel};
+      if (id >= maps_.size()) {
+        done_[q] = true;
+        ++n_.dropped;
+        continue;
+      }
+      ids_[q] = id;
+      maps_[id].conn = conn;
+    }
+    for (std::size_t q = 0; q < n; ++q) {
+      if (!done_[q]) forward_frames(n, q);
+    }
+  }
+}
+
+void BareRelay::forward_frames(std::size_t n, std::size_t first) {
+  Mapping& m = maps_[ids_[first]];
+  unsigned count = 0;
+  for (std::size_t q = first; q < n; ++q) {
+    if (done_[q] || ids_[q] != ids_[first]) continue;
+    done_[q] = true;
+    oiov_[count] = {const_cast<std::uint8_t*>(frames_[q].data), frames_[q].size};
+    out_[count] = {};
+    out_[count].msg_hdr.msg_name = &m.peer.addr;
+    out_[count].msg_hdr.msg_namelen = m.peer.len;
+    out_[count].msg_hdr.msg_iov = &oiov_[count];
+    out_[count].msg_hdr.msg_iovlen = 1;
+    ++count;
+  }
+  if (m.peer.len == 0) {
+    n_.dropped += count;
+    return;
+  }
+  const int s = sendmmsg(m.fd, out_.data(), count, MSG_DONTWAIT);
+  n_.c2p += s > 0 ? static_cast<unsigned>(s) : 0;
+  n_.dropped += count - (s > 0 ? static_cast<unsigned>(s) : 0);
+}
+
 void BareRelay::run(long seconds) {
   const auto deadline = std::time(nullptr) + seconds;
   epoll_event ev[kBatch];
   while (!g_stop && std::time(nullptr) < deadline) {
     const int n = epoll_wait(epoll_fd_, ev, static_cast<int>(kBatch), 200);
     for (int i = 0; i < n; ++i) {
-      if (ev[i].data.u64 == kListenTag) {
-        from_clients();
+      const std::uint64_t tag = ev[i].data.u64;
+      if (tag == kListenTag) {
+        if (streams_) {
+          streams_->accept_all();
+        } else {
+          from_clients();
+        }
+      } else if (tag >= ferry::bench::StreamSide::kTagBase) {
+        from_stream(tag - ferry::bench::StreamSide::kTagBase, ev[i].events);
       } else {
-        from_peer(ev[i].data.u64);
+        from_peer(tag);
       }
     }
   }
@@ -268,11 +373,24 @@ bool parse_args(int argc, char** argv, Options* o) {
       ok = parse_number(v, 1, 16384, &o->channels);  // numbers 0x4000..0x7FFF
     } else if (a == "--seconds") {
       ok = parse_number(v, 1, 86400, &o->seconds);
+    } else if (a == "--transport") {
+      const std::string t = v;
+      ok = t == "udp" || t == "tcp" || t == "tls";
+      o->transport = t == "tls"   ? ferry::Transport::kTls
+                     : t == "tcp" ? ferry::Transport::kTcp
+                                  : ferry::Transport::kUdp;
+    } else if (a == "--cert") {
+      o->cert = v;
+      ok = true;
+    } else if (a == "--key") {
+      o->key = v;
+      ok = true;
     }
     if (!ok) return false;
   }
   if (argc % 2 == 0) return false;
   if (o->relay_port == 0) o->relay_port = o->listen.port() + 1;
+  if (o->transport == ferry::Transport::kTls && (o->cert.empty() || o->key.empty())) return false;
   return o->relay_port + o->channels - 1 <= 65535;
 }
 
@@ -283,8 +401,9 @@ int main(int argc, char** argv) {
   if (!parse_args(argc, argv, &o)) {
     std::fprintf(stderr,
                  "usage: ferry-bare-relay [--listen IP:PORT] [--relay-port PORT] [--channels N]"
-                 " [--seconds S]\n  loopback only; defaults 127.0.0.1:3478, listen port + 1, 1,"
-                 " 3600\n");
+                 " [--seconds S]\n                        [--transport udp|tcp|tls]"
+                 " [--cert PEM --key PEM]\n  loopback only; defaults 127.0.0.1:3478, listen"
+                 " port + 1, 1, 3600, udp; tls needs --cert and --key\n");
     return 2;
   }
   std::signal(SIGINT, on_signal);

@@ -112,8 +112,6 @@ bool check(const Options& o, std::string* error) {
     *error = "--transport is for relay and cycle modes only";
   } else if (o.bare && o.mode != Mode::kRelay) {
     *error = "--bare is for relay mode only";
-  } else if (o.bare && is_stream(o.transport)) {
-    *error = "the bare relay speaks UDP only";
   } else if (o.bare && o.framing != Framing::kChannel) {
     *error = "the bare relay speaks ChannelData only";
   } else if (o.bare && o.allocations > 16384) {
@@ -158,7 +156,8 @@ void print_usage(std::FILE* out) {
       "  --lifetime S         requested allocation lifetime [600]\n"
       "  --drain-ms MS        relay: wait for packets in flight after sending [500]\n"
       "  --bare PORT          relay through ferry-bare-relay (--server is its client port,\n"
-      "                       PORT its first relay port): no TURN, same packets\n"
+      "                       PORT its first relay port; started with the same --transport):\n"
+      "                       no TURN, same packets\n"
       "  --keep               allocate, relay: leave the allocations (no Refresh 0)\n"
       "  --transport udp|tcp|tls  relay, cycle: client sockets over UDP, TCP or TLS (ALPN\n"
       "                       stun.turn, certificate not verified; relay: ChannelData padded\n"

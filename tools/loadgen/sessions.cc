@@ -126,7 +126,7 @@ bool Fleet::open_bare(std::size_t n, std::string* error) {
 
 bool Fleet::add_bare(std::size_t i, std::string* error) {
   Session s;
-  s.bare_socket = client::ClientSocket::open(Transport::kUdp, o_.server, error, &o_.source);
+  s.bare_socket = client::ClientSocket::open(o_.transport, o_.server, error, &o_.source);
   if (!s.bare_socket) return false;
   s.fd = s.bare_socket->fd();
   s.relayed = o_.server;
@@ -135,7 +135,7 @@ bool Fleet::add_bare(std::size_t i, std::string* error) {
   // respect: it is not TURN), so each of up to 16,384 mappings has its own number.
   s.channel = static_cast<std::uint16_t>(kFirstChannel + i);
   s.relayed_len = s.relayed.to_sockaddr(&s.relayed_sa);
-  if (!handshake_bare(s)) {
+  if (!(is_stream(o_.transport) ? handshake_bare_stream(s) : handshake_bare(s))) {
     *error = "no answer from the bare relay on " + s.relayed.to_string();
     return false;
   }
@@ -163,6 +163,30 @@ bool Fleet::handshake_bare(Session& s) {
       at_peer |= from == s.relayed;
     }
     while (receive_from(s.fd, at_client ? 0 : kBareProbeWaitMs, &from)) at_client = true;
+  }
+  return at_peer && at_client;
+}
+
+// The same over a stream: the client's probe (ChannelData of 8 bytes, a multiple of 4, so no
+// padding) teaches the relay this mapping's connection; the peer's probes come back on it.
+bool Fleet::handshake_bare_stream(Session& s) {
+  // Non-blocking from here: a blocking SSL_read that has just taken TLS 1.3 session tickets
+  // would wait for application data (up to the socket's 5-s timeout) before the peer's first
+  // probe can come back.
+  tune_socket(s.fd, 0);
+  std::uint8_t probe[kChannelHeader + 8] = {};
+  write_channel_header(probe, s.channel, 8);
+  bool at_peer = false;
+  bool at_client = false;
+  for (int attempt = 0; attempt < kBareProbeAttempts && !(at_peer && at_client); ++attempt) {
+    sendto(peer_fd_, probe + kChannelHeader, 8, 0, reinterpret_cast<sockaddr*>(&s.relayed_sa),
+           s.relayed_len);
+    if (!s.bare_socket->send(Bytes(probe, sizeof probe))) return false;
+    Address from;
+    while (receive_from(peer_fd_, at_peer ? 0 : kBareProbeWaitMs, &from)) {
+      at_peer |= from == s.relayed;
+    }
+    while (s.bare_socket->receive(Millis(at_client ? 0 : kBareProbeWaitMs))) at_client = true;
   }
   return at_peer && at_client;
 }

@@ -67,6 +67,7 @@ class Fleet {
   bool add_turn(std::size_t i, std::string* error);
   bool add_bare(std::size_t i, std::string* error);
   bool handshake_bare(Session& s);
+  bool handshake_bare_stream(Session& s);
   void finish(Session* s);
 
   const Options& o_;
