@@ -5,9 +5,16 @@
 #
 #   tests/bench/callgrind.sh [--build-dir DIR] [--keep]
 #   CALLGRIND_SERVERS="ferry" FERRY_EXTRA_ARGS="--max-bps 100000000" tests/bench/callgrind.sh
+#   CALLGRIND_TRANSPORT=tls [CALLGRIND_TLS_MAX=1.2] tests/bench/callgrind.sh
 #
 # CALLGRIND_SERVERS picks which of bare, ferry and coturn run (default: all three);
 # FERRY_EXTRA_ARGS adds options to Ferry's command line (e.g. to measure a limit's cost).
+# CALLGRIND_TRANSPORT=tcp|tls measures ChannelData both ways over that transport instead (the
+# servers get a test certificate made here; over TLS the client writes one record per
+# message, and CALLGRIND_TLS_MAX=1.2 caps it at TLS 1.2, which is what coturn 4.6.1 speaks)
+# and adds Ir per packet by shared object (Ferry's own code, libssl, libcrypto, libevent,
+# libc). CALLGRIND_PORT, CALLGRIND_RELAY_MIN and CALLGRIND_BARE_RELAY move the ports (13578,
+# 32000-32999, 33500), for a run beside another one.
 #
 # Each figure runs twice on a fresh server under `valgrind --tool=callgrind`: W1 and W2 units
 # of work (packets at a fixed rate with no loss, or Allocates), and Ir per unit =
@@ -23,7 +30,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --build-dir) BUILD=$(realpath -m "$2"); shift ;;
     --keep) KEEP=1 ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "usage: $0 [--build-dir DIR] [--keep]" >&2; exit 2 ;;
   esac
   shift
@@ -32,10 +39,14 @@ done
 RATE=1000              # packets/s: slow enough for every server under valgrind
 W1_S=1; W2_S=5         # seconds of traffic: W1 = 1,000 packets, W2 = 5,000
 A1=100; A2=500         # Allocates
-PORT=13578; RELAY_MIN=32000; RELAY_MAX=32999; BARE_RELAY=33500
+PORT=${CALLGRIND_PORT:-13578}; TLS_PORT=$((PORT + 1))
+RELAY_MIN=${CALLGRIND_RELAY_MIN:-32000}; RELAY_MAX=$((RELAY_MIN + 999))
+BARE_RELAY=${CALLGRIND_BARE_RELAY:-33500}
+TRANSPORT=${CALLGRIND_TRANSPORT:-udp}
 COTURN=/usr/bin/turnserver
 OUT=$(mktemp -d /tmp/ferry-callgrind.XXXXXX)
 SERVER_PID=""
+case $TRANSPORT in udp|tcp|tls) ;; *) echo "CALLGRIND_TRANSPORT: udp, tcp or tls" >&2; exit 2 ;; esac
 
 log() { echo "[callgrind] $*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -52,6 +63,25 @@ log "building in $BUILD"
 cmake --build "$BUILD" --target turnserver ferry-loadgen ferry-bare-relay -j"$(nproc)" >/dev/null
 LOADGEN="$BUILD/bin/ferry-loadgen"
 SOURCE_N=0
+# Over TCP/TLS: each server also listens for TLS with a test certificate, and every run of the
+# generator speaks the transport (the bare relay then terminates TLS itself).
+STREAM_FERRY=(); STREAM_COTURN=(--no-tls); STREAM_BARE=(); STREAM_LOADGEN=(); LOADGEN_ENV=()
+if [ "$TRANSPORT" != udp ]; then
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$OUT/key.pem" -out "$OUT/cert.pem" \
+    2>/dev/null || die "openssl could not make the test certificate"
+  STREAM_FERRY=(--tls-listening-port $TLS_PORT --cert "$OUT/cert.pem" --pkey "$OUT/key.pem"
+    --tls-handshake-rate 0 --no-dtls)
+  STREAM_COTURN=(--tls-listening-port $TLS_PORT --cert "$OUT/cert.pem" --pkey "$OUT/key.pem")
+  STREAM_BARE=(--transport "$TRANSPORT" --cert "$OUT/cert.pem" --key "$OUT/key.pem")
+  STREAM_LOADGEN=(--transport "$TRANSPORT")
+  if [ "${CALLGRIND_TLS_MAX:-}" = 1.2 ]; then
+    printf '%s\n' 'openssl_conf = openssl_init' '[openssl_init]' 'ssl_conf = ssl_sect' '[ssl_sect]' \
+      'system_default = system_default_sect' '[system_default_sect]' 'MaxProtocol = TLSv1.2' \
+      >"$OUT/tls12.cnf"
+    LOADGEN_ENV=(OPENSSL_CONF="$OUT/tls12.cnf")
+  fi
+fi
 
 # start SERVER FILE: the server under callgrind, writing FILE when it exits.
 start() {
@@ -63,13 +93,13 @@ start() {
              --min-port $RELAY_MIN --max-port $RELAY_MAX --allow-loopback-peers --lt-cred-mech
              --user u:p --realm r --relay-threads 1 --no-stdout-log
              --unauthenticated-response-rate 0  # one source, many Allocates (coturn: no limit)
-             ${FERRY_EXTRA_ARGS:-}) ;;
+             "${STREAM_FERRY[@]}" ${FERRY_EXTRA_ARGS:-}) ;;
     coturn) cmd=("$COTURN" -n --no-cli --listening-ip 127.0.0.1 --listening-port $PORT
               --relay-ip 127.0.0.1 --allow-loopback-peers --lt-cred-mech --user u:p --realm r
-              --no-tls --no-dtls --min-port $RELAY_MIN --max-port $RELAY_MAX --relay-threads 1
-              --pidfile "$OUT/coturn.pid" --log-file stdout) ;;
+              --no-dtls --min-port $RELAY_MIN --max-port $RELAY_MAX --relay-threads 1
+              --pidfile "$OUT/coturn.pid" --log-file stdout "${STREAM_COTURN[@]}") ;;
     bare) cmd=("$BUILD/bin/ferry-bare-relay" --listen 127.0.0.1:$PORT
-            --relay-port $BARE_RELAY --channels 10) ;;
+            --relay-port $BARE_RELAY --channels 10 "${STREAM_BARE[@]}") ;;
   esac
   "${vg[@]}" "${cmd[@]}" >"$file.log" 2>&1 &
   SERVER_PID=$!
@@ -108,8 +138,10 @@ run() {
   local file="$OUT/$server-$figure-$units.cg"
   start "$server" "$file"
   SOURCE_N=$((SOURCE_N + 1))
-  "$LOADGEN" "$@" --server 127.0.0.1:$PORT --source "127.3.1.$SOURCE_N" >"$file.lg" 2>&1 ||
-    die "ferry-loadgen failed on $server $figure (see $file.lg)"
+  local port=$PORT
+  [ "$TRANSPORT" = tls ] && [ "$server" != bare ] && port=$TLS_PORT
+  env "${LOADGEN_ENV[@]}" "$LOADGEN" "$@" --server 127.0.0.1:$port --source "127.3.1.$SOURCE_N" \
+    >"$file.lg" 2>&1 || die "ferry-loadgen failed on $server $figure (see $file.lg)"
   stop
   local done_units
   if [ "$figure" = allocate ]; then
@@ -132,9 +164,9 @@ figure() {
     run "$server" "$name" $A2 allocate -k $A2 --keep -d 200
     b=$RESULT
   else
-    run "$server" "$name" $W1_S relay -n 10 --rate $RATE -d $W1_S "$@"
+    run "$server" "$name" $W1_S relay -n 10 --rate $RATE -d $W1_S "${STREAM_LOADGEN[@]}" "$@"
     a=$RESULT
-    run "$server" "$name" $W2_S relay -n 10 --rate $RATE -d $W2_S "$@"
+    run "$server" "$name" $W2_S relay -n 10 --rate $RATE -d $W2_S "${STREAM_LOADGEN[@]}" "$@"
     b=$RESULT
   fi
   echo "$server $name $a $b" >>"$OUT/results.txt"
@@ -147,7 +179,7 @@ for server in ${CALLGRIND_SERVERS:-bare ferry coturn}; do
   [ "$server" = bare ] && extra=("${bare[@]}")
   figure "$server" cd_c2p --direction c2p "${extra[@]}"
   figure "$server" cd_p2c --direction p2c "${extra[@]}"
-  [ "$server" = bare ] && continue
+  [ "$server" = bare ] || [ "$TRANSPORT" != udp ] && continue
   figure "$server" send_c2p --direction c2p --framing send
   figure "$server" data_p2c --direction p2c --framing send
   figure "$server" allocate
@@ -158,46 +190,115 @@ echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); Ferry $(cd "$ROOT" && git descri
   "$($COTURN --version 2>/dev/null | head -1 | sed 's/^/coturn /')"
 echo "- valgrind --tool=callgrind --separate-threads=no; $RATE packets/s, W1 = ${W1_S} s, W2 = ${W2_S} s" \
   "of traffic (10 allocations, 100-byte payloads); Allocates: W1 = $A1, W2 = $A2 (kept)"
-echo
-echo "| Ir per unit | ChannelData c2p | ChannelData p2c | Send ind. c2p | Data ind. p2c | Allocate (401 + auth) |"
-echo "|---|---|---|---|---|---|"
-awk '
-  { ir[$1, $2] = ($6 - $4) / ($5 - $3) }
-  function cell(s, f) { return ((s, f) in ir) ? sprintf("%\047d", ir[s, f]) : "-" }
-  END {
-    n = split("bare ferry coturn", s, " ")
-    for (i = 1; i <= n; i++)
-      printf "| %s | %s | %s | %s | %s | %s |\n", s[i], cell(s[i], "cd_c2p"), cell(s[i], "cd_p2c"),
-        cell(s[i], "send_c2p"), cell(s[i], "data_p2c"), cell(s[i], "allocate")
-    printf "| Ferry / coturn | %.2f | %.2f | %.2f | %.2f | %.2f |\n", ir["ferry", "cd_c2p"] / ir["coturn", "cd_c2p"],
-      ir["ferry", "cd_p2c"] / ir["coturn", "cd_p2c"], ir["ferry", "send_c2p"] / ir["coturn", "send_c2p"],
-      ir["ferry", "data_p2c"] / ir["coturn", "data_p2c"], ir["ferry", "allocate"] / ir["coturn", "allocate"]
-  }' "$OUT/results.txt"
+if [ "$TRANSPORT" != udp ]; then
+  echo "- client transport: $TRANSPORT${CALLGRIND_TLS_MAX:+, capped at TLS $CALLGRIND_TLS_MAX}$(
+    cat "$OUT"/*-"$W2_S".cg.lg 2>/dev/null | grep -o 'tls="[^"]*"' | sort | uniq -c |
+      awk '{c = $1; $1 = ""; printf "%s%s (%d runs)", (NR == 1 ? "; negotiated:" : ","), $0, c}')"
+fi
 echo
 # Per-function Ir of one unit: W2's functions minus W1's, divided by the units between them
 # (start-up and shutdown cancel out, as in the table).
-per_unit() {
+functions_of() {
+  callgrind_annotate --threshold=100 "$1" 2>/dev/null | sed -n '/^Ir/,$p' | tail -n +3 |
+    sed -E 's/^ *([0-9,]+) +\( *[0-9.]+%\) +/\1\t/' | awk -F'\t' -v OFS='\t' '{gsub(",", "", $1); print}'
+}
+per_function() {
   local server=$1 name=$2 w1=$3 w2=$4 units=$5
   local f
   for f in "$OUT/$server-$name-$w1.cg" "$OUT/$server-$name-$w2.cg"; do
-    callgrind_annotate --threshold=100 "$f" 2>/dev/null | sed -n '/^Ir/,$p' | tail -n +3 |
-      sed -E 's/^ *([0-9,]+) +\( *[0-9.]+%\) +/\1\t/' | awk -F'\t' -v OFS='\t' '{gsub(",", "", $1); print}' \
-      >"$f.functions"
+    [ -f "$f.functions" ] || functions_of "$f" >"$f.functions"
   done
-  awk -F'\t' -v u="$units" 'NR == FNR {a[$2] = $1; next}
-    {d = ($1 - a[$2]) / u; if (d >= 10) printf "%7.0f  %s\n", d, $2}' \
-    "$OUT/$server-$name-$w1.cg.functions" "$OUT/$server-$name-$w2.cg.functions" |
-    sort -rn | head -16 | cut -c1-120
+  awk -F'\t' -v u="$units" 'NR == FNR {a[$2] = $1; next} {printf "%.1f\t%s\n", ($1 - a[$2]) / u, $2}' \
+    "$OUT/$server-$name-$w1.cg.functions" "$OUT/$server-$name-$w2.cg.functions"
 }
-for f in cd_c2p cd_p2c send_c2p data_p2c; do
-  units=$(awk -v f="$f" '$1 == "ferry" && $2 == f {print $5 - $3}' "$OUT/results.txt")
-  echo "Ferry, $f: Ir per packet by function (10 or more):"
+per_unit() {
+  per_function "$@" | awk -F'\t' '$1 >= 10 {printf "%7.0f  %s\n", $1, $2}' | sort -rn | head -16 |
+    cut -c1-120
+}
+units_of() { awk -v s="$1" -v f="$2" '$1 == s && $2 == f {print $5 - $3}' "$OUT/results.txt"; }
+
+if [ "$TRANSPORT" = udp ]; then
+  echo "| Ir per unit | ChannelData c2p | ChannelData p2c | Send ind. c2p | Data ind. p2c | Allocate (401 + auth) |"
+  echo "|---|---|---|---|---|---|"
+  awk '
+    { ir[$1, $2] = ($6 - $4) / ($5 - $3) }
+    function cell(s, f) { return ((s, f) in ir) ? sprintf("%\047d", ir[s, f]) : "-" }
+    function ratio(f) { return (("ferry", f) in ir) && (("coturn", f) in ir) ? sprintf("%.2f", ir["ferry", f] / ir["coturn", f]) : "-" }
+    END {
+      n = split("bare ferry coturn", s, " ")
+      for (i = 1; i <= n; i++)
+        printf "| %s | %s | %s | %s | %s | %s |\n", s[i], cell(s[i], "cd_c2p"), cell(s[i], "cd_p2c"),
+          cell(s[i], "send_c2p"), cell(s[i], "data_p2c"), cell(s[i], "allocate")
+      printf "| Ferry / coturn | %s | %s | %s | %s | %s |\n", ratio("cd_c2p"), ratio("cd_p2c"),
+        ratio("send_c2p"), ratio("data_p2c"), ratio("allocate")
+    }' "$OUT/results.txt"
+  echo
+  for f in cd_c2p cd_p2c send_c2p data_p2c; do
+    units=$(units_of ferry "$f")
+    [ -n "$units" ] || continue
+    echo "Ferry, $f: Ir per packet by function (10 or more):"
+    echo '```'
+    per_unit ferry "$f" "$W1_S" "$W2_S" "$units"
+    echo '```'
+  done
+  units=$(units_of ferry allocate)
+  if [ -n "$units" ]; then
+    echo "Ferry, allocate: Ir per Allocate by function:"
+    echo '```'
+    per_unit ferry allocate "$A1" "$A2" "$units"
+    echo '```'
+  fi
+  exit 0
+fi
+
+# Over TCP/TLS: ChannelData both ways, then where each server's instructions go by shared
+# object (the object callgrind names after each function): the server's own code (Ferry's
+# libraries are linked statically), libssl (records, state), libcrypto (AES-GCM, buffers),
+# libevent, libc (malloc, memcpy, system call wrappers) and the rest (libstdc++, ld.so).
+echo "| Ir per packet over $TRANSPORT | ChannelData c2p | ChannelData p2c |"
+echo "|---|---|---|"
+awk '
+  { ir[$1, $2] = ($6 - $4) / ($5 - $3) }
+  function cell(s, f) { return ((s, f) in ir) ? sprintf("%\047d", ir[s, f]) : "-" }
+  function ratio(f) { return (("ferry", f) in ir) && (("coturn", f) in ir) ? sprintf("%.2f", ir["ferry", f] / ir["coturn", f]) : "-" }
+  END {
+    n = split("bare ferry coturn", s, " ")
+    for (i = 1; i <= n; i++) printf "| %s | %s | %s |\n", s[i], cell(s[i], "cd_c2p"), cell(s[i], "cd_p2c")
+    printf "| Ferry / coturn | %s | %s |\n", ratio("cd_c2p"), ratio("cd_p2c")
+  }' "$OUT/results.txt"
+echo
+echo "| Ir per packet by object | own code | libssl | libcrypto | libevent | libc | other | total |"
+echo "|---|---|---|---|---|---|---|---|"
+for server in ${CALLGRIND_SERVERS:-bare ferry coturn}; do
+  for f in cd_c2p cd_p2c; do
+    units=$(units_of "$server" "$f")
+    [ -n "$units" ] || continue
+    per_function "$server" "$f" "$W1_S" "$W2_S" "$units" | awk -F'\t' -v row="$server $f" '
+      /PROGRAM TOTALS/ { next }
+      {
+        obj = "other"
+        if (match($2, /\[[^]]*\]$/)) {
+          o = substr($2, RSTART, RLENGTH)
+          if (o ~ /libssl/) obj = "libssl"
+          else if (o ~ /libcrypto/) obj = "libcrypto"
+          else if (o ~ /libevent/) obj = "libevent"
+          else if (o ~ /libc\.so|libc-/) obj = "libc"
+          else if (o ~ /turnserver|ferry-bare-relay/) obj = "own"
+        }
+        ir[obj] += $1; total += $1
+      }
+      END {
+        printf "| %s | %\047d | %\047d | %\047d | %\047d | %\047d | %\047d | %\047d |\n", row, ir["own"],
+          ir["libssl"], ir["libcrypto"], ir["libevent"], ir["libc"], ir["other"], total
+      }'
+  done
+done
+echo
+for f in cd_c2p cd_p2c; do
+  units=$(units_of ferry "$f")
+  [ -n "$units" ] || continue
+  echo "Ferry, $f over $TRANSPORT: Ir per packet by function (10 or more):"
   echo '```'
   per_unit ferry "$f" "$W1_S" "$W2_S" "$units"
   echo '```'
 done
-units=$(awk '$1 == "ferry" && $2 == "allocate" {print $5 - $3}' "$OUT/results.txt")
-echo "Ferry, allocate: Ir per Allocate by function:"
-echo '```'
-per_unit ferry allocate "$A1" "$A2" "$units"
-echo '```'
