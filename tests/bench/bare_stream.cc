@@ -19,7 +19,7 @@ namespace {
 
 constexpr std::size_t kHeader = 4;
 constexpr std::size_t kReadChunk = 64 * 1024;
-constexpr int kMaxReads = 64;              // per wake-up and connection (level-triggered)
+constexpr int kMaxReads = 64;  // TCP: reads per wake-up and connection (level-triggered)
 constexpr std::size_t kMaxInput = 1 << 20;  // a client that sends no whole frame is closed
 
 std::size_t padded(std::size_t n) {
@@ -47,8 +47,13 @@ bool StreamSide::open(const Address& at, int epoll_fd, std::uint64_t listen_tag,
     SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
     // Pending output is handed to SSL_write again from wherever it has moved to.
     SSL_CTX_set_mode(ctx_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    // The floor reads as many records per recv() as have arrived (without read-ahead OpenSSL
+    // makes two reads per record: its header, then its body). What it has read ahead is
+    // invisible to epoll, so read_some() reads a TLS connection until OpenSSL wants more.
+    SSL_CTX_set_read_ahead(ctx_, 1);
   }
-  listen_fd_ = socket(at.is_v6() ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  listen_fd_ =
+      socket(at.is_v6() ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   const int one = 1;
   setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_storage ss;
@@ -123,7 +128,7 @@ void StreamSide::release_frames() {
 
 bool StreamSide::read_some(Connection& c) {
   std::uint8_t buf[kReadChunk];
-  for (int i = 0; i < kMaxReads; ++i) {
+  for (int i = 0; c.ssl != nullptr || i < kMaxReads; ++i) {
     if (c.ssl == nullptr) {
       const ssize_t n = recv(c.fd, buf, sizeof buf, MSG_DONTWAIT);
       if (n > 0) {

@@ -2,9 +2,10 @@
 // benchmarks. Accepts connections on one listening socket, terminates TLS (OpenSSL, the
 // certificate given), cuts each connection's bytes into ChannelData frames (padded to 4 over
 // streams, RFC 8656 §12.5) and hands them to the relay; writes ChannelData from the relay to
-// a connection as one SSL_write (one record, up to 16 KB) or one send() per batch. No STUN, no
-// authentication, no limits: a benchmark tool on loopback. Non-blocking; output the socket
-// refuses waits in a buffer and leaves on EPOLLOUT.
+// a connection as one SSL_write (one record, up to 16 KB) or one send() per batch; reads TLS
+// with read-ahead (many records per recv()). No STUN, no authentication, no limits: a
+// benchmark tool on loopback. Non-blocking; output the socket refuses waits in a buffer and
+// leaves on EPOLLOUT.
 #pragma once
 
 #include <cstddef>
@@ -74,7 +75,7 @@ class StreamSide {
   std::vector<Connection> conns_;  // by connection number; closed ones have fd -1
   std::vector<Frame> frames_;
   std::size_t last_ = ~std::size_t{0};  // the connection frames_ came from
-  std::size_t consumed_ = 0;             // bytes of its input that frames_ cover
+  std::size_t consumed_ = 0;            // bytes of its input that frames_ cover
 };
 
 }  // namespace ferry::bench
