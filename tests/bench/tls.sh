@@ -4,7 +4,7 @@
 # "TURN over TLS: the record path").
 #
 #   tests/bench/tls.sh [--quick] [--build-dir DIR] [--rounds N] [--seconds D] [--rate PPS]
-#                      [--only REGEX] [--jobs N]
+#                      [--only REGEX] [--syscalls] [--jobs N]
 #
 # Each round measures every figure on the bare relay, Ferry and coturn one after the other,
 # each server started fresh for its window and pinned to CPU 0, ferry-loadgen pinned to CPU 1;
@@ -19,7 +19,10 @@
 # certificate instead of P-256 (the handshake differs, the record path should not).
 # Test certificates are made here with openssl. Prints markdown tables (ratios min / median /
 # max over the rounds, then absolute medians); raw output stays in /tmp/ferry-tls-bench.*.
-# --quick: 1 round of 1-second windows (a smoke run, not for publishing). Loopback only.
+# --quick: 1 round of 1-second windows (a smoke run, not for publishing). --only: the figures
+# whose name matches. --syscalls: also count the server's system calls over each window with
+# `perf stat` (Debian linux-perf; its own overhead is in that window's CPU figure, so compare
+# those with each other only) and print them per 1,000 packets. Loopback only.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -28,9 +31,10 @@ ROUNDS=3
 SECONDS_PER_WINDOW=4
 RATE=20000   # packets/s: under every server's saturation over TLS on this VM (50,000 is not)
 ONLY=.
+SYSCALLS=0
 JOBS=$(nproc)
 
-usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -40,6 +44,7 @@ while [ $# -gt 0 ]; do
     --seconds) SECONDS_PER_WINDOW=$2; shift ;;
     --rate) RATE=$2; shift ;;
     --only) ONLY=$2; shift ;;
+    --syscalls) SYSCALLS=1 ;;
     --jobs) JOBS=$2; shift ;;
     -h|--help) usage 0 ;;
     *) usage ;;
@@ -109,6 +114,10 @@ check_machine() {
   command -v openssl >/dev/null || die "openssl (the command) is needed for the certificates"
   [ "$(nproc)" -ge 2 ] || die "needs 2 CPUs: the server on CPU 0, the generator on CPU 1"
   command -v taskset >/dev/null || die "taskset (util-linux) is needed"
+  if [ "$SYSCALLS" = 1 ]; then
+    perf stat -e syscalls:sys_enter_epoll_wait -- true >/dev/null 2>&1 ||
+      die "--syscalls needs perf with syscall tracepoints (linux-perf, root)"
+  fi
   local p
   for p in $FERRY_PORT $FERRY_TLS $COTURN_PORT $COTURN_TLS $BARE_PORT; do
     if ss -Hlutn "sport = :$p" 2>/dev/null | grep -q .; then die "port $p is in use"; fi
@@ -181,6 +190,22 @@ port_of() {
   esac
 }
 
+# System calls counted by --syscalls, in four groups (see summarize_syscalls).
+SYSCALL_EVENTS=epoll_wait,epoll_ctl,read,recvfrom,recvmsg,recvmmsg,write,writev,sendto,sendmsg,sendmmsg
+perf_start() {
+  [ "$SYSCALLS" = 1 ] || return 0
+  local events
+  events=$(echo "$SYSCALL_EVENTS" | sed 's/\([a-z_]*\)/syscalls:sys_enter_\1/g')
+  perf stat -x, -e "$events" -p "$SERVER_PID" -o "$1" &
+  PERF_PID=$!
+  sleep 0.2  # perf attaches before the window starts
+}
+perf_stop() {
+  [ "$SYSCALLS" = 1 ] || return 0
+  kill -INT "$PERF_PID" 2>/dev/null || true
+  wait "$PERF_PID" 2>/dev/null || true
+}
+
 kv() { grep -o "\b$2=[^ ]*" "$1" | head -1 | cut -d= -f2; }
 sum_kv() { grep -o "\b$2=[0-9]*" "$1" | cut -d= -f2 | awk '{s += $1} END {print s + 0}'; }
 record() { echo "$SERVER $ROUND $FIGURE $1 $2" >>"$RESULTS"; }
@@ -213,8 +238,8 @@ window() {
   while IFS= read -r line <&"$from_lg"; do
     echo "$line" >>"$out"
     case $line in
-      "sync start") cpu_start=$(cpu_ticks "$SERVER_PID") ;;
-      "sync end") cpu_end=$(cpu_ticks "$SERVER_PID") ;;
+      "sync start") perf_start "$out.perf"; cpu_start=$(cpu_ticks "$SERVER_PID") ;;
+      "sync end") cpu_end=$(cpu_ticks "$SERVER_PID"); perf_stop ;;
       "sync setup") ;;
       *) continue ;;
     esac
@@ -230,6 +255,13 @@ window() {
   record lost "$lost"
   record cpu_us "$(awk -v t=$((cpu_end - cpu_start)) -v h="$CLK_TCK" -v d="$delivered" \
     'BEGIN {printf "%.4f", (d > 0 ? t / h * 1e6 / d : 0)}')"
+  if [ "$SYSCALLS" = 1 ]; then
+    local e
+    for e in ${SYSCALL_EVENTS//,/ }; do
+      record "sc_$e" "$(awk -F, -v e="syscalls:sys_enter_$e" -v d="$delivered" \
+        '$3 == e {printf "%.1f", (d > 0 ? $1 * 1000 / d : 0)}' "$out.perf")"
+    done
+  fi
   if [ "$TRANSPORT" = tls ]; then
     [ "$DIRECTION" = p2c ] && record per_record "$(kv "$out" p2c_messages_per_record)"
     echo "$SERVER $FIGURE $(grep -o 'tls="[^"]*"' "$out" | head -1)" >>"$OUT/protocols.txt"
@@ -305,6 +337,38 @@ summarize() {
     }' "$RESULTS"
 }
 
+# Medians over the rounds of each server's system calls per 1,000 delivered packets.
+summarize_syscalls() {
+  echo
+  echo "System calls per 1,000 delivered packets (medians; perf stat over the window):"
+  echo
+  echo "| figure | server | epoll_wait | epoll_ctl | read, recv* | write, writev, send* |"
+  echo "|---|---|---|---|---|---|"
+  awk '
+    function median(list,   n, a, i, j, t) {
+      n = split(list, a, " ")
+      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+      return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    $4 ~ /^sc_/ {
+      g = $4 == "sc_epoll_wait" ? 1 : $4 == "sc_epoll_ctl" ? 2 : $4 ~ /^sc_(read|recv)/ ? 3 : 4
+      sum[$1, $3, $2, g] += $5; rounds[$1, $3] = rounds[$1, $3] " " $2
+      if (!(($1, $3) in seen)) { seen[$1, $3] = 1; order[++n] = $1 SUBSEP $3 }
+    }
+    END {
+      for (i = 1; i <= n; i++) {
+        split(order[i], k, SUBSEP)
+        line = "| " k[2] " | " k[1]
+        for (g = 1; g <= 4; g++) {
+          l = ""; split(rounds[k[1], k[2]], r, " ")
+          for (j in r) if (!((k[1], k[2], r[j], g) in done)) { done[k[1], k[2], r[j], g] = 1; l = l " " sum[k[1], k[2], r[j], g] + 0 }
+          line = line " | " sprintf("%.0f", median(l))
+        }
+        print line " |"
+      }
+    }' "$RESULTS"
+}
+
 main() {
   LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
   build
@@ -342,6 +406,8 @@ main() {
   machine
   echo
   summarize
+  [ "$SYSCALLS" = 1 ] && summarize_syscalls
+  return 0
 }
 
 main
