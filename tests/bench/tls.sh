@@ -191,7 +191,7 @@ port_of() {
 }
 
 # System calls counted by --syscalls, in four groups (see summarize_syscalls).
-SYSCALL_EVENTS=epoll_wait,epoll_ctl,read,recvfrom,recvmsg,recvmmsg,write,writev,sendto,sendmsg,sendmmsg
+SYSCALL_EVENTS=epoll_wait,epoll_ctl,read,readv,recvfrom,recvmsg,recvmmsg,write,writev,sendto,sendmsg,sendmmsg
 perf_start() {
   [ "$SYSCALLS" = 1 ] || return 0
   local events
