@@ -53,7 +53,10 @@ inline constexpr OptionSpec kTlsOptions[] = {
         .def("50")
         .arg("N")
         .to<&net::ServerSettings::tls_handshake_rate>(),
-    Opt(kTls, "no-tls", kFlag, "do not start TLS listeners").to_not<&net::ServerSettings::tls>(),
+    Opt(kTls, "no-tls", kFlag,
+        "do not start TLS listeners, nor DTLS ones (they read the same certificate; coturn "
+        "keeps DTLS)")
+        .to_not<&net::ServerSettings::tls>(),
     Opt(kTls, "no-dtls", kFlag, "do not start DTLS listeners").to_not<&net::ServerSettings::dtls>(),
     Opt(kTls, "no-tlsv1", kFlag, "refuse TLS 1.0 and DTLS 1.0")
         .always("TLS 1.0 and DTLS 1.0 are never offered"),

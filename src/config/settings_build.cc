@@ -33,7 +33,7 @@ void check_listening(BuildContext& ctx) {
     ctx.error(cfg.where(kNoTcp.name), "both " + quoted(kNoUdp) + " and " + quoted(kNoTcp) +
                                           " are set: nothing would listen");
   }
-  if ((s.tls || s.dtls) && cfg.is_set(kCert.name) != cfg.is_set(kPkey.name)) {
+  if (s.tls && cfg.is_set(kCert.name) != cfg.is_set(kPkey.name)) {
     ctx.error(cfg.where(cfg.is_set(kCert.name) ? kCert.name : kPkey.name),
               quoted(kCert) + " and " + quoted(kPkey) + " go together: TLS needs both");
   }
@@ -133,8 +133,10 @@ void derive(BuildContext& ctx, const HostFacts& host) {
   // TLS runs when a certificate is configured (coturn's defaults name files that may not
   // exist: without `cert` there is no TURN over TLS, as there is none without the files).
   s.tls = s.tls && ctx.config.is_set(kCert.name);
-  // DTLS likewise, and only with DTLS 1.2, the one version offered (no-tlsv1_2 leaves none).
-  s.dtls = s.dtls && ctx.config.is_set(kCert.name) && s.tls_files.tls12;
+  // DTLS goes with TLS (it reads the same certificate): a coturn configuration with `no-tls`
+  // and certificate lines for files that are not there must still start. Only DTLS 1.2 is
+  // offered, so no-tlsv1_2 leaves none.
+  s.dtls = s.dtls && s.tls && s.tls_files.tls12;
   // The listening endpoints are never peers (no relaying to ourselves).
   t.peers.own_addresses.clear();
   for (Address ip : s.listen_ips) {

@@ -37,8 +37,8 @@ struct ServerSettings {
   bool tls = true;
   std::uint16_t tls_port = 5349;
   tls::TlsSettings tls_files;
-  // TURN over DTLS 1.2 on UDP tls_port (and on UDP port when the two are equal): on unless
-  // no-dtls, derived off without a certificate or with no-tlsv1_2.
+  // TURN over DTLS 1.2 on UDP tls_port and, told apart by the first byte, on UDP port: on
+  // unless no-dtls, derived off with TLS (no certificate, no-tls) or with no-tlsv1_2.
   bool dtls = true;
   // tls-handshake-rate: TLS handshakes per second per source /24 or /56, for the server
   // (0: no limit); derived: each worker's share, and bursts of twice as many.
