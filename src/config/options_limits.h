@@ -40,6 +40,13 @@ inline constexpr OptionSpec kLimitsOptions[] = {
         .def("128")
         .arg("N")
         .to<&turn::Settings::max_permissions>(),
+    Opt(kLimits, "max-tcp-relay-connections-per-allocation", kInt,
+        "RFC 6062 peer connections (pending and established) one TCP allocation may hold; "
+        "more Connects get 508 and more inbound peers are closed")
+        .range(1, 4096)
+        .def("64")
+        .arg("N")
+        .to<&turn::Settings::max_tcp_connections>(),
     Opt(kLimits, "max-channels-per-allocation", kInt,
         "channel bindings one allocation may hold; more get 508")
         .range(1, 0x4000)

@@ -46,8 +46,10 @@ inline constexpr OptionSpec kRelayOptions[] = {
         .with(&apply_relay_threads),
     kMinPort,
     kMaxPort,
-    Opt(kRelay, "no-udp-relay", kFlag, "refuse UDP relay allocations (TCP relay only)"),
-    Opt(kRelay, "no-tcp-relay", kFlag, "refuse RFC 6062 TCP relay allocations"),
+    Opt(kRelay, "no-udp-relay", kFlag, "refuse UDP relay allocations (TCP relay only)")
+        .to_not<&turn::Settings::udp_relay>(),
+    Opt(kRelay, "no-tcp-relay", kFlag, "refuse RFC 6062 TCP relay allocations")
+        .to_not<&turn::Settings::tcp_relay>(),
     Opt(kRelay, "server-relay", kFlag,
         "skip permission checks for traffic arriving at relay sockets (non-standard, unsafe)"),
     Opt(kRelay, "allocation-default-address-family", kString,

@@ -138,6 +138,36 @@ void allocations(Writer& w) {
            });
 }
 
+// RFC 6062 TCP relays.
+void tcp_relay(Writer& w) {
+  w.single("ferry_tcp_relay_connections_current", "gauge",
+           "RFC 6062 peer data connections open now (pending and piped).",
+           [](const net::WorkerStats& x) {
+             return live(core(x).tcp_connections_opened, core(x).tcp_connections_ended);
+           });
+  w.family("ferry_tcp_relay_events_total", "counter", "RFC 6062 TCP relay events, by kind.");
+  w.total("ferry_tcp_relay_events_total", "event=\"connect_failed\"",
+          field(&Counters::tcp_connect_failed));
+  w.total("ferry_tcp_relay_events_total", "event=\"peer_refused\"",
+          field(&Counters::tcp_peers_refused));
+  w.total("ferry_tcp_relay_events_total", "event=\"bound\"", field(&Counters::tcp_binds));
+  w.total("ferry_tcp_relay_events_total", "event=\"bind_refused\"",
+          field(&Counters::tcp_binds_refused));
+  w.total("ferry_tcp_relay_events_total", "event=\"over_connection_limit\"",
+          [](const net::WorkerStats& x) { return x.net->tcp_relay_refused.get(); });
+  w.total("ferry_tcp_relay_events_total", "event=\"timeout\"",
+          [](const net::WorkerStats& x) { return x.net->tcp_relay_timeouts.get(); });
+  w.total("ferry_tcp_relay_events_total", "event=\"handoff\"",
+          [](const net::WorkerStats& x) { return x.net->tcp_relay_handoffs.get(); });
+  w.total("ferry_tcp_relay_events_total", "event=\"handoff_refused\"",
+          [](const net::WorkerStats& x) { return x.net->tcp_relay_handoffs_refused.get(); });
+  w.family("ferry_tcp_relay_bytes_total", "counter", "Bytes piped by RFC 6062 TCP relays.");
+  w.total("ferry_tcp_relay_bytes_total", "direction=\"to_peer\"",
+          [](const net::WorkerStats& x) { return x.net->tcp_relay_bytes_to_peer.get(); });
+  w.total("ferry_tcp_relay_bytes_total", "direction=\"to_client\"",
+          [](const net::WorkerStats& x) { return x.net->tcp_relay_bytes_to_client.get(); });
+}
+
 void stun(Writer& w) {
   w.single("ferry_binding_requests_total", "counter", "STUN Binding requests answered.",
            field(&Counters::binding_requests));
@@ -310,6 +340,7 @@ std::string render_metrics(const MetricsInput& in) {
   Writer w(in);
   process(w, in);
   allocations(w);
+  tcp_relay(w);
   stun(w);
   auth(w);
   traffic(w);

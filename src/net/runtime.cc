@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "connection_limits.h"
+#include "handoff.h"
 #include "reservations.h"
 #include "sockets.h"
 #include "worker.h"
@@ -144,6 +145,16 @@ Expected<void> Runtime::start() {
   shared_ = std::make_unique<WorkerShared>(
       WorkerShared{settings_.credentials ? *settings_.credentials : kNoUsers, *nonces_, quotas_,
                    *reservations_, *open_relays_, *connections_, tls_.get()});
+  if (settings_.turn.tcp_relay) {
+    open_tcp_relays_ = std::make_unique<turn::RelayRegistry>(settings_.relay_addresses);
+    shared_->open_tcp_relays = open_tcp_relays_.get();
+  }
+  if (settings_.turn.tcp_relay && n > 1) {
+    auto handoffs = Handoffs::create(n);
+    if (!handoffs) return std::move(handoffs).failure();
+    handoffs_ = std::move(*handoffs);
+    shared_->handoffs = handoffs_.get();
+  }
   // Bind everything before starting any thread, so a port in use fails the start cleanly.
   for (unsigned i = 0; i < n; ++i) {
     auto w = Worker::open(settings_, *shared_, log_, i);

@@ -1,6 +1,8 @@
 #include "tcp_connection.h"
 
 #include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/ssl.h>
 
 #include "ferry/event/event_loop.h"
 #include "ferry/stun/framing.h"
@@ -33,11 +35,43 @@ TcpConnection::TcpConnection(Worker& worker, bufferevent* bev, const FiveTuple& 
   bufferevent_enable(bev_, EV_READ | EV_WRITE);
 }
 
+void free_stream(bufferevent* bev) {
+  SSL* ssl = bufferevent_openssl_get_ssl(bev);
+  if (ssl == nullptr) {
+    bufferevent_free(bev);  // made with BEV_OPT_CLOSE_ON_FREE
+    return;
+  }
+  const evutil_socket_t fd = bufferevent_getfd(bev);
+  bufferevent_free(bev);  // its events are off the loop now; nothing of it reads the session
+  SSL_free(ssl);
+  if (fd >= 0) evutil_closesocket(fd);
+}
+
 TcpConnection::~TcpConnection() {
+  if (bev_ != nullptr) free_stream(release());
+}
+
+bufferevent* TcpConnection::release() {
   evbuffer* out = bufferevent_get_output(bev_);
   if (output_cb_ != nullptr) evbuffer_remove_cb_entry(out, output_cb_);
-  worker_.account_tcp_output(0, evbuffer_get_length(out));  // what is discarded with it
-  bufferevent_free(bev_);
+  output_cb_ = nullptr;
+  worker_.account_tcp_output(0, evbuffer_get_length(out));  // no longer this worker's to count
+  bufferevent_setcb(bev_, nullptr, nullptr, nullptr, nullptr);
+  bufferevent* bev = bev_;
+  bev_ = nullptr;
+  return bev;
+}
+
+void TcpConnection::feed(Bytes input) {
+  // A socket bufferevent keeps its input frozen at the end (only it appends, as it reads); a
+  // TLS one does not, and must not be left frozen.
+  evbuffer* in = bufferevent_get_input(bev_);
+  if (evbuffer_add(in, input.data(), input.size()) != 0) {
+    evbuffer_unfreeze(in, 0);
+    evbuffer_add(in, input.data(), input.size());
+    evbuffer_freeze(in, 0);
+  }
+  read_frames();
 }
 
 void TcpConnection::on_output_change(evbuffer* /*buf*/, const evbuffer_cb_info* info, void* arg) {
@@ -70,7 +104,7 @@ void TcpConnection::on_read(bufferevent* /*bev*/, void* arg) {
 
 void TcpConnection::on_write(bufferevent* /*bev*/, void* arg) {
   auto* self = static_cast<TcpConnection*>(arg);
-  if (!self->paused_) return;
+  if (!self->paused_ || self->stopped_) return;
   self->paused_ = false;
   bufferevent_enable(self->bev_, EV_READ);
   self->read_frames();  // frames left in the input while paused
@@ -86,7 +120,7 @@ void TcpConnection::read_frames() {
   TimePoint now = Clock::now();
   // Stop at a full output: the rest of a pipelined burst waits in the input (bounded by the
   // watermark) until the client reads its answers.
-  while (used < len && !paused_) {
+  while (used < len && !paused_ && !stopped_) {
     auto f = stun::next_frame(Bytes(p + used, len - used));
     if (f.status == stun::FrameResult::kNeedMore) break;
     if (f.status == stun::FrameResult::kError) {
@@ -95,8 +129,22 @@ void TcpConnection::read_frames() {
       return;
     }
     last_message_ = now;
-    worker_.on_stream_message(*this, Bytes(p + used, f.frame_size), now);
+    const StreamNext next = worker_.on_stream_message(*this, Bytes(p + used, f.frame_size), now);
+    if (next == StreamNext::kHandOff) {
+      evbuffer_drain(in, used);  // this message stays: the other worker handles it
+      worker_.hand_off(*this);   // destroys this connection
+      return;
+    }
     used += f.frame_size;
+    if (next == StreamNext::kPipe) {
+      evbuffer_drain(in, used);   // what follows is data for the peer
+      worker_.start_pipe(*this);  // destroys this connection
+      return;
+    }
+    if (next == StreamNext::kStop) {
+      stopped_ = true;
+      bufferevent_disable(bev_, EV_READ);
+    }
     if (output_full()) {
       paused_ = true;
       bufferevent_disable(bev_, EV_READ);

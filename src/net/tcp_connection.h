@@ -37,6 +37,21 @@ enum class CloseReason {
   kSlowFrame,    // a frame not complete within the frame deadline (slowloris)
 };
 
+// What the worker wants done with a connection after one of its messages (RFC 6062).
+enum class StreamNext {
+  kContinue,  // the next message
+  kPipe,      // a ConnectionBind succeeded: the rest of the stream is raw data (release())
+  kHandOff,   // a ConnectionBind for another worker: give the connection, this message
+              // included, to that worker (release())
+  kStop,      // a refused ConnectionBind: read no more; the worker closes it soon
+};
+
+// Frees a client stream's bufferevent and what it holds. A TLS one is made without
+// BEV_OPT_CLOSE_ON_FREE: with it, libevent would free the session and close the descriptor of
+// the session's BIO later, in a finaliser on the loop, which must not happen to a session that
+// has moved to another worker (RFC 6062 handoff). Its session and descriptor are freed here.
+void free_stream(bufferevent* bev);
+
 class TcpConnection {
  public:
   struct Limits {
@@ -55,6 +70,11 @@ class TcpConnection {
 
   // Queues `data` for the client; false (nothing queued) when the output is over its limit.
   bool send(Bytes data);
+  // Gives up the bufferevent (callbacks removed, its output no longer counted here): for an
+  // RFC 6062 data connection or a handoff. The destructor then frees nothing.
+  bufferevent* release();
+  // Handles `input` as if just read (a connection handed over from another worker).
+  void feed(Bytes input);
   const FiveTuple& tuple() const { return tuple_; }
   // When the last complete message arrived (or the connection was accepted).
   TimePoint last_message() const { return last_message_; }
@@ -78,6 +98,7 @@ class TcpConnection {
   TimePoint last_message_;
   std::optional<TimePoint> partial_since_;
   bool paused_ = false;                     // reading stopped while the output is over its limit
+  bool stopped_ = false;                    // StreamNext::kStop: never reads again
   evbuffer_cb_entry* output_cb_ = nullptr;  // keeps the worker's output total
 };
 

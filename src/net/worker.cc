@@ -40,6 +40,8 @@ Worker::~Worker() {
     if (ep->dtls) ep->dtls->close_all();  // gives back connection slots, ends allocations
   }
   core_.reset();  // closes every relay through the pool, returns quotas
+  tcp_relays_.reset();
+  handoff_ev_.reset();
   relays_.reset();
   tick_ev_.reset();
   for (auto& l : tcp_listeners_) {
@@ -73,9 +75,11 @@ Expected<void> Worker::open_sockets() {
       [this] { flush(); }, &shared_.open_relays);
   if (!pool) return std::move(pool).failure();
   relays_ = std::move(*pool);
+  if (auto opened = open_tcp_relays(); !opened) return opened;  // RFC 6062
   core_ = std::make_unique<turn::Dispatcher>(
       turn::Dependencies{settings_.turn, *this, *relays_, shared_.credentials, shared_.nonces,
-                         shared_.quotas, &shared_.open_relays});
+                         shared_.quotas, &shared_.open_relays, tcp_relays_.get()});
+  if (tcp_relays_ != nullptr) tcp_relays_->set_core(core_.get());
   // The peer policy refuses the host's own addresses; they can change while we run.
   auto watch = HostAddressWatch::create(base, [this](std::vector<Address> ips_now) {
     core_->set_host_addresses(std::move(ips_now), Clock::now());
@@ -353,8 +357,9 @@ void Worker::start_stream(evutil_socket_t fd, const Address& client, const Addre
     // framing, and the connection's frame deadline bounds how long it may take.
     SSL* ssl = shared_.tls->current()->new_session();  // the certificate in force now
     if (ssl != nullptr) {
-      bev = bufferevent_openssl_socket_new(base(), fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
-                                           BEV_OPT_CLOSE_ON_FREE);
+      // Without BEV_OPT_CLOSE_ON_FREE: free_stream() frees the session and the descriptor
+      // (tcp_connection.h).
+      bev = bufferevent_openssl_socket_new(base(), fd, ssl, BUFFEREVENT_SSL_ACCEPTING, 0);
       if (bev == nullptr) SSL_free(ssl);
     }
     // A client that closes without close_notify ends the connection like any EOF.
@@ -374,9 +379,11 @@ void Worker::start_stream(evutil_socket_t fd, const Address& client, const Addre
   connections_[t] = std::make_unique<TcpConnection>(*this, bev, t, limits, Clock::now(), tls);
 }
 
-void Worker::on_stream_message(TcpConnection& c, Bytes message, TimePoint now) {
+StreamNext Worker::on_stream_message(TcpConnection& c, Bytes message, TimePoint now) {
+  if (tcp_relays_ != nullptr && foreign_connection_bind(message)) return StreamNext::kHandOff;
   core_->on_client_packet(c.tuple(), message, now);
   flush_peers();  // `message` lives in the connection's buffer only during this call
+  return tcp_relays_ != nullptr ? after_tcp_relay_message(c) : StreamNext::kContinue;
 }
 
 void Worker::flush_peers() {
@@ -475,6 +482,7 @@ void Worker::tick() {
   for (auto& ep : udp_) {
     if (ep->dtls) ep->dtls->tick(now);
   }
+  tcp_relay_tick(now);
   core_->expire(now);
   // Every worker sweeps (a lock taken once a second): lapsed EVEN-PORT reservations give
   // back their port, descriptor and quota on time whoever made them.

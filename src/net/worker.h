@@ -24,9 +24,11 @@
 #include "ferry/net/stats.h"
 #include "ferry/turn/dispatcher.h"
 #include "ferry/turn/egress.h"
+#include "handoff.h"
 #include "host_addresses.h"
 #include "relay_pool.h"
 #include "tcp_connection.h"
+#include "tcp_relays.h"
 #include "udp_batch.h"
 
 struct bufferevent;
@@ -43,7 +45,9 @@ struct WorkerShared {
   Reservations& reservations;
   turn::RelayRegistry& open_relays;
   ConnectionLimits& connections;
-  const tls::TlsHolder* tls = nullptr;  // null: no TURN over TLS or DTLS
+  const tls::TlsHolder* tls = nullptr;             // null: no TURN over TLS or DTLS
+  Handoffs* handoffs = nullptr;                    // RFC 6062 ConnectionBinds for another worker
+  turn::RelayRegistry* open_tcp_relays = nullptr;  // RFC 6062: TCP allocations' addresses
 };
 
 // Ownership and calls. A Worker owns everything it runs: its event loop, listeners, UDP
@@ -84,8 +88,11 @@ class Worker final : public turn::Egress {
   void on_dtls_closed(const FiveTuple& t, bool slow, bool idle);
 
   // Called by TcpConnection.
-  void on_stream_message(TcpConnection& c, Bytes message, TimePoint now);
+  StreamNext on_stream_message(TcpConnection& c, Bytes message, TimePoint now);
   void on_connection_closed(TcpConnection& c, CloseReason why);
+  // RFC 6062 (worker_tcp_relay.cc): after StreamNext::kPipe / kHandOff. Both destroy `c`.
+  void start_pipe(TcpConnection& c);
+  void hand_off(TcpConnection& c);
   // Bytes queued for TCP clients on this worker, kept by their output buffers' callbacks.
   void account_tcp_output(std::size_t added, std::size_t removed) {
     tcp_output_bytes_ += added;
@@ -143,6 +150,14 @@ class Worker final : public turn::Egress {
   static void on_first_byte(evutil_socket_t fd, short what, void* arg);
   void end_sniffing(int fd, bool close_it);
   void tick();
+  // RFC 6062 (worker_tcp_relay.cc): connections handed to this worker.
+  static void on_handoff(evutil_socket_t fd, short what, void* arg);
+  void adopt(HandedConnection& h);
+  void tcp_relay_tick(TimePoint now);
+  Expected<void> open_tcp_relays();
+  // A ConnectionBind naming a connection id another worker owns (handoff_to_ is set).
+  bool foreign_connection_bind(Bytes message);
+  StreamNext after_tcp_relay_message(TcpConnection& c);
   // Closes connections past a deadline that bytes do not restart (tcp_connection.h).
   void close_overdue(TimePoint now);
 
@@ -168,6 +183,14 @@ class Worker final : public turn::Egress {
   WorkerShared shared_;
   // Declared before the core: the core's destructor closes its relays through the pool.
   std::unique_ptr<RelayPool> relays_;
+  // RFC 6062 TCP allocations' sockets (null with no-tcp-relay); before the core, which
+  // reports to it.
+  std::unique_ptr<TcpRelays> tcp_relays_;
+  event::EventPtr handoff_ev_;
+  unsigned handoff_to_ = 0;         // on_stream_message -> hand_off
+  turn::ConnectionId pipe_id_ = 0;  // on_stream_message -> start_pipe
+  // Refused ConnectionBinds, closed by the tick half a second on (their answer has left).
+  std::vector<std::pair<FiveTuple, TimePoint>> doomed_;
   std::unique_ptr<turn::Dispatcher> core_;
   std::unique_ptr<HostAddressWatch> host_addresses_;  // after the core: it updates the core
   NetCounters net_counters_;

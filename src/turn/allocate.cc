@@ -17,6 +17,12 @@ namespace attr = stun::attr;
 namespace {
 
 constexpr std::uint8_t kProtocolUdp = 17;  // RFC 8656 §18.2: IANA protocol number
+constexpr std::uint8_t kProtocolTcp = 6;   // RFC 6062 §5.1
+
+bool wants_tcp(const MessageView& m) {
+  auto transport = m.get<attr::RequestedTransport>();
+  return transport && transport->protocol == kProtocolTcp;
+}
 
 // RFC 8656 §7.2: without REQUESTED-ADDRESS-FAMILY the relay is IPv4. When relay addresses
 // default to the listening address (no relay-ip), an IPv6 listener has no IPv4 to offer, and
@@ -40,8 +46,8 @@ std::optional<Reply> Dispatcher::check_allocate_attributes(const Request& r,
   if (!transport) {
     return Reply::error(ErrorCode::kBadRequest, key);  // §7.2: REQUESTED-TRANSPORT is mandatory
   }
-  if (transport->protocol != kProtocolUdp) {
-    // TCP relaying (RFC 6062) is not offered yet.
+  if (transport->protocol == kProtocolTcp) return check_tcp_allocate(r, key);  // RFC 6062
+  if (transport->protocol != kProtocolUdp || !settings_.udp_relay) {
     return Reply::error(ErrorCode::kUnsupportedTransportProtocol, key);
   }
   if (m.has<attr::DontFragment>()) {
@@ -155,7 +161,9 @@ Reply Dispatcher::handle_allocate(const Request& r) {
     return Reply::error(ErrorCode::kAllocationQuotaReached, key);
   }
   std::optional<RelayAllocator::Token> reserved;
-  auto relay = open_relay(ip, m, auth.username, r.now, &reserved);
+  const bool tcp = wants_tcp(m);
+  auto relay =
+      tcp ? open_tcp_relay(ip, t.client) : open_relay(ip, m, auth.username, r.now, &reserved);
   if (!relay) {
     deps_.quotas.release(auth.username, t.client);
     // No port (or no valid reservation).
@@ -163,6 +171,7 @@ Reply Dispatcher::handle_allocate(const Request& r) {
   }
   Seconds lifetime = granted_lifetime(m);
   Allocation& ref = insert_allocation(t, *relay, auth, r.now + lifetime);
+  if (tcp) ref.tcp = std::make_unique<TcpAllocation>();
   Reply reply = Reply::success(key).remembered_in(ref);
   reply.with(attr::XorRelayedAddress{ref.reported});
   reply.with(attr::Lifetime{static_cast<std::uint32_t>(lifetime.count())});

@@ -16,6 +16,7 @@
 #include "ferry/turn/rate_gate.h"
 #include "position_table.h"
 #include "small_vector.h"
+#include "tcp_allocation.h"
 
 namespace ferry::turn {
 
@@ -56,6 +57,8 @@ struct Allocation {
   // The last response, for retransmitted requests (RFC 8656 §7.2, RFC 8489 §6.3.1).
   stun::TransactionId last_tid{};
   std::vector<std::uint8_t> last_response;
+  // RFC 6062: set for a TCP allocation (its peer data connections); null for UDP.
+  std::unique_ptr<TcpAllocation> tcp;
 
   const auth::Md5Key* integrity_key() const { return authenticated ? &key : nullptr; }
   // RFC 8489 §6.3.1: `tid` was answered last; its answer is last_answer().

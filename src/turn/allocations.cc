@@ -35,6 +35,7 @@ Allocation& Allocations::insert(const FiveTuple& t, const Relay& relay, TimePoin
 void Allocations::remove(Allocation& a) {
   // Everything the allocation held comes back: its port, its quota, its table entries (its
   // timer entry is left to lapse: it no longer matches a live allocation).
+  if (a.tcp && deps_.on_tcp_remove) deps_.on_tcp_remove(a);
   deps_.relays.close(a.relay.id);
   deps_.quotas.release(a.username, a.tuple.client);
   if (deps_.open_relays != nullptr) deps_.open_relays->remove(a.relay.address);

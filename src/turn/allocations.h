@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 
 #include "allocation.h"
 #include "allocation_table.h"
@@ -27,6 +28,8 @@ class Allocations {
     RelayRegistry* open_relays;  // null in tests without relay-to-relay peers
     Counters& counters;
     Duration channel_rest;  // RFC 8656 §12: a channel rests this long after it expires
+    // RFC 6062 §5.5: called as a TCP allocation ends (its peer connections close with it).
+    std::function<void(Allocation&)> on_tcp_remove = {};
   };
 
   explicit Allocations(const Dependencies& deps) : deps_(deps) {}

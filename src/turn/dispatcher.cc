@@ -28,6 +28,7 @@ Dispatcher::Dispatcher(const Dependencies& deps)
           .open_relays = deps.open_relays,
           .counters = counters_,
           .channel_rest = deps.settings.channel_rest,
+          .on_tcp_remove = [this](Allocation& a) { end_tcp(a); },
       })),
       bandwidth_limited_(deps.settings.max_bps != 0 || deps.settings.worker_bps_capacity != 0) {
   if (settings_.unauthenticated_response_rate > 0) {
@@ -98,11 +99,13 @@ Reply Dispatcher::answer(const Request& r) {
         return on_allocation(r, &Dispatcher::handle_create_permission);
       case Method::kChannelBind:
         return on_allocation(r, &Dispatcher::handle_channel_bind);
+      case Method::kConnect:  // RFC 6062 §5.2, on the control connection's TCP allocation
+        return on_allocation(r, &Dispatcher::handle_connect);
+      case Method::kConnectionBind:  // RFC 6062 §5.3, on a new (data) connection
+        return handle_connection_bind(r);
       case Method::kSend:  // indications only (RFC 8656 §10-11): as requests, unknown
       case Method::kData:
-      case Method::kConnect:  // RFC 6062 Connect/ConnectionBind come with TCP relaying
-      case Method::kConnectionBind:
-      case Method::kConnectionAttempt:
+      case Method::kConnectionAttempt:  // RFC 6062 §4.4: an indication, sent by the server
         break;
     }
   }

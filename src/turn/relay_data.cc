@@ -29,7 +29,8 @@ void Dispatcher::handle_send(const MessageView& m, Allocation& a, TimePoint now)
   // only what depends on the port: another relay of ours must still be open, and the
   // server's own listening endpoints are never a destination.
   const Permission* p = a.permission_for(peer->address);
-  if (p == nullptr || now >= p->expires ||
+  // RFC 6062 §5.1: a TCP allocation relays over its peer connections only.
+  if (p == nullptr || now >= p->expires || a.tcp ||
       (p->via_relay ? !policy_.open_relay(peer->address) : policy_.own_endpoint(peer->address))) {
     ++counters_.dropped_no_permission;
     return;
@@ -91,7 +92,8 @@ void Dispatcher::on_peer_packet(RelayId relay, const Address& peer, Bytes packet
   const Permission* p = a.permission_for(peer);
   // §10.3/§11.3: no permission, no delivery. A permission that exists only because its IP is
   // another relay of this server admits that relay's ports alone, not the host's services.
-  if (p == nullptr || now >= p->expires || (p->via_relay && !policy_.open_relay(peer))) {
+  // A TCP allocation's relay socket only holds its port (RFC 6062: peers use TCP).
+  if (p == nullptr || now >= p->expires || (p->via_relay && !policy_.open_relay(peer)) || a.tcp) {
     ++counters_.dropped_no_permission;
     return;
   }

@@ -44,6 +44,9 @@ class Reply {
     kChallenge,
     // RFC 8489 §6.3.1: the answer already sent to this transaction, sent again as it was.
     kRetransmission,
+    // No answer now: RFC 6062 §5.2's Connect is answered when its TCP connection succeeds or
+    // fails (Dispatcher::on_peer_connected), or not at all (a retransmission while it runs).
+    kDeferred,
   };
   // Every attribute a handler adds today (SOFTWARE, MESSAGE-INTEGRITY, FINGERPRINT, ERROR-CODE,
   // REALM and NONCE are the sender's).
@@ -53,7 +56,8 @@ class Reply {
                    stun::attr::SourceAddress, stun::attr::ChangedAddress,
                    stun::attr::XorRelayedAddress, stun::attr::Lifetime,
                    stun::attr::ReservationToken, stun::attr::AddressErrorCode,
-                   stun::attr::UnknownAttributes, stun::attr::AlternateServer>;
+                   stun::attr::UnknownAttributes, stun::attr::AlternateServer,
+                   stun::attr::ConnectionId>;
   // Allocate's success has 5 today; room for a second XOR-RELAYED-ADDRESS (RFC 8656 §7.1,
   // dual stack) and ALTERNATE-SERVER. More is a programming error (assert in with()).
   static constexpr std::size_t kMaxAttributes = 8;
@@ -72,6 +76,7 @@ class Reply {
     r.code_ = code;
     return r;
   }
+  static Reply deferred() { return {Kind::kDeferred, nullptr}; }
   // `sent` must stay valid until the reply is sent (it is the allocation's copy).
   static Reply retransmission(Bytes sent) {
     Reply r{Kind::kRetransmission, nullptr};

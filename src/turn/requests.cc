@@ -102,6 +102,8 @@ Reply Dispatcher::handle_channel_bind(const Request& r, Allocation& a) {
   const TimePoint now = r.now;
   auto number = r.message.get<attr::ChannelNumber>();
   auto peer = r.message.get<attr::XorPeerAddress>();
+  // RFC 6062: a TCP allocation has no channels (its data goes over peer connections).
+  if (a.tcp) return Reply::error(ErrorCode::kBadRequest, key);
   if (!number || !peer || number->number < stun::kMinChannelNumber ||
       number->number > settings_.max_channel_number) {
     // §12.2: a number in 0x4000..0x4FFF and a peer are required.

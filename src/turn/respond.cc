@@ -16,6 +16,7 @@ using stun::MessageBuilder;
 void Dispatcher::respond(const Request& r, const Reply& reply) {
   const FiveTuple& t = r.tuple;
   const stun::MessageView& m = r.message;
+  if (reply.kind() == Reply::Kind::kDeferred) return;
   if (reply.kind() == Reply::Kind::kRetransmission) {
     // Sent before to this allocation's 5-tuple: already counted, never limited.
     egress_.to_client(t, reply.sent());

@@ -2,6 +2,7 @@
 // hands out addresses without sockets, and a harness wiring a Dispatcher to them with a fake clock.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -14,6 +15,7 @@
 #include "ferry/turn/egress.h"
 #include "ferry/turn/quotas.h"
 #include "ferry/turn/relay_registry.h"
+#include "ferry/turn/tcp_relay.h"
 
 namespace ferry::testing {
 
@@ -91,6 +93,45 @@ struct FakeRelays : turn::RelayAllocator {
   }
 };
 
+// RFC 6062's network side without sockets: records what the core asked for; the test plays
+// the network's answers (Dispatcher::on_peer_connected / on_peer_accepted / ...).
+struct FakeTcpRelays : turn::TcpRelayNet {
+  std::vector<turn::RelayId> listening;
+  std::vector<turn::RelayId> closed_relays;
+  struct Connect {
+    turn::RelayId relay;
+    Address peer;
+    turn::ConnectionId id;
+  };
+  std::vector<Connect> connects;
+  std::vector<std::pair<turn::ConnectionId, FiveTuple>> bound;
+  std::vector<FiveTuple> refused;
+  std::vector<Address> tcp_relays;  // what is_tcp_relay() says yes to
+  bool refuse_listen = false;
+  bool refuse_connect = false;
+  turn::ConnectionId next_id = 0x1000;
+
+  bool listen(const turn::Relay& relay, const Address& /*client*/) override {
+    if (refuse_listen) return false;
+    listening.push_back(relay.id);
+    return true;
+  }
+  void close_relay(turn::RelayId relay) override {
+    closed_relays.push_back(relay);
+    std::erase(listening, relay);
+  }
+  Result<turn::ConnectionId> connect(turn::RelayId relay, const Address& peer) override {
+    if (refuse_connect) return Error{"no descriptor"};
+    connects.push_back({relay, peer, ++next_id});
+    return next_id;
+  }
+  void bind(turn::ConnectionId id, const FiveTuple& data) override { bound.emplace_back(id, data); }
+  void refuse(const FiveTuple& data) override { refused.push_back(data); }
+  bool is_tcp_relay(const Address& peer) const override {
+    return std::find(tcp_relays.begin(), tcp_relays.end(), peer) != tcp_relays.end();
+  }
+};
+
 struct CoreHarness {
   // Every answer is seen: the unauthenticated-response limit has its own tests
   // (response_limiter_test.cc), which turn it on.
@@ -103,11 +144,12 @@ struct CoreHarness {
   std::unique_ptr<turn::Dispatcher> server;
   TimePoint now = TimePoint(Seconds(1000000));
   turn::RelayRegistry* open_relays = nullptr;  // set before start() to test relay-to-relay
+  turn::TcpRelayNet* tcp_relays = nullptr;     // set before start() for RFC 6062
 
   // Builds the server from the current settings (call after changing them).
   void start() {
-    server = std::make_unique<turn::Dispatcher>(
-        turn::Dependencies{settings, egress, relays, users, nonces, quotas, open_relays});
+    server = std::make_unique<turn::Dispatcher>(turn::Dependencies{
+        settings, egress, relays, users, nonces, quotas, open_relays, tcp_relays});
   }
   void advance(Seconds s) { now += s; }
 };

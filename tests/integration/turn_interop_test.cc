@@ -88,6 +88,13 @@ TEST_F(TurnInteropTest, ChannelsOverTcpWithoutLoss) {
   expect_no_loss(uclient({"-t"}));
 }
 
+// RFC 6062: -T implies -t and -y: the clients pair up, each Connects to its partner's TCP
+// relayed address, the partner gets a ConnectionAttempt, and both bind data connections
+// (landing on either worker: the server hands them to the allocation's).
+TEST_F(TurnInteropTest, TcpRelayWithoutLoss) {
+  expect_no_loss(uclient({"-T", "-m", "4"}));
+}
+
 TEST_F(TurnInteropTest, WrongPasswordCannotAllocate) {
   auto r = uclient({"-s"}, "wrong");
   EXPECT_NE(r.exit_code, 0) << r.output;

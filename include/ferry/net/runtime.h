@@ -21,6 +21,7 @@ class Worker;
 struct WorkerShared;
 class Reservations;
 class ConnectionLimits;
+class Handoffs;
 
 class Runtime {
  public:
@@ -53,10 +54,12 @@ class Runtime {
   turn::Quotas quotas_;
   // EVEN-PORT reservations, shared by the workers (declared before them: outlives them).
   std::unique_ptr<Reservations> reservations_;
-  std::unique_ptr<turn::RelayRegistry> open_relays_;  // made at start, when the IPs are known
-  std::unique_ptr<ConnectionLimits> connections_;     // made at start, from RLIMIT_NOFILE
-  std::unique_ptr<tls::TlsHolder> tls_;               // loaded at start when TLS or DTLS is on
-  std::unique_ptr<WorkerShared> shared_;              // the above, for the workers
+  std::unique_ptr<turn::RelayRegistry> open_relays_;      // made at start, when the IPs are known
+  std::unique_ptr<turn::RelayRegistry> open_tcp_relays_;  // RFC 6062 TCP allocations'
+  std::unique_ptr<ConnectionLimits> connections_;         // made at start, from RLIMIT_NOFILE
+  std::unique_ptr<tls::TlsHolder> tls_;                   // loaded at start when TLS or DTLS is on
+  std::unique_ptr<Handoffs> handoffs_;                    // RFC 6062 ConnectionBind across workers
+  std::unique_ptr<WorkerShared> shared_;                  // the above, for the workers
   std::vector<std::unique_ptr<Worker>> workers_;
   bool running_ = false;
 };

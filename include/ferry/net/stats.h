@@ -26,6 +26,13 @@ struct NetCounters {
   Counter accept_pauses;        // accept() failed (EMFILE...): the listener paused
   Counter dropped_oversized;    // datagrams larger than the receive buffer
   Counter dropped_output_full;  // messages for a TCP client whose output is full
+  // RFC 6062 TCP relays (src/net/tcp_relays.h).
+  Counter tcp_relay_refused;           // a peer connection over a connection limit
+  Counter tcp_relay_timeouts;          // a Connect not connected, or a peer never bound, in 30 s
+  Counter tcp_relay_handoffs;          // ConnectionBind connections handed to the owner worker
+  Counter tcp_relay_handoffs_refused;  // the owner's queue was full: closed
+  Counter tcp_relay_bytes_to_peer;     // piped from client data connections
+  Counter tcp_relay_bytes_to_client;   // piped from peer data connections
 };
 
 // One worker's counters, valid while the Runtime runs.

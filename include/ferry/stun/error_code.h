@@ -25,6 +25,8 @@ enum class ErrorCode : std::uint16_t {
   kWrongCredentials = 441,              // RFC 8656 §19
   kUnsupportedTransportProtocol = 442,  // RFC 8656 §19
   kPeerAddressFamilyMismatch = 443,     // RFC 8656 §19
+  kConnectionAlreadyExists = 446,       // RFC 6062 §6.3
+  kConnectionTimeoutOrFailure = 447,    // RFC 6062 §6.3
   kAllocationQuotaReached = 486,        // RFC 8656 §19
   kInsufficientCapacity = 508,          // RFC 8656 §19
 };
@@ -58,6 +60,10 @@ constexpr std::string_view reason_phrase(ErrorCode c) {
       return "Unsupported Transport Protocol";
     case ErrorCode::kPeerAddressFamilyMismatch:
       return "Peer Address Family Mismatch";
+    case ErrorCode::kConnectionAlreadyExists:
+      return "Connection Already Exists";
+    case ErrorCode::kConnectionTimeoutOrFailure:
+      return "Connection Timeout or Failure";
     case ErrorCode::kAllocationQuotaReached:
       return "Allocation Quota Reached";
     case ErrorCode::kInsufficientCapacity:
@@ -81,6 +87,8 @@ constexpr std::optional<ErrorCode> to_error_code(std::uint16_t n) {
     case ErrorCode::kWrongCredentials:
     case ErrorCode::kUnsupportedTransportProtocol:
     case ErrorCode::kPeerAddressFamilyMismatch:
+    case ErrorCode::kConnectionAlreadyExists:
+    case ErrorCode::kConnectionTimeoutOrFailure:
     case ErrorCode::kAllocationQuotaReached:
     case ErrorCode::kInsufficientCapacity:
       return c;
@@ -101,6 +109,8 @@ inline constexpr std::array kErrorCodes = {
     ErrorCode::kWrongCredentials,
     ErrorCode::kUnsupportedTransportProtocol,
     ErrorCode::kPeerAddressFamilyMismatch,
+    ErrorCode::kConnectionAlreadyExists,
+    ErrorCode::kConnectionTimeoutOrFailure,
     ErrorCode::kAllocationQuotaReached,
     ErrorCode::kInsufficientCapacity,
 };

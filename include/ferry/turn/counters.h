@@ -70,6 +70,16 @@ struct Counters {
   Counter relayed_to_client;
   Counter relayed_bytes_to_peer;
   Counter relayed_bytes_to_client;
+  // RFC 6062 TCP relays: peer data connections opened (a Connect that succeeded, an inbound
+  // peer let in) and ended; Connects that failed (447); inbound peers closed at once (no
+  // permission, the peer policy, the allocation's cap); ConnectionBinds that succeeded and
+  // that were refused for good (unknown id, another user's connection: the connection closes).
+  Counter tcp_connections_opened;
+  Counter tcp_connections_ended;
+  Counter tcp_connect_failed;
+  Counter tcp_peers_refused;
+  Counter tcp_binds;
+  Counter tcp_binds_refused;
 
   std::uint64_t error_responses_total() const {
     std::uint64_t n = 0;

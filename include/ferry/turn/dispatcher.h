@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <unordered_map>
 
 #include "ferry/auth/credential_store.h"
 #include "ferry/auth/nonce.h"
@@ -20,6 +21,7 @@
 #include "ferry/turn/quotas.h"
 #include "ferry/turn/rate_gate.h"
 #include "ferry/turn/settings.h"
+#include "ferry/turn/tcp_relay.h"
 
 namespace ferry {
 class PrefixLimiter;
@@ -49,6 +51,8 @@ struct Dependencies {
   Quotas& quotas;
   // Shared by every worker; null in tests that do not need relay-to-relay peers.
   RelayRegistry* open_relays = nullptr;
+  // RFC 6062 TCP allocations; null: REQUESTED-TRANSPORT TCP is answered 442.
+  TcpRelayNet* tcp_relays = nullptr;
 };
 
 class Dispatcher {
@@ -64,6 +68,16 @@ class Dispatcher {
   void on_peer_packet(RelayId relay, const Address& peer, Bytes packet, TimePoint now);
   // The client's TCP/TLS connection closed: its allocation ends now (RFC 8656 §3.1).
   void on_client_closed(const FiveTuple& tuple);
+
+  // RFC 6062 (tcp_relay.cc), from the TcpRelayNet. A Connect's TCP connection succeeded or
+  // failed: the Connect is answered now (§5.2).
+  void on_peer_connected(ConnectionId id, bool ok, TimePoint now);
+  // A peer connected to TCP allocation `relay` (§5.4): true when it may stay (a permission, the
+  // peer policy, the allocation's connection cap), and then the client was sent a
+  // ConnectionAttempt; false: the caller closes it at once.
+  bool on_peer_accepted(RelayId relay, ConnectionId id, const Address& peer, TimePoint now);
+  // A peer data connection ended (closed by either side, or its ConnectionBind never came).
+  void on_peer_connection_closed(ConnectionId id);
   // Ends what has expired: allocations, permissions, channels (call about once a second; the
   // cost is the expiring allocations', not all of them: a timer wheel).
   void expire(TimePoint now);
@@ -99,6 +113,13 @@ class Dispatcher {
   Reply handle_refresh(const Request& r, Allocation& a);
   Reply handle_create_permission(const Request& r, Allocation& a);
   Reply handle_channel_bind(const Request& r, Allocation& a);
+  // RFC 6062 (tcp_relay.cc).
+  Reply handle_connect(const Request& r, Allocation& a);
+  Reply handle_connection_bind(const Request& r);
+  std::optional<Reply> check_tcp_allocate(const Request& r, const auth::Md5Key* key);
+  Result<Relay> open_tcp_relay(const Address& ip, const Address& client);
+  void end_tcp(Allocation& a);
+  void send_connect_answer(Allocation& a, ConnectionId id, bool ok);
   void handle_send(const stun::MessageView& m, Allocation& a, TimePoint now);
   void handle_channel_data(const FiveTuple& t, Bytes packet, TimePoint now);
 
@@ -134,6 +155,9 @@ class Dispatcher {
   std::unique_ptr<Allocations> allocations_;
   std::unique_ptr<PrefixLimiter> limiter_;  // null when unauthenticated-response-rate is 0
   std::size_t next_alternate_ = 0;          // round robin over the alternate servers (allocate.cc)
+  // RFC 6062: each peer data connection's allocation, by its 5-tuple (ConnectionBind comes
+  // on another connection and names only the id).
+  std::unordered_map<ConnectionId, FiveTuple> tcp_connections_;
   // Responses are built here, never on the heap (one buffer per worker).
   // 2,048: room for an RFC 5780 PADDING of 1,472 bytes besides the rest.
   std::array<std::uint8_t, 2048> out_{};

@@ -80,6 +80,14 @@ struct Settings {
   // about 0.5 MB).
   std::size_t max_permissions = 128;
   std::size_t max_channels = 128;
+  // RFC 6062 TCP allocations (off: no-tcp-relay) and UDP ones (off: no-udp-relay); a refused
+  // transport is answered 442 (RFC 6062 §5.1).
+  bool tcp_relay = true;
+  bool udp_relay = true;
+  // RFC 6062 peer data connections one TCP allocation may hold, connecting, waiting for their
+  // ConnectionBind or piped (max-tcp-relay-connections-per-allocation): each is a descriptor
+  // and up to two bounded buffers, so a client must not open them without bound.
+  std::size_t max_tcp_connections = 64;
   // RFC 5766 §11's 0x4000..0x7FFF, which the field's clients and servers use (coturn's
   // turnutils_uclient picks numbers above 0x4FFF); `rfc8656-channel-numbers` narrows it to
   // RFC 8656 §12's 0x4000..0x4FFF.
