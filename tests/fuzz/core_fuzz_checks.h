@@ -383,6 +383,10 @@ class Checks {
       apply_allocate(ti, m, sent, replay);
       return;
     }
+    // RFC 6062: this server has no TCP relay network (TCP allocations get 442), so Connect and
+    // ConnectionBind can only fail.
+    require(method != Method::kConnect && method != Method::kConnectionBind,
+            "an RFC 6062 request succeeded without a TCP allocation");
     require(md.alive, "a TURN request succeeded on a 5-tuple without an allocation");
     require(sent.user == md.user, "a request of another user succeeded on an allocation");
     if (replay) return;

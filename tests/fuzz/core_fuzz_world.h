@@ -84,6 +84,8 @@ struct Spec {
   std::size_t npeers = 0;
   bool number = false;
   std::uint16_t number_value = 0;
+  bool connection_id = false;  // ConnectionBind: CONNECTION-ID (RFC 6062 §6.2.1)
+  std::uint32_t connection_id_value = 0;
 };
 
 // How the request is signed.

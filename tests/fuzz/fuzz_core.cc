@@ -8,6 +8,8 @@
 // libFuzzer (and the gcc replay runner, replay_main.cc) reports. At the end the clock passes
 // every lifetime and everything must be back: no allocation, no quota, no relay, no
 // reservation, nothing in the registry, permission and channel gauges at 0.
+// RFC 6062 requests (Connect, ConnectionBind) are sent too; with no TCP relay network wired
+// in, TCP allocations are refused (442) and those requests must never succeed.
 //
 // Files: this one decodes the input into steps and builds the clients' packets;
 // core_fuzz_world.h holds the server, its fakes and the clients; core_fuzz_checks.h holds the
@@ -124,7 +126,8 @@ class CoreFuzz {
     w_.per_ip_quota = (g & 8) != 0 ? 1 : 0;
   }
 
-  // Ops (low nibble): 0-1 Allocate, 2 Refresh, 3 CreatePermission, 4 ChannelBind, 5 Send
+  // Ops (low nibble): 0-1 Allocate, 2 Refresh, 3 CreatePermission (or Connect), 4 ChannelBind
+  // (or ConnectionBind), 5 Send
   // indication, 6 ChannelData, 7 Binding, 8 raw bytes, 9 retransmit the last packet, 10 a peer
   // datagram, 11 host addresses change, 12 advance the clock, 13 close a TCP 5-tuple, 14 tick,
   // 15 advance then tick.
@@ -323,20 +326,30 @@ class CoreFuzz {
     request(ti, s, cred_from(in));
   }
 
+  // Bit 6: an RFC 6062 Connect instead, with the same peers (one expected).
   void create_permission(Input& in, int ti) {
     Spec s;
-    s.method = Method::kCreatePermission;
     const std::uint8_t f = in.u8();
+    s.method = (f & 64) != 0 ? Method::kConnect : Method::kCreatePermission;
     s.npeers = f & 3;
     for (std::size_t i = 0; i < s.npeers; ++i) s.peers[i] = peer_from(in, ti);
     if ((f & 128) != 0) extras_from(in, s);
     request(ti, s, cred_from(in));
   }
 
+  // Bit 6: an RFC 6062 ConnectionBind instead (CONNECTION-ID unless bit 0).
   void channel_bind(Input& in, int ti) {
     Spec s;
-    s.method = Method::kChannelBind;
     const std::uint8_t f = in.u8();
+    if ((f & 64) != 0) {
+      s.method = Method::kConnectionBind;
+      s.connection_id = (f & 1) == 0;
+      s.connection_id_value = in.u32();
+      if ((f & 128) != 0) extras_from(in, s);
+      request(ti, s, cred_from(in));
+      return;
+    }
+    s.method = Method::kChannelBind;
     s.number = (f & 1) == 0;
     s.number_value = number_from(in);
     s.npeers = (f & 2) == 0 ? 1 : 0;
@@ -556,6 +569,7 @@ class CoreFuzz {
     if (s.lifetime) b.add(attr::Lifetime{s.lifetime_value});
     if (s.family) family(attr::RequestedAddressFamily::kType, s.family_value);
     if (s.method == Method::kChannelBind && s.number) b.add(attr::ChannelNumber{s.number_value});
+    if (s.connection_id) b.add(attr::ConnectionId{s.connection_id_value});
     for (std::size_t i = 0; i < s.npeers; ++i) b.add(attr::XorPeerAddress{s.peers[i]});
     if (s.unknown) {
       const std::array<std::uint8_t, 4> v{};

@@ -113,6 +113,12 @@ SEEDS = {
     + peer(0, DOC4, b"from-new-host") + op(HOSTS) + [0] + send(0, DOC4, b"again") + permission(0, [DOC4])
     + send(0, DOC4, b"regranted"),
     "per_ip_quota": [0, 0x08] + allocate(0) + allocate(5) + op(REFRESH, 0) + [1, LT0, AUTO] + allocate(5),
+    # RFC 6062 with no TCP relay network: a TCP allocation is 442; Connect (CreatePermission's
+    # bit 6) on a UDP allocation and ConnectionBind (ChannelBind's bit 6) on a TCP 5-tuple fail.
+    "rfc6062_requests_fail": [0, 0] + allocate(2, flags=0x02) + allocate(0)
+    + op(PERMISSION, 0) + [0x41, DOC4, AUTO] + op(PERMISSION, 2) + [0x41, DOC4, AUTO]
+    + op(CHANNEL_BIND, 4) + [0x40, 0, 0, 0x10, 0x01, AUTO]
+    + op(CHANNEL_BIND, 2) + [0x41, 0, 0, 0, 0, UNSIGNED],
 }
 
 
