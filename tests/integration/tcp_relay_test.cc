@@ -574,6 +574,38 @@ TEST_F(TcpRelayTest, NonReadingDataConnectionCannotGrowServerMemory) {
   close(peer);
 }
 
+// The other way round: a peer that never reads while the client's data connection sends as fast
+// as it can. The relay stops reading the client instead of buffering for the peer.
+TEST_F(TcpRelayTest, NonReadingPeerCannotGrowServerMemory) {
+  start();
+  int listener = tcp_socket_bound("127.0.0.1");
+  int small = 4096;
+  setsockopt(listener, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  ASSERT_EQ(::listen(listener, 4), 0);
+  StreamTurn control(Transport::kTcp, server_address());
+  allocate(control);
+  auto c = control.connect(local_address(listener));
+  ASSERT_TRUE(c.success) << c.error;
+  auto data = bind(control, c.get<attr::ConnectionId>()->id);
+  ASSERT_TRUE(data);
+  const long before = rss_kb(server_->pid());
+  std::vector<std::uint8_t> chunk(64 * 1024, 0x66);
+  std::size_t sent = 0;
+  auto until = Clock::now() + Millis(2000);
+  while (Clock::now() < until) {
+    ssize_t n = send(data->socket().fd(), chunk.data(), chunk.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<std::size_t>(n);
+    } else {
+      std::this_thread::sleep_for(Millis(5));
+    }
+  }
+  const long after = rss_kb(server_->pid());
+  EXPECT_LT(sent, std::size_t{32} << 20) << "the client was never slowed down";
+  EXPECT_LT(after - before, kRssGrowthKb) << "RSS " << before << " -> " << after << " kB";
+  close(listener);  // the peer connection (never accepted) goes with it
+}
+
 // RFC 6062 §5.3 across workers: each data connection lands on the worker the kernel picks,
 // the peer connection lives on the allocation's; every ConnectionBind must succeed.
 TEST_F(TcpRelayTest, ConnectionBindOnAnyWorker) {

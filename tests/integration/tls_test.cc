@@ -350,6 +350,21 @@ TEST_F(TlsTest, CoturnClientOverTls) {
   EXPECT_NE(r.output.find("Total lost packets 0 (0.000000%)"), std::string::npos) << r.output;
 }
 
+// coturn's own client with RFC 6062 TCP relays over TLS (-T -S): control and data connections
+// over TLS, data connections handed to the allocation's worker with their TLS sessions.
+TEST_F(TlsTest, CoturnTcpRelayOverTls) {
+  const char* uclient = "/usr/bin/turnutils_uclient";
+  if (access(uclient, X_OK) != 0) {
+    GTEST_SKIP() << "coturn's client tools are not installed (tools/dev setup installs them)";
+  }
+  start();
+  auto r = run_program({uclient, "-T", "-S", "-p", std::to_string(tls_port_), "-u", "alice", "-w",
+                        "secret", "-n", "30", "-m", "4", "-l", "170", "127.0.0.1"},
+                       Millis(30000));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("Total lost packets 0 (0.000000%)"), std::string::npos) << r.output;
+}
+
 // --check-config reads the certificate and key as the start would.
 TEST_F(TlsTest, CheckConfigReadsTheCertificate) {
   auto ok =

@@ -94,10 +94,14 @@ TEST_F(TcpRelayTest, AllocateOverTcpListensOnTheRelayAddress) {
   EXPECT_TRUE(alice.last().integrity_ok(kAliceKey));
 }
 
-TEST_F(TcpRelayTest, AllocateOverUdpIs400) {
+TEST_F(TcpRelayTest, AllocateOverUdpOrDtlsIs400) {
   h.start();
   TurnClient udp{h, testing::udp_tuple("198.51.100.7:40000")};
   EXPECT_EQ(udp.allocate(tcp_transport()).error(), 400);
+  // DTLS is no stream either (RFC 6062 §5.1: TCP or TLS only).
+  TurnClient dtls{h,
+                  FiveTuple{addr("198.51.100.7:40001"), addr("192.0.2.1:5349"), Transport::kDtls}};
+  EXPECT_EQ(dtls.allocate(tcp_transport()).error(), 400);
   EXPECT_TRUE(net.listening.empty());
   EXPECT_EQ(h.relays.open_count, 0u);
 }
