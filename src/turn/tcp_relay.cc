@@ -124,7 +124,7 @@ Reply Dispatcher::handle_connect(const Request& r, Allocation& a) {
 }
 
 // The Connect's answer, made when its connection succeeded (with CONNECTION-ID) or failed
-// (447), through the same steps as respond() and kept for a retransmission of the request.
+// (447), through the same steps as respond(); a success is kept for a retransmission.
 void Dispatcher::send_connect_answer(Allocation& a, ConnectionId id, bool ok) {
   TcpPeer* p = a.tcp->find(id);
   const Class cls = ok ? Class::kSuccess : Class::kError;
@@ -142,8 +142,10 @@ void Dispatcher::send_connect_answer(Allocation& a, ConnectionId id, bool ok) {
   if (settings_.fingerprint || p->fingerprint) b.add_fingerprint();
   Bytes out = b.finish();
   if (out.empty()) return;
-  a.last_tid = p->tid;
-  a.last_response.assign(out.begin(), out.end());
+  if (ok) {  // a success is kept for a retransmission (a failure is tried again)
+    a.last_tid = p->tid;
+    a.last_response.assign(out.begin(), out.end());
+  }
   egress_.to_client(a.tuple, out);
 }
 

@@ -50,6 +50,13 @@ class Checks {
       }
     }
     check_data_delivered(ti, sent, to_peer != nullptr);
+    // RFC 6062: a connection is bound only by a ConnectionBind success to that 5-tuple.
+    if (w_.tcp.bound) {
+      require(info.success && w_.tcp.bound->second == c.tuple && req &&
+                  req->method() == static_cast<std::uint16_t>(Method::kConnectionBind),
+              "a connection was bound without a ConnectionBind success");
+      w_.tcp.bound.reset();
+    }
     w_.log(info.success    ? "answered success"
            : info.answered ? "answered"
                            : "no answer",
@@ -93,11 +100,106 @@ class Checks {
     }
     if (owner < 0) return;
     Model& m = w_.clients[static_cast<std::size_t>(owner)].m;
+    if (m.tcp) {
+      require(delivered == 0, "a datagram reached a TCP allocation's client");
+      return;
+    }
     const Permission* p = m.perm(peer);
     if (w_.certainly_alive(m) && w_.relays.is_open(id) && p != nullptr && w_.now < p->until.lo &&
         !w_.bandwidth_limited() && w_.policy.check(peer) != PeerVerdict::kRefused) {
       require(delivered == 1, "a permitted peer's data was dropped");
     }
+  }
+
+  // RFC 6062 §5.2: connection `id` (connecting) succeeded or failed; its Connect is answered
+  // now, to the allocation's 5-tuple, with CONNECTION-ID or 447, under the user's key.
+  void peer_connected(turn::ConnectionId id, bool ok) {
+    TcpNet::Conn* conn = w_.tcp.find(id);
+    const turn::RelayId relay = conn->relay;
+    if (ok) {
+      conn->state = TcpNet::State::kPending;
+    } else {
+      w_.tcp.erase(id);  // the network gives a failed connection up before it reports
+    }
+    w_.log(ok ? "peer connected" : "peer connection failed", -1, static_cast<long>(id));
+    w_.egress.clear();
+    w_.server->on_peer_connected(id, ok, w_.now);
+    const int owner = tcp_owner(relay);
+    require(w_.egress.count() <= 1, "one connection outcome answered twice");
+    if (w_.egress.count() == 0) {
+      require(owner < 0 || !w_.certainly_alive(w_.clients[static_cast<std::size_t>(owner)].m),
+              "a Connect's outcome was not answered");
+      return;
+    }
+    require(owner >= 0, "a Connect answered for no TCP allocation");
+    Client& c = w_.clients[static_cast<std::size_t>(owner)];
+    const Recorder::Record& rec = w_.egress.at(0);
+    require(!rec.to_peer && rec.tuple == c.tuple, "a Connect answered to another 5-tuple");
+    auto parsed = MessageView::parse(w_.egress.data(rec));
+    require(parsed.ok(), "a Connect answer is not well-formed STUN");
+    const MessageView& m = *parsed;
+    require(m.method() == static_cast<std::uint16_t>(Method::kConnect),
+            "a connection outcome answered as another method");
+    const auth::Md5Key& key = w_.keys[static_cast<std::size_t>(c.m.user)];
+    require(stun::check_message_integrity(m, Bytes(key.data(), key.size())),
+            "a Connect answer without the user's MESSAGE-INTEGRITY");
+    if (ok) {
+      auto cid = m.get<attr::ConnectionId>();
+      require(m.cls() == Class::kSuccess && cid && cid->id == id,
+              "a connected Connect not answered with its CONNECTION-ID");
+      c.m.last_tid = m.transaction_id();  // kept for a retransmission, as any success
+    } else {
+      auto e = m.get<attr::ErrorCode>();
+      require(m.cls() == Class::kError && e && e->code == 447, "a failed Connect not answered 447");
+      ++w_.errors[turn::error_code_slot(std::uint16_t{447})];
+    }
+  }
+
+  // RFC 6062 §5.4: a peer connects in to `relay`: let in (and announced by a ConnectionAttempt
+  // to the allocation's 5-tuple) only with a permission and the peer policy's consent.
+  void peer_accepted(turn::RelayId relay, const Address& peer) {
+    const turn::ConnectionId id = ++w_.tcp.next_id;
+    w_.log("peer connects in", -1, static_cast<long>(relay));
+    w_.egress.clear();
+    const bool kept = w_.server->on_peer_accepted(relay, id, peer, w_.now);
+    const int owner = tcp_owner(relay);
+    if (!kept) {
+      require(w_.egress.count() == 0, "a refused peer was announced");
+      if (owner < 0) return;
+      Model& m = w_.clients[static_cast<std::size_t>(owner)].m;
+      const Permission* p = m.perm(peer);
+      const bool must = w_.certainly_alive(m) && p != nullptr && w_.now < p->until.lo &&
+                        w_.policy.check(peer) == PeerVerdict::kPermitted &&
+                        w_.tcp.conns.size() < w_.settings.max_tcp_connections;
+      require(!must, "a permitted peer was refused");
+      return;
+    }
+    require(owner >= 0, "a peer was let in to no TCP allocation");
+    Client& c = w_.clients[static_cast<std::size_t>(owner)];
+    const Permission* p = c.m.perm(peer);
+    require(p != nullptr && w_.now < p->until.hi, "a peer without a permission was let in");
+    require(!w_.forbidden(peer) && w_.policy.check(peer) != PeerVerdict::kRefused,
+            "a peer the policy refuses was let in");
+    require(w_.egress.count() == 1, "an accepted peer was not announced once");
+    const Recorder::Record& rec = w_.egress.at(0);
+    require(!rec.to_peer && rec.tuple == c.tuple, "a ConnectionAttempt to another 5-tuple");
+    auto parsed = MessageView::parse(w_.egress.data(rec));
+    require(parsed.ok() && parsed->is(Method::kConnectionAttempt, Class::kIndication),
+            "an accepted peer announced by something else than a ConnectionAttempt");
+    auto pa = parsed->get<attr::XorPeerAddress>();
+    auto cid = parsed->get<attr::ConnectionId>();
+    require(pa && pa->address == peer && cid && cid->id == id,
+            "a ConnectionAttempt with another peer or id");
+    w_.tcp.conns.push_back({id, relay, peer, TcpNet::State::kPending});
+  }
+
+  // A connection ends (either side closed, or 30 s without a ConnectionBind).
+  void connection_closed(turn::ConnectionId id) {
+    w_.log("connection closed", -1, static_cast<long>(id));
+    w_.tcp.erase(id);
+    w_.egress.clear();
+    w_.server->on_peer_connection_closed(id);
+    require(w_.egress.count() == 0, "a closed connection sent something");
   }
 
   // The worker's tick: expire(now), and lapsed reservations swept.
@@ -159,6 +261,16 @@ class Checks {
       }
     }
     require(w_.server->allocation_count() == alive, "allocation_count() != 5-tuples with one");
+    std::size_t tcp_alive = 0;
+    for (const auto& c : w_.clients) {
+      if (!c.m.alive || !c.m.tcp) continue;
+      ++tcp_alive;
+      require(w_.tcp.listens(c.m.relay), "a TCP allocation does not listen");
+    }
+    require(w_.tcp.listening.size() == tcp_alive, "a TCP relay listens with no allocation");
+    for (const auto& conn : w_.tcp.conns) {
+      require(w_.tcp.listens(conn.relay), "a connection outlived its TCP allocation");
+    }
     check_counters();
     require(w_.relays.open_count() == alive, "open relays != allocations");
     require(w_.quotas->total() == alive + w_.relays.held_count(),
@@ -200,6 +312,8 @@ class Checks {
     require(w_.relays.open_count() == 0, "relays left open after every lifetime");
     require(w_.relays.held_count() == 0, "reservations left after every lifetime");
     require(w_.quotas->per_user().empty(), "per-user quota entries left");
+    require(w_.tcp.listening.empty() && w_.tcp.conns.empty(),
+            "TCP relays or connections left after every lifetime");
     const turn::Counters& k = w_.server->counters();
     require(k.permissions_created.get() == k.permissions_ended.get() &&
                 k.channels_created.get() == k.channels_ended.get(),
@@ -268,6 +382,10 @@ class Checks {
   // an allocation certainly alive, is relayed.
   void check_data_delivered(int ti, const Sent& sent, bool delivered) {
     Model& m = w_.clients[static_cast<std::size_t>(ti)].m;
+    if (m.alive && m.tcp) {
+      require(!delivered, "a TCP allocation sent a datagram to a peer");
+      return;
+    }
     if (!w_.certainly_alive(m) || !sent.has_data || w_.bandwidth_limited()) return;
     Address peer;
     if (sent.kind == Kind::kSend && sent.has_peer) {
@@ -383,13 +501,16 @@ class Checks {
       apply_allocate(ti, m, sent, replay);
       return;
     }
-    // RFC 6062: this server has no TCP relay network (TCP allocations get 442), so Connect and
-    // ConnectionBind can only fail.
-    require(method != Method::kConnect && method != Method::kConnectionBind,
-            "an RFC 6062 request succeeded without a TCP allocation");
+    if (method == Method::kConnectionBind) {
+      apply_connection_bind(ti, sent);
+      return;
+    }
     require(md.alive, "a TURN request succeeded on a 5-tuple without an allocation");
     require(sent.user == md.user, "a request of another user succeeded on an allocation");
     if (replay) return;
+    // RFC 6062 §5.2: a Connect succeeds when its connection does (peer_connected), then only
+    // as that answer again.
+    require(method != Method::kConnect, "a Connect succeeded before its connection");
     md.last_tid = m.transaction_id();
     if (method == Method::kRefresh) {
       const std::uint32_t l = granted(m);
@@ -408,6 +529,7 @@ class Checks {
       require(s.npeers >= 1, "CreatePermission without a peer succeeded");
       for (std::size_t i = 0; i < s.npeers; ++i) grant_permission(md, s.peers[i]);
     } else if (method == Method::kChannelBind) {
+      require(!md.tcp, "a channel bound on a TCP allocation");
       apply_channel_bind(md, sent);
     } else {
       violation("a success for a method that has none");
@@ -514,8 +636,12 @@ class Checks {
     } else {
       require(!token.has_value(), "a RESERVATION-TOKEN nobody asked for");
     }
+    const bool tcp = s.transport && s.protocol == attr::RequestedTransport::kTcp;
+    require(!tcp || (w_.tcp_on && c.tuple.transport != Transport::kUdp),
+            "a TCP allocation without the TCP relay network or over UDP");
     md.clear();
     md.alive = true;
+    md.tcp = tcp;
     md.relay = id;
     md.relay_address = relayed->address;
     md.user = sent.user;
@@ -524,6 +650,31 @@ class Checks {
     md.created = w_.now;
     md.bytes_to_peer = 0;
     md.bytes_to_client = 0;
+  }
+
+  // The client whose (TCP) allocation has relay `relay`, -1 if none.
+  int tcp_owner(turn::RelayId relay) const {
+    for (std::size_t i = 0; i < kTuples; ++i) {
+      const Model& m = w_.clients[i].m;
+      if (m.alive && m.tcp && m.relay == relay) return static_cast<int>(i);
+    }
+    return -1;
+  }
+
+  // RFC 6062 §5.3: a ConnectionBind succeeds on a stream 5-tuple without an allocation, for a
+  // pending connection of an allocation of the same user (client_packet checked the bind).
+  void apply_connection_bind(int ti, const Sent& sent) {
+    const Client& c = w_.clients[static_cast<std::size_t>(ti)];
+    require(c.tuple.transport != Transport::kUdp, "a ConnectionBind succeeded over UDP");
+    require(!w_.certainly_alive(c.m), "a ConnectionBind succeeded on a control connection");
+    require(w_.tcp.bound.has_value(), "a ConnectionBind succeeded without binding");
+    const TcpNet::Conn* conn = w_.tcp.find(w_.tcp.bound->first);
+    require(conn != nullptr, "a ConnectionBind bound an unknown connection");
+    require(sent.spec.connection_id && sent.spec.connection_id_value == conn->id,
+            "a ConnectionBind bound another connection than it named");
+    const int owner = tcp_owner(conn->relay);
+    require(owner >= 0 && sent.user == w_.clients[static_cast<std::size_t>(owner)].m.user,
+            "a ConnectionBind of another user succeeded");
   }
 
   void check_caps(const Model& md) const {

@@ -139,6 +139,7 @@ struct Channel {
 struct Model {
   static constexpr std::size_t kMax = 16;
   bool alive = false;
+  bool tcp = false;  // an RFC 6062 TCP allocation: no datagrams either way
   turn::RelayId relay = 0;
   Address relay_address;
   int user = 0;
@@ -154,6 +155,7 @@ struct Model {
 
   void clear() {
     alive = false;
+    tcp = false;
     last_tid = {};
     nperms = 0;
     nchans = 0;

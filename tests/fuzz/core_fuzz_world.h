@@ -13,6 +13,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core_fuzz_model.h"
 #include "ferry/auth/credential_store.h"
@@ -26,6 +28,7 @@
 #include "ferry/turn/quotas.h"
 #include "ferry/turn/relay_registry.h"
 #include "ferry/turn/settings.h"
+#include "ferry/turn/tcp_relay.h"
 #include "tracking_relays.h"
 
 namespace ferry::testing::fuzz {
@@ -149,6 +152,68 @@ struct ReplyInfo {
   std::uint16_t code = 0;
 };
 
+// RFC 6062's network side for the fuzzer: what the core asked for (listeners, connections
+// made by Connect, binds, refusals), so that later steps can complete, fail or close those
+// connections, and so that nothing is left when every allocation has ended.
+struct TcpNet : turn::TcpRelayNet {
+  enum class State : std::uint8_t { kConnecting, kPending, kBound };
+  struct Conn {
+    turn::ConnectionId id = 0;
+    turn::RelayId relay = 0;
+    Address peer;
+    State state = State::kConnecting;
+  };
+  std::vector<turn::RelayId> listening;
+  std::vector<Conn> conns;
+  turn::ConnectionId next_id = 0;
+  // The last bind() in the current step: the 5-tuple must have got a ConnectionBind success.
+  std::optional<std::pair<turn::ConnectionId, FiveTuple>> bound;
+  std::size_t refused = 0;
+
+  void reset() {
+    listening.clear();
+    conns.clear();
+    next_id = 0;
+    bound.reset();
+    refused = 0;
+  }
+  bool listens(turn::RelayId r) const {
+    return std::find(listening.begin(), listening.end(), r) != listening.end();
+  }
+  Conn* find(turn::ConnectionId id) {
+    for (auto& c : conns) {
+      if (c.id == id) return &c;
+    }
+    return nullptr;
+  }
+  void erase(turn::ConnectionId id) {
+    std::erase_if(conns, [id](const Conn& c) { return c.id == id; });
+  }
+  bool listen(const turn::Relay& r, const Address& /*client*/) override {
+    require(!listens(r.id), "a relay listened on twice");
+    listening.push_back(r.id);
+    return true;
+  }
+  void close_relay(turn::RelayId r) override {
+    require(listens(r), "a relay that does not listen was closed as a TCP relay");
+    std::erase(listening, r);
+    std::erase_if(conns, [r](const Conn& c) { return c.relay == r; });
+  }
+  Result<turn::ConnectionId> connect(turn::RelayId r, const Address& peer) override {
+    require(listens(r), "a Connect from a relay that is no TCP relay");
+    conns.push_back({++next_id, r, peer, State::kConnecting});
+    return next_id;
+  }
+  void bind(turn::ConnectionId id, const FiveTuple& data) override {
+    Conn* c = find(id);
+    require(c != nullptr && c->state == State::kPending, "a connection bound that is not pending");
+    c->state = State::kBound;
+    bound.emplace(id, data);
+  }
+  void refuse(const FiveTuple& /*data*/) override { ++refused; }
+  bool is_tcp_relay(const Address& /*peer*/) const override { return false; }
+};
+
 inline turn::Settings base_settings() {
   turn::Settings s;
   s.unauthenticated_response_rate = 0;  // the world turns it on per input (fuzz_core.cc)
@@ -249,6 +314,8 @@ struct World {
 
   std::optional<turn::Quotas> quotas;
   TrackingRelays relays;
+  TcpNet tcp;
+  bool tcp_on = false;  // the server has the TCP relay network (else TCP allocations are 442)
   Recorder egress;
   std::unique_ptr<turn::Dispatcher> server;
   std::size_t capacity = TrackingRelays::kMaxIds;

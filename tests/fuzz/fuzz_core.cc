@@ -86,8 +86,10 @@ class CoreFuzz {
       c.last_len = 0;
       c.m.clear();
     }
-    w_.server = std::make_unique<turn::Dispatcher>(turn::Dependencies{
-        w_.settings, w_.egress, w_.relays, w_.users, w_.nonces, *w_.quotas, &w_.registry});
+    w_.tcp.reset();
+    w_.server = std::make_unique<turn::Dispatcher>(
+        turn::Dependencies{w_.settings, w_.egress, w_.relays, w_.users, w_.nonces, *w_.quotas,
+                           &w_.registry, w_.tcp_on ? &w_.tcp : nullptr});
     w_.server->set_host_addresses({kHost4, kHost6}, w_.now);
     w_.policy.set_host_addresses({kHost4, kHost6});
     for (w_.step = 0; w_.step < kMaxSteps && !in.empty(); ++w_.step) {
@@ -104,7 +106,8 @@ class CoreFuzz {
   // Byte 1: bit 0 caps of 10 permissions and 10 channels (past the lists' inline storage and
   // the 8 entries above which they are indexed) instead of 4 and 3, bit 1 max-bps 64 B/s,
   // bit 2 a worker capacity of 100 B/s, bit 3 max-allocations-per-ip 1 (tuples 0 and 5 share an
-  // address).
+  // address), bit 4 RFC 6062 TCP relays (a TcpNet the steps drive; else TCP allocations are
+  // 442).
   void configure(std::uint8_t f, std::uint8_t g) {
     w_.settings.unauthenticated_response_rate = (f & 1) != 0 ? 1 : 0;
     w_.settings.unauthenticated_response_burst = 3;
@@ -124,6 +127,7 @@ class CoreFuzz {
     w_.settings.max_bps = (g & 2) != 0 ? 64 : 0;
     w_.settings.worker_bps_capacity = (g & 4) != 0 ? 100 : 0;
     w_.per_ip_quota = (g & 8) != 0 ? 1 : 0;
+    w_.tcp_on = (g & 16) != 0;
   }
 
   // Ops (low nibble): 0-1 Allocate, 2 Refresh, 3 CreatePermission (or Connect), 4 ChannelBind
@@ -457,8 +461,13 @@ class CoreFuzz {
     checks_.client_packet(ti, Bytes(c.last.data(), c.last_len), c.last_sent);
   }
 
+  // Bit 6 of the first byte, with TCP relays on: an event of the TCP relay network instead.
   void peer_datagram(Input& in, int ti) {
     const std::uint8_t r = in.u8();
+    if ((r & 0x40) != 0 && w_.tcp_on) {
+      tcp_event(in, ti, r);
+      return;
+    }
     turn::RelayId id = r & 0x1F;
     if ((r & 0x80) == 0) {
       const Model& m = w_.clients[r % kTuples].m;
@@ -470,6 +479,38 @@ class CoreFuzz {
     in.bytes(data.data(), len);
     w_.log("peer datagram", ti, static_cast<long>(id));
     checks_.peer_packet(id, peer, Bytes(data.data(), len));
+  }
+
+  // RFC 6062's network: a Connect's connection succeeds or fails, a peer connects in to a
+  // client's relay (`r` picks the client, or with bit 7 a relay id), or a connection closes.
+  void tcp_event(Input& in, int ti, std::uint8_t r) {
+    const std::uint8_t k = in.u8();
+    const std::uint8_t pick = in.u8();
+    auto nth = [&](bool connecting) -> turn::ConnectionId {
+      std::vector<turn::ConnectionId> ids;
+      for (const auto& c : w_.tcp.conns) {
+        if (!connecting || c.state == TcpNet::State::kConnecting) ids.push_back(c.id);
+      }
+      return ids.empty() ? 0 : ids[pick % ids.size()];
+    };
+    switch (k % 4) {
+      case 0:
+      case 1:
+        if (auto id = nth(true)) checks_.peer_connected(id, k % 4 == 0);
+        return;
+      case 2: {
+        turn::RelayId relay = r & 0x1F;
+        if ((r & 0x80) == 0) {
+          const Model& m = w_.clients[r % kTuples].m;
+          if (m.alive) relay = m.relay;
+        }
+        checks_.peer_accepted(relay, peer_from(in, ti));
+        return;
+      }
+      default:
+        if (auto id = nth(false)) checks_.connection_closed(id);
+        return;
+    }
   }
 
   // The host's addresses change (an interface comes or goes): some peers become the host's.

@@ -119,6 +119,17 @@ SEEDS = {
     + op(PERMISSION, 0) + [0x41, DOC4, AUTO] + op(PERMISSION, 2) + [0x41, DOC4, AUTO]
     + op(CHANNEL_BIND, 4) + [0x40, 0, 0, 0x10, 0x01, AUTO]
     + op(CHANNEL_BIND, 2) + [0x41, 0, 0, 0, 0, UNSIGNED],
+    # RFC 6062 with the TCP relay network (byte 1 bit 4): a TCP allocation on tuple 2, a
+    # Connect whose connection succeeds (a peer step with bit 6: event 0), its ConnectionBind on
+    # tuple 5; an inbound peer with a permission (event 2), bob's ConnectionBind for it (441),
+    # alice's; a connection closes (event 3), a Connect fails (event 1: 447); the allocation ends.
+    "rfc6062_tcp_relays": [0, 0x10] + allocate(2, flags=0x02) + permission(2, [DOC4])
+    + op(PERMISSION, 2) + [0x41, DOC4_B, AUTO] + op(PEER) + [0x44, 0, 0]
+    + op(CHANNEL_BIND, 5) + [0x40, 0, 0, 0, 1, AUTO]
+    + op(PEER) + [0x44, 2, 0, DOC4] + op(CHANNEL_BIND, 4) + [0x40, 0, 0, 0, 2, AUTO]
+    + op(CHANNEL_BIND, 5) + [0x40, 0, 0, 0, 2, AUTO]
+    + op(PEER) + [0x44, 3, 0] + op(PERMISSION, 2) + [0x41, DOC4_C, 9, AUTO] + op(PEER) + [0x44, 1, 0]
+    + op(REFRESH, 2) + [1, LT0, AUTO],
 }
 
 
