@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
@@ -604,6 +605,28 @@ TEST_F(TcpRelayTest, NonReadingPeerCannotGrowServerMemory) {
   EXPECT_LT(sent, std::size_t{32} << 20) << "the client was never slowed down";
   EXPECT_LT(after - before, kRssGrowthKb) << "RSS " << before << " -> " << after << " kB";
   close(listener);  // the peer connection (never accepted) goes with it
+}
+
+// max-bps covers a TCP allocation's connections (a token bucket per allocation): 60 KB from a
+// peer at 20,000 B/s (a one-second burst) take about two seconds to arrive, not milliseconds.
+TEST_F(TcpRelayTest, MaxBpsPacesThePipe) {
+  start("allow-loopback-peers\nmax-bps=20000\n");
+  StreamTurn control(Transport::kTcp, server_address());
+  const Address relayed = allocate(control);
+  ASSERT_TRUE(control.create_permission(*Address::parse_ip("127.0.0.1", 0)).success);
+  int peer = connect_to(relayed);
+  ASSERT_GE(peer, 0);
+  auto attempt = control.wait_attempt(Millis(3000));
+  ASSERT_TRUE(attempt);
+  auto data = bind(control, attempt->second);
+  ASSERT_TRUE(data);
+  std::vector<std::uint8_t> block(60000, 0x77);
+  const auto began = Clock::now();
+  ASSERT_TRUE(send_all(peer, block));
+  EXPECT_EQ(recv_exactly(data->socket().fd(), block.size(), Millis(10000)).size(), block.size());
+  const auto took = std::chrono::duration_cast<Millis>(Clock::now() - began);
+  EXPECT_GE(took.count(), 1500) << "60 KB at 20,000 B/s arrived in " << took.count() << " ms";
+  close(peer);
 }
 
 // RFC 6062 §5.3 across workers: each data connection lands on the worker the kernel picks,
