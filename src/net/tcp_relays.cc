@@ -120,7 +120,7 @@ void TcpRelays::close_relay(turn::RelayId relay) {
 
 turn::ConnectionId TcpRelays::new_id() const {
   // Unguessable (a client must not bind another's connection) and owned by this worker
-  // (id % workers == worker). Id 0 and ids in use are drawn again.
+  // (id % workers == worker). Id 0 and ids in use are drawn again; 0 when the CSPRNG fails.
   for (;;) {
     std::uint32_t r = 0;
     if (RAND_bytes(reinterpret_cast<unsigned char*>(&r), sizeof r) != 1) return 0;
@@ -134,9 +134,11 @@ turn::ConnectionId TcpRelays::new_id() const {
 
 TcpRelays::Conn* TcpRelays::add(turn::RelayId relay, const Address& client, bufferevent* peer,
                                 State state) {
+  const turn::ConnectionId id = new_id();
+  if (id == 0) return nullptr;  // no CSPRNG: no connection (ids must not be guessable)
   auto c = std::make_unique<Conn>();
   c->self = this;
-  c->id = new_id();
+  c->id = id;
   c->relay = relay;
   c->client = client;
   c->state = state;
@@ -178,6 +180,11 @@ Result<turn::ConnectionId> TcpRelays::connect(turn::RelayId relay, const Address
     return Error{"cannot open a socket on the relay address"};
   }
   Conn* c = add(relay, l.client, bev, State::kConnecting);
+  if (c == nullptr) {
+    bufferevent_free(bev);
+    slots_.release(l.client);
+    return Error{"no connection id"};
+  }
   setup_peer(*c);
   sockaddr_storage ss;
   socklen_t len = peer.to_sockaddr(&ss);
@@ -219,6 +226,11 @@ void TcpRelays::accept_peer(Listener& l, int fd, const Address& peer) {
   int one = 1;
   (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   Conn* c = add(l.relay, l.client, bev, State::kPending);
+  if (c == nullptr) {
+    bufferevent_free(bev);
+    slots_.release(l.client);
+    return;
+  }
   const turn::ConnectionId id = c->id;
   // RFC 6062 §5.4: the core checks the permission and the peer policy, and tells the client.
   if (core_ == nullptr || !core_->on_peer_accepted(l.relay, id, peer, c->since)) {

@@ -118,6 +118,7 @@ class TcpRelays final : public turn::TcpRelayNet {
   static void on_peer_event(bufferevent* bev, short what, void* arg);
   static void on_data_event(bufferevent* bev, short what, void* arg);
   void accept_peer(Listener& l, int fd, const Address& peer);
+  // A new connection with a fresh id; null when no id can be drawn.
   Conn* add(turn::RelayId relay, const Address& client, bufferevent* peer, State state);
   turn::ConnectionId new_id() const;
   void setup_peer(Conn& c);
