@@ -50,6 +50,14 @@ std::size_t output_length(bufferevent* bev) {
   return evbuffer_get_length(bufferevent_get_output(bev));
 }
 
+// Frees a peer connection's bufferevent. Taken out of its allocation's rate-limit group
+// first: the free itself completes later, in a finaliser, and a group freed meanwhile (the
+// allocation ending) must have no members left (libevent asserts it).
+void free_peer(bufferevent* bev) {
+  bufferevent_remove_from_rate_limit_group(bev);
+  bufferevent_free(bev);
+}
+
 }  // namespace
 
 TcpRelays::TcpRelays(event_base* base, ConnectionLimits& slots, NetCounters& counters,
@@ -393,7 +401,7 @@ void TcpRelays::end_side(Conn& c, bool peer_side) {
     return;
   }
   if (peer_side) {
-    bufferevent_free(gone);
+    free_peer(gone);
   } else {
     free_stream(gone);
   }
@@ -414,7 +422,7 @@ void TcpRelays::destroy(turn::ConnectionId id, bool tell_core) {
   if (it == conns_.end()) return;
   Conn& c = *it->second;
   if (c.peer != nullptr) {
-    bufferevent_free(c.peer);
+    free_peer(c.peer);
     slots_.release(c.client);
   }
   if (c.data != nullptr) {

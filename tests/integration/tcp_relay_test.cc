@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -626,6 +626,10 @@ TEST_F(TcpRelayTest, MaxBpsPacesThePipe) {
   EXPECT_EQ(recv_exactly(data->socket().fd(), block.size(), Millis(10000)).size(), block.size());
   const auto took = std::chrono::duration_cast<Millis>(Clock::now() - began);
   EXPECT_GE(took.count(), 1500) << "60 KB at 20,000 B/s arrived in " << took.count() << " ms";
+  // The allocation ends with its connection open: its rate-limit group goes with it (once
+  // aborted the server: the group was freed while the connection's free was still pending).
+  ASSERT_TRUE(control.refresh(0).success);
+  EXPECT_TRUE(closed_within(peer, Millis(3000)));
   close(peer);
 }
 
