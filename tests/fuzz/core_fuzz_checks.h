@@ -77,7 +77,7 @@ class Checks {
     require(!w_.egress.overflow(), "one peer datagram caused more than 8 sends");
     int owner = -1;
     for (std::size_t i = 0; i < kTuples; ++i) {
-      if (w_.clients[i].m.alive && w_.clients[i].m.relay == id) owner = static_cast<int>(i);
+      if (w_.clients[i].m.owns(id)) owner = static_cast<int>(i);
     }
     std::size_t delivered = 0;
     for (std::size_t i = 0; i < w_.egress.count(); ++i) {
@@ -94,8 +94,14 @@ class Checks {
     if (owner < 0) return;
     Model& m = w_.clients[static_cast<std::size_t>(owner)].m;
     const Permission* p = m.perm(peer);
-    if (w_.certainly_alive(m) && w_.relays.is_open(id) && p != nullptr && w_.now < p->until.lo &&
-        !w_.bandwidth_limited() && w_.policy.check(peer) != PeerVerdict::kRefused) {
+    // The relay of the peer's family, certainly open (a dual allocation's family may end alone).
+    const bool leg_alive =
+        (id == m.relay && peer.family() == m.relay_address.family() && w_.now < m.until.lo) ||
+        (m.dual && id == m.relay2 && peer.family() == m.relay2_address.family() &&
+         w_.now < m.until2.lo);
+    if (w_.certainly_alive(m) && leg_alive && w_.relays.is_open(id) && p != nullptr &&
+        w_.now < p->until.lo && !w_.bandwidth_limited() &&
+        w_.policy.check(peer) != PeerVerdict::kRefused) {
       require(delivered == 1, "a permitted peer's data was dropped");
     }
   }
@@ -136,33 +142,39 @@ class Checks {
     require(w_.relays.bad_opens == 0, "the core opened a relay on an empty address");
     std::size_t alive = 0;
     std::array<std::size_t, 2> per_user{};
+    std::size_t seconds = 0;  // dual allocations' second relays
     for (auto& c : w_.clients) {
       const bool has = w_.server->has_allocation(c.tuple);
       if (has) {
         require(c.m.alive, "an allocation exists that no success response announced");
-        require(!w_.ticked || w_.now < c.m.until.hi,
+        require(!w_.ticked || w_.now < c.m.end().hi,
                 "an allocation outlived its lifetime and expire()");
+        sync_families(c.m);
       } else if (c.m.alive) {
-        require(w_.now >= c.m.until.lo, "an allocation ended before its lifetime");
+        require(w_.now >= c.m.end().lo, "an allocation ended before its lifetime");
         c.m.clear();
       }
       if (!c.m.alive) continue;
       ++alive;
+      seconds += c.m.dual ? 1 : 0;
       ++per_user[static_cast<std::size_t>(c.m.user)];
       c.m.forget(w_.now, w_.settings.channel_rest);
       check_caps(c.m);
       require(w_.relays.is_open(c.m.relay) && w_.relays.address_of(c.m.relay) == c.m.relay_address,
               "an allocation's relay is not open");
       for (const auto& other : w_.clients) {
-        require(&other == &c || !other.m.alive || other.m.relay != c.m.relay,
+        require(&other == &c || !other.m.owns(c.m.relay), "two allocations share one relay");
+        require(&other == &c || !c.m.dual || !other.m.owns(c.m.relay2),
                 "two allocations share one relay");
       }
     }
     require(w_.server->allocation_count() == alive, "allocation_count() != 5-tuples with one");
     check_counters();
-    require(w_.relays.open_count() == alive, "open relays != allocations");
-    require(w_.quotas->total() == alive + w_.relays.held_count(),
-            "quota total != allocations + reservations");
+    require(w_.relays.open_count() == alive + seconds, "open relays != allocations' relays");
+    // A dual allocation counts once against user-quota and once more, for its second relay,
+    // against total-quota (Quotas::acquire_relay).
+    require(w_.quotas->total() == alive + seconds + w_.relays.held_count(),
+            "quota total != allocations + second relays + reservations");
     const auto users = w_.quotas->per_user();
     std::size_t sum = 0;
     for (const auto& [name, n] : users) {
@@ -173,7 +185,8 @@ class Checks {
       require(n <= kUserQuota, "user-quota exceeded");
       sum += n;
     }
-    require(sum == w_.quotas->total(), "per-user counts do not add up to the total");
+    require(sum + seconds == w_.quotas->total(),
+            "per-user counts and second relays do not add up to the total");
     if (w_.per_ip_quota != 0) {
       // IPv4 clients only: an IPv4 address is one client whatever the core's per-client key
       // (IPv6 ones may be grouped by prefix).
@@ -185,7 +198,7 @@ class Checks {
         require(same_ip <= w_.per_ip_quota, "max-allocations-per-ip exceeded");
       }
     }
-    require(sum <= kTotalQuota, "total-quota exceeded");
+    require(w_.quotas->total() <= kTotalQuota, "total-quota exceeded");
     check_registry();
   }
 
@@ -225,11 +238,22 @@ class Checks {
   }
 
   void check_to_peer(int ti, const Recorder::Record& rec, Bytes packet, const Sent& sent) {
+    const Client& c = w_.clients[static_cast<std::size_t>(ti)];
     Model& m = w_.clients[static_cast<std::size_t>(ti)].m;
     require(sent.kind != Kind::kRequest && sent.kind != Kind::kBinding,
             "a request sent data to a peer");
     require(m.alive, "data reached a peer from a client that has no allocation");
-    require(rec.relay == m.relay, "data left from a relay that is not the sender's");
+    require(rec.relay == m.relay_for(rec.peer),
+            "data left from a relay that is not the sender's relay of the peer's family");
+    if (sent.kind == Kind::kSend) {
+      // RFC 8656 §11.2, §13-15: DF for IPv4 to IPv4, and for anything over TCP.
+      const bool stream = c.tuple.transport == Transport::kTcp;
+      const bool counts = stream || (c.tuple.client.is_v4() && rec.peer.is_v4());
+      require(rec.dont_fragment == (sent.dont_fragment && counts),
+              "a Send's DONT-FRAGMENT was not applied as RFC 8656 §11.2 says");
+    } else if (sent.kind == Kind::kChannelData) {
+      require(!rec.dont_fragment, "ChannelData was sent with DF");
+    }
     require(w_.relays.is_open(rec.relay), "data left from a closed relay");
     require(rec.given >= packet.data() && rec.given + rec.size <= packet.data() + packet.size(),
             "to_peer data is not a part of the client packet");
@@ -384,20 +408,45 @@ class Checks {
       return;
     }
     require(md.alive, "a TURN request succeeded on a 5-tuple without an allocation");
+    // RFC 8656 §8.1-8.2: a Refresh's REQUESTED-ADDRESS-FAMILY names one family of a dual
+    // allocation (443 if it has none), and LIFETIME 0 with it deletes that family alone.
+    const bool named =
+        method == Method::kRefresh && s.family && (s.family_value == 1 || s.family_value == 2);
+    const Family f = !named ? Family::kNone : s.family_value == 1 ? Family::kV4 : Family::kV6;
+    const bool deletes = method == Method::kRefresh && s.lifetime && s.lifetime_value == 0;
+    // The request may have found a family's lifetime over and ended it first.
+    if (w_.server->has_allocation(c.tuple) && !replay) {
+      sync_families(md, deletes ? f : Family::kNone);
+    }
     require(sent.user == md.user, "a request of another user succeeded on an allocation");
     if (replay) return;
     md.last_tid = m.transaction_id();
     if (method == Method::kRefresh) {
       const std::uint32_t l = granted(m);
-      const bool delete_asked = s.lifetime && s.lifetime_value == 0;
-      require((l == 0) == delete_asked, "Refresh answered LIFETIME 0 iff it asked for 0");
+      require((l == 0) == deletes, "Refresh answered LIFETIME 0 iff it asked for 0");
+      require(!named || md.serves(f), "a Refresh naming a family the allocation lacks succeeded");
       if (l == 0) {
+        if (named && md.dual) {
+          const bool first = f == md.relay_address.family();
+          if (w_.server->has_allocation(c.tuple)) {
+            md.drop(first, w_.now);
+            return;
+          }
+          // The other family's lifetime had passed: this request ended the last one.
+          require(w_.now >= (first ? md.until2.lo : md.until.lo),
+                  "deleting one family ended the allocation");
+          md.clear();
+          return;
+        }
         require(!w_.server->has_allocation(c.tuple), "a deleted allocation is still there");
         md.clear();
         return;
       }
       check_granted(l);
-      md.until.fresh(w_.now + Seconds(l));
+      if (!md.dual || !named || f == md.relay_address.family()) md.until.fresh(w_.now + Seconds(l));
+      if (md.dual && (!named || f == md.relay2_address.family())) {
+        md.until2.fresh(w_.now + Seconds(l));
+      }
       return;
     }
     if (method == Method::kCreatePermission) {
@@ -412,7 +461,7 @@ class Checks {
   }
 
   void check_peer_grantable(const Model& md, const Address& peer) const {
-    require(peer.family() == md.relay_address.family(), "a peer of the other family granted");
+    require(md.serves(peer.family()), "a peer of a family the allocation lacks was granted");
     require(!w_.forbidden(peer), "a permission for a forbidden address was granted");
     require(w_.policy.check(peer) != PeerVerdict::kRefused,
             "a permission the peer policy refuses was granted");
@@ -458,49 +507,63 @@ class Checks {
 
   // `replay_possible`: the request repeats the transaction id of the allocation's last success;
   // it is answered from the cache while that allocation lives, and allocates anew once it has
-  // expired.
+  // expired. (A cached Allocate answer names the allocation's relays as they are: a family
+  // ends alone only after a Refresh, which replaces the cached answer.)
   void apply_allocate(int ti, const MessageView& m, const Sent& sent, bool replay_possible) {
     Client& c = w_.clients[static_cast<std::size_t>(ti)];
     Model& md = c.m;
     const Spec& s = sent.spec;
     const std::uint32_t l = granted(m);
     check_granted(l);
-    auto relayed = m.get<attr::XorRelayedAddress>();
+    std::array<Address, 2> relayed{};
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < m.attribute_count(); ++i) {
+      const stun::RawAttribute raw = m.attribute(i);
+      if (raw.type != attr::XorRelayedAddress::kType) continue;
+      auto a = attr::XorRelayedAddress::parse(raw.value, m.transaction_id());
+      require(a.ok() && n < relayed.size(), "more than two XOR-RELAYED-ADDRESS, or a bad one");
+      relayed[n++] = a->address;
+    }
     auto mapped = m.get<attr::XorMappedAddress>();
-    require(relayed.has_value(), "an Allocate success without XOR-RELAYED-ADDRESS");
+    require(n >= 1, "an Allocate success without XOR-RELAYED-ADDRESS");
     require(mapped && mapped->address == c.tuple.client, "XOR-MAPPED-ADDRESS is not the client");
-    const bool fresh_possible = !md.alive || w_.now >= md.until.lo;
+    check_families(c, s, relayed, n, m.get<attr::AddressErrorCode>());
+    const bool fresh_possible = !md.alive || w_.now >= md.end().lo;
     require(replay_possible || fresh_possible, "a second allocation on one 5-tuple");
     if (!fresh_possible) {
-      require(relayed->address == md.relay_address, "a repeated Allocate got another relay");
+      require(relayed[0] == md.answered_first, "a repeated Allocate got another relay");
       return;
     }
-    turn::RelayId id = 0;
-    require(w_.relays.open_at(relayed->address, &id), "an Allocate succeeded with no relay open");
-    if (replay_possible && relayed->address == md.relay_address) {
+    std::array<turn::RelayId, 2> ids{};
+    for (std::size_t i = 0; i < n; ++i) {
+      require(w_.relays.open_at(relayed[i], &ids[i]), "an Allocate succeeded with no relay open");
+    }
+    if (replay_possible && relayed[0] == md.answered_first) {
       // The old allocation's cached answer, or a new one on the same port: nothing certain
       // (the same user either way: the cached answer was this very request's).
-      md.relay = id;
-      md.until.maybe(w_.now + Seconds(l));
+      Bounds b = md.end();
+      b.maybe(w_.now + Seconds(l));
+      set_relays(md, relayed, ids, n);
+      md.until = b;
+      md.until2 = b;
       for (std::size_t i = 0; i < md.nperms; ++i)
         md.perms[i].until.lo = std::min(md.perms[i].until.lo, w_.now);
       for (std::size_t i = 0; i < md.nchans; ++i)
         md.chans[i].until.lo = std::min(md.chans[i].until.lo, w_.now - w_.settings.channel_rest);
       return;
     }
-    for (const auto& other : w_.clients) {
-      require(&other == &c || !other.m.alive || other.m.relay != id,
-              "two allocations share one relay");
+    for (std::size_t i = 0; i < n; ++i) {
+      for (const auto& other : w_.clients) {
+        require(&other == &c || !other.m.owns(ids[i]), "two allocations share one relay");
+      }
+      // RFC 8656 §7.2: DONT-FRAGMENT gives relays that send with DF, and nothing else does.
+      require(w_.relays.dont_fragment(ids[i]) == s.dont_fragment,
+              "a relay's DF does not follow the Allocate's DONT-FRAGMENT");
+      if (s.even && !s.token) require(relayed[i].port() % 2 == 0, "EVEN-PORT got an odd port");
     }
     auto token = m.get<attr::ReservationToken>();
     if (s.token) {
       require(!w_.relays.is_held(s.token_value), "a claimed reservation is still held");
-    } else {
-      if (s.even) require(relayed->address.port() % 2 == 0, "EVEN-PORT got an odd port");
-      Family want = w_.settings.relay_ips.empty() ? c.tuple.server.family() : Family::kV4;
-      if (s.family && (s.family_value == 1 || s.family_value == 2))
-        want = s.family_value == 1 ? Family::kV4 : Family::kV6;
-      require(relayed->address.family() == want, "a relay of the wrong family");
     }
     if (s.even && s.reserve && !s.token) {
       require(token.has_value(), "EVEN-PORT with R succeeded without RESERVATION-TOKEN");
@@ -512,14 +575,79 @@ class Checks {
     }
     md.clear();
     md.alive = true;
-    md.relay = id;
-    md.relay_address = relayed->address;
+    set_relays(md, relayed, ids, n);
+    md.counted_v6 = relayed[0].is_v6();
+    md.answered_first = relayed[0];
     md.user = sent.user;
     md.last_tid = m.transaction_id();
     md.until.fresh(w_.now + Seconds(l));
+    md.until2 = md.until;
     md.created = w_.now;
     md.bytes_to_peer = 0;
     md.bytes_to_client = 0;
+  }
+
+  static void set_relays(Model& md, const std::array<Address, 2>& relayed,
+                         const std::array<turn::RelayId, 2>& ids, std::size_t n) {
+    md.relay = ids[0];
+    md.relay_address = relayed[0];
+    md.dual = n == 2;
+    md.relay2 = ids[1];
+    md.relay2_address = relayed[1];
+  }
+
+  // The relays' families against what was asked (RFC 8656 §7.2): one of the requested or
+  // default family; with ADDITIONAL-ADDRESS-FAMILY IPv4 then IPv6, or one of them and an
+  // ADDRESS-ERROR-CODE saying why not the other (440: no address of it; 508: none free).
+  void check_families(const Client& c, const Spec& s, const std::array<Address, 2>& relayed,
+                      std::size_t n, const std::optional<attr::AddressErrorCode>& aec) const {
+    if (!s.additional) {
+      require(n == 1 && !aec, "a second relay or ADDRESS-ERROR-CODE nobody asked for");
+      if (s.token) return;  // the reserved port's family, whatever was asked
+      Family want = w_.default_family(c.tuple);
+      if (s.family && (s.family_value == 1 || s.family_value == 2))
+        want = s.family_value == 1 ? Family::kV4 : Family::kV6;
+      require(relayed[0].family() == want, "a relay of the wrong family");
+      return;
+    }
+    require(s.additional_value == 2 && !s.family && !s.token && !(s.even && s.reserve),
+            "an Allocate with ADDITIONAL-ADDRESS-FAMILY that §7.2 refuses succeeded");
+    if (n == 2) {
+      require(relayed[0].is_v4() && relayed[1].is_v6() && !aec,
+              "a dual allocation's relays are not IPv4 then IPv6");
+      return;
+    }
+    require(aec.has_value() && aec->family != relayed[0].family() && aec->family != Family::kNone,
+            "half a dual allocation without ADDRESS-ERROR-CODE for the other family");
+    const bool has = w_.has_relay_address(c.tuple, aec->family);
+    require((aec->code == 440 && !has) || (aec->code == 508 && has),
+            "ADDRESS-ERROR-CODE's code does not match why the family failed");
+  }
+
+  // A dual allocation loses a family when that family's lifetime has passed (at a tick, or
+  // when a request finds it lapsed): the model learns which from the relays still open.
+  // `deleted`: a family the request being checked deleted itself (left to its handler).
+  void sync_families(Model& md, Family deleted = Family::kNone) const {
+    if (!md.dual) return;
+    const bool first =
+        w_.relays.is_open(md.relay) && w_.relays.address_of(md.relay) == md.relay_address;
+    const bool second =
+        w_.relays.is_open(md.relay2) && w_.relays.address_of(md.relay2) == md.relay2_address;
+    require(first || second, "a dual allocation lives on without a relay");
+    if ((!first && md.relay_address.family() == deleted) ||
+        (!second && md.relay2_address.family() == deleted)) {
+      return;
+    }
+    if (!second) {
+      require(w_.now >= md.until2.lo, "a family ended before its lifetime");
+      md.drop(false, w_.now);
+    } else if (!first) {
+      require(w_.now >= md.until.lo, "a family ended before its lifetime");
+      md.drop(true, w_.now);
+    } else {
+      require(!w_.ticked || (w_.now < md.until.hi && w_.now < md.until2.hi),
+              "a family outlived its lifetime and expire()");
+    }
   }
 
   void check_caps(const Model& md) const {
@@ -582,7 +710,7 @@ class Checks {
     std::uint64_t chans = 0;
     for (const auto& c : w_.clients) {
       if (!c.m.alive) continue;
-      ++live[turn::allocation_slot(c.tuple.transport, c.m.relay_address.is_v6())];
+      ++live[turn::allocation_slot(c.tuple.transport, c.m.counted_v6)];
       for (std::size_t i = 0; i < c.m.nperms; ++i) perms += w_.now < c.m.perms[i].until.lo ? 1 : 0;
       for (std::size_t i = 0; i < c.m.nchans; ++i)
         chans += w_.now < c.m.chans[i].until.lo + w_.settings.channel_rest ? 1 : 0;
