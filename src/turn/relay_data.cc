@@ -48,9 +48,11 @@ void Dispatcher::handle_send(const MessageView& m, Allocation& a, TimePoint now)
   }
   // §11.2: DF on this datagram when DONT-FRAGMENT asks for it where it counts; a server that
   // cannot set DF treats the attribute as an unknown comprehension-required one (the
-  // indication is dropped). Send indications without it pay one attribute scan.
-  const bool dont_fragment =
-      m.has<attr::DontFragment>() && dont_fragment_counts(a.tuple, peer->address);
+  // indication is dropped). A Send of XOR-PEER-ADDRESS and DATA alone (and FINGERPRINT), the
+  // usual one, has no room for it: one compare instead of an attribute scan.
+  const std::size_t usual = 2 + (m.has_fingerprint() ? 1 : 0);
+  const bool dont_fragment = m.attribute_count() > usual && m.has<attr::DontFragment>() &&
+                             dont_fragment_counts(a.tuple, peer->address);
   if (dont_fragment && !deps_.relays.can_dont_fragment()) {
     ++counters_.dropped_malformed;
     return;
