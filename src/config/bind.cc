@@ -188,4 +188,30 @@ void apply_rfc8656_channel_numbers(const OptionSpec& spec, BuildContext& ctx) {
   }
 }
 
+// allocation-default-address-family=ipv4|ipv6|keep (coturn's values): the relay family of an
+// Allocate without REQUESTED-ADDRESS-FAMILY (RFC 8656 §7.2). A value with a letter's case
+// changed is accepted, anything else named as wrong.
+void apply_default_address_family(const OptionSpec& spec, BuildContext& ctx) {
+  std::string value = ctx.config.string(spec.name);
+  for (char& c : value) c = to_lower(c);
+  auto& family = ctx.settings.server.turn.default_family;
+  if (value == "ipv4") {
+    family = turn::DefaultFamily::kIpv4;
+  } else if (value == "ipv6") {
+    family = turn::DefaultFamily::kIpv6;
+  } else if (value == "keep") {
+    family = turn::DefaultFamily::kKeep;
+  } else {
+    ctx.error(ctx.config.where(spec.name), quoted(spec.name) +
+                                               " expects ipv4, ipv6 or keep, got '" +
+                                               ctx.config.string(spec.name) + "'");
+  }
+}
+
+// keep-address-family: coturn's older spelling of allocation-default-address-family=keep.
+void apply_keep_address_family(const OptionSpec& spec, BuildContext& ctx) {
+  if (ctx.config.flag(spec.name))
+    ctx.settings.server.turn.default_family = turn::DefaultFamily::kKeep;
+}
+
 }  // namespace ferry::config::detail

@@ -118,5 +118,7 @@ void apply_relay_threads(const OptionSpec& spec, BuildContext& ctx);
 void apply_user(const OptionSpec& spec, BuildContext& ctx);
 void apply_verbose(const OptionSpec& spec, BuildContext& ctx);
 void apply_rfc8656_channel_numbers(const OptionSpec& spec, BuildContext& ctx);
+void apply_default_address_family(const OptionSpec& spec, BuildContext& ctx);
+void apply_keep_address_family(const OptionSpec& spec, BuildContext& ctx);
 
 }  // namespace ferry::config::detail

@@ -53,14 +53,17 @@ inline constexpr OptionSpec kRelayOptions[] = {
     Opt(kRelay, "server-relay", kFlag,
         "skip permission checks for traffic arriving at relay sockets (non-standard, unsafe)"),
     Opt(kRelay, "allocation-default-address-family", kString,
-        "relay family when the client does not ask for one: ipv4, ipv6 or keep")
+        "relay family when the client does not ask for one: ipv4, ipv6 or keep (the family "
+        "of the client's own connection)")
         .letter('A')
         .def("ipv4")
-        .arg("FAMILY"),
+        .arg("FAMILY")
+        .with(&apply_default_address_family),
     Opt(kRelay, "keep-address-family", kFlag,
         "relay in the client's own address family (older spelling of "
         "allocation-default-address-family=keep)")
-        .letter('K'),
+        .letter('K')
+        .with(&apply_keep_address_family),
     Opt(kRelay, "ne", kInt, "coturn's network engine selector")
         .range(1, 3)
         .arg("1|2|3")

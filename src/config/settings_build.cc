@@ -147,8 +147,15 @@ void derive(BuildContext& ctx, const HostFacts& host) {
       t.peers.own_addresses.push_back(ip);
     }
   }
-  // Relays bind to relay-ip, else to the listening address the client used.
+  // Relays bind to relay-ip, else to the listening address the client used, or (a family
+  // that address lacks, RFC 8656 §7.2) to a listening address of the family asked for.
   s.relay_addresses = t.relay_ips.empty() ? s.listen_ips : t.relay_ips;
+  t.listening_ips.clear();
+  if (t.relay_ips.empty()) {
+    for (const Address& ip : s.listen_ips) {
+      if (!ip.is_any()) t.listening_ips.push_back(ip);
+    }
+  }
   // Each worker enforces its share of the server-wide rates (share-nothing: no counter shared
   // per packet). A client's traffic stays on one worker, so a burst from few clients can be
   // cut below the total; the total is never exceeded.

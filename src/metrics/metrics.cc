@@ -103,7 +103,8 @@ std::uint64_t live(const Counter& created, const Counter& ended) {
 
 void allocations(Writer& w) {
   w.family("ferry_allocations_current", "gauge",
-           "Allocations now, by client transport and relay address family.");
+           "Allocations now, by client transport and relay address family (a dual-stack "
+           "allocation counts once, under the family of its first relay: ipv4).");
   for (std::size_t s = 0; s < turn::kAllocationSlots; ++s) {
     w.total("ferry_allocations_current", allocation_labels(s),
             [s](const net::WorkerStats& x) { return current_allocations(x, s); });

@@ -171,6 +171,8 @@ Result<turn::Relay> RelayPool::adopt(int fd, const Address& bound) {
   fds_[id] = fd;
   if (bound_.size() < fds_.size()) bound_.resize(fds_.size());
   bound_[id] = bound;
+  if (df_.size() < fds_.size()) df_.resize(fds_.size());
+  df_[id] = false;
   if (registry_ != nullptr) registry_->add(bound);  // a claimed reservation is marked here
   ++open_;
   return turn::Relay{id, bound};
@@ -192,6 +194,17 @@ Result<turn::Relay> RelayPool::claim(const Token& token, TimePoint now) {
   auto held = reservations_.take(token, now);
   if (!held) return Error{"unknown or lapsed reservation token"};
   return adopt(held->fd, held->address);
+}
+
+bool RelayPool::can_dont_fragment() const {
+  return kDontFragmentSupported;
+}
+
+bool RelayPool::set_dont_fragment(turn::RelayId id) {
+  if (id >= fds_.size() || fds_[id] < 0) return false;
+  if (!net::set_dont_fragment(fds_[id], bound_[id].is_v6())) return false;
+  df_[id] = true;
+  return true;
 }
 
 void RelayPool::close(turn::RelayId id) {

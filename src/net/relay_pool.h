@@ -59,6 +59,10 @@ class RelayPool final : public turn::RelayAllocator {
   }
   Result<Token> reserve(const Address& ip_port, std::string_view owner, TimePoint now) override;
   Result<turn::Relay> claim(const Token& token, TimePoint now) override;
+  bool can_dont_fragment() const override;
+  bool set_dont_fragment(turn::RelayId id) override;
+  // Whether the relay sends everything with DF (set_dont_fragment was called on it).
+  bool dont_fragment(turn::RelayId id) const { return id < df_.size() && df_[id]; }
 
   // The descriptor of an open relay, -1 if none.
   int fd(turn::RelayId id) const { return id < fds_.size() ? fds_[id] : -1; }
@@ -89,6 +93,7 @@ class RelayPool final : public turn::RelayAllocator {
   event::EventPtr ev_;          // the epoll set's readability, on the worker's loop
   std::vector<int> fds_;        // by relay id; -1: free
   std::vector<Address> bound_;  // by relay id
+  std::vector<bool> df_;        // by relay id: DF on (RFC 8656 §7.2, DONT-FRAGMENT)
   std::size_t bind_attempts_ = 0;
   std::vector<turn::RelayId> free_;
   std::vector<int> closing_;  // closed relays' descriptors, open until release_closed()

@@ -127,6 +127,68 @@ void close_fd(int fd) {
   if (fd >= 0) close(fd);
 }
 
+#if defined(IP_MTU_DISCOVER) && defined(IP_PMTUDISC_DO) && defined(IPV6_DONTFRAG)
+const bool kDontFragmentSupported = true;
+
+namespace {
+
+// The option that says "DF" for the socket's family, and its value when on.
+struct DfOption {
+  int level;
+  int name;
+  int on;
+};
+DfOption df_option(bool v6) {
+  return v6 ? DfOption{IPPROTO_IPV6, IPV6_DONTFRAG, 1}
+            : DfOption{IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO};
+}
+
+bool get_int(int fd, const DfOption& o, int* value) {
+  socklen_t len = sizeof *value;
+  return getsockopt(fd, o.level, o.name, value, &len) == 0;
+}
+
+bool set_int(int fd, const DfOption& o, int value) {
+  return setsockopt(fd, o.level, o.name, &value, sizeof value) == 0;
+}
+
+}  // namespace
+
+bool set_dont_fragment(int fd, bool v6) {
+  return set_int(fd, df_option(v6), df_option(v6).on);
+}
+
+bool dont_fragment_set(int fd, bool v6) {
+  int value = -1;
+  return get_int(fd, df_option(v6), &value) && value == df_option(v6).on;
+}
+
+bool send_dont_fragment(int fd, const Address& to, Bytes data) {
+  const DfOption o = df_option(to.is_v6());
+  int before = 0;
+  if (!get_int(fd, o, &before)) return false;
+  if (before != o.on && !set_int(fd, o, o.on)) return false;
+  sockaddr_storage ss;
+  socklen_t len = to.to_sockaddr(&ss);
+  const ssize_t sent = sendto(fd, data.data(), data.size(), MSG_DONTWAIT,
+                              reinterpret_cast<const sockaddr*>(&ss), len);
+  // Cannot fail for a value getsockopt just gave; if it did, the socket keeps DF: the safe side.
+  if (before != o.on) (void)set_int(fd, o, before);
+  return sent >= 0;
+}
+#else
+const bool kDontFragmentSupported = false;
+bool set_dont_fragment(int, bool) {
+  return false;
+}
+bool dont_fragment_set(int, bool) {
+  return false;
+}
+bool send_dont_fragment(int, const Address&, Bytes) {
+  return false;
+}
+#endif
+
 std::vector<Address> local_addresses() {
   std::vector<Address> out;
   ifaddrs* list = nullptr;

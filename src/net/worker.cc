@@ -542,6 +542,21 @@ void Worker::to_client_from(const FiveTuple& tuple, Bytes data) {
   }
 }
 
+void Worker::to_peer_dont_fragment(turn::RelayId relay, const Address& peer, Bytes data) {
+  int fd = relays_->fd(relay);
+  if (fd < 0) return;
+  if (relays_->dont_fragment(relay)) {
+    to_peers_.add(fd, peer, data);  // the relay sends everything with DF already
+    return;
+  }
+  // Rare (a Send indication asking for DF on a relay without it): what is queued leaves
+  // first, so this socket's datagrams keep their order, then this one with DF on for it alone.
+  // A datagram above the path MTU is refused (EMSGSIZE) rather than fragmented: what DF asks,
+  // and dropped like any datagram whose send fails.
+  to_peers_.flush();
+  (void)send_dont_fragment(fd, peer, data);
+}
+
 void Worker::to_client(const FiveTuple& tuple, Bytes data) {
   if (tuple.transport == Transport::kUdp) {
     if (tuple.listener < udp_.size()) {

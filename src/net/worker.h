@@ -77,6 +77,7 @@ class Worker final : public turn::Egress {
   void to_client(const FiveTuple& tuple, Bytes data) override;
   void to_client_from(const FiveTuple& tuple, Bytes data) override;
   void to_peer(turn::RelayId relay, const Address& peer, Bytes data) override;
+  void to_peer_dont_fragment(turn::RelayId relay, const Address& peer, Bytes data) override;
 
   // Called by DtlsSessions: a verified DTLS client asks for a session (tls-handshake-rate,
   // the connection limits); one decrypted message; a session ended.

@@ -1,6 +1,7 @@
 // Allocate (RFC 8656 §7.2) as a pipeline of small steps: authenticate, check the 5-tuple,
 // validate attributes, take quota, reserve a relay, respond.
 #include <memory>
+#include <optional>
 
 #include "allocation.h"
 #include "allocations.h"
@@ -24,18 +25,29 @@ bool wants_tcp(const MessageView& m) {
   return transport && transport->protocol == kProtocolTcp;
 }
 
-// RFC 8656 §7.2: without REQUESTED-ADDRESS-FAMILY the relay is IPv4. When relay addresses
-// default to the listening address (no relay-ip), an IPv6 listener has no IPv4 to offer, and
-// we relay on the listener's family rather than fail: the request came over IPv6, so the
-// client can use it.
-Family requested_family(const FiveTuple& t, const MessageView& m,
-                        const std::vector<Address>& relay_ips) {
-  if (auto f = m.get<attr::RequestedAddressFamily>()) return f->family;
-  if (relay_ips.empty()) return t.server.family();
-  return Family::kV4;
-}
-
 }  // namespace
+
+// RFC 8656 §7.2: without REQUESTED-ADDRESS-FAMILY the relay is IPv4, or what
+// allocation-default-address-family says (coturn's option: ipv6, or `keep`: the family of the
+// client's own connection). When relay addresses default to the listening addresses (no
+// relay-ip) and none is of that family, we relay on the family of the address the client
+// reached rather than fail: the request came over it, so the client can use it.
+Family Dispatcher::requested_family(const FiveTuple& t, const MessageView& m) const {
+  if (auto f = m.get<attr::RequestedAddressFamily>()) return f->family;
+  Family want = Family::kV4;
+  switch (settings_.default_family) {
+    case DefaultFamily::kIpv4:
+      break;
+    case DefaultFamily::kIpv6:
+      want = Family::kV6;
+      break;
+    case DefaultFamily::kKeep:
+      want = t.client.family();
+      break;
+  }
+  if (settings_.relay_ips.empty() && relay_ip_for(t, want).empty()) return t.server.family();
+  return want;
+}
 
 // `key`: the request passed the credential check, so every answer carries MESSAGE-INTEGRITY
 // (RFC 8489 §9.2.4); null under no-auth.
@@ -50,19 +62,33 @@ std::optional<Reply> Dispatcher::check_allocate_attributes(const Request& r,
   if (transport->protocol != kProtocolUdp || !settings_.udp_relay) {
     return Reply::error(ErrorCode::kUnsupportedTransportProtocol, key);
   }
-  if (m.has<attr::DontFragment>()) {
+  if (m.has<attr::DontFragment>() && !deps_.relays.can_dont_fragment()) {
     // §7.2: a server that cannot set DF answers 420 naming DONT-FRAGMENT.
     attr::UnknownAttributes ua;
     ua.push(attr::DontFragment::kType);
     return Reply::error(ErrorCode::kUnknownAttribute, key).with(ua);
   }
   const bool token = m.has<attr::ReservationToken>();
-  if (token && (m.has<attr::EvenPort>() || m.has<attr::RequestedAddressFamily>())) {
+  const bool requested = m.has<attr::RequestedAddressFamily>();
+  const bool additional = m.has<attr::AdditionalAddressFamily>();
+  if (token && (m.has<attr::EvenPort>() || requested || additional)) {
     return Reply::error(ErrorCode::kBadRequest, key);  // §7.2: exclusive with RESERVATION-TOKEN
   }
-  if (m.has<attr::RequestedAddressFamily>() && !m.get<attr::RequestedAddressFamily>()) {
+  if (requested && additional) {
+    return Reply::error(ErrorCode::kBadRequest, key);  // §7.2 step 6
+  }
+  if (requested && !m.get<attr::RequestedAddressFamily>()) {
     // A family value that is neither IPv4 nor IPv6.
     return Reply::error(ErrorCode::kAddressFamilyNotSupported, key);
+  }
+  if (additional) {
+    // §7.2 steps 8-9: not with EVEN-PORT's R bit (the held port is one address), and IPv6
+    // (the family added to IPv4) is the only value.
+    auto even = m.get<attr::EvenPort>();
+    auto extra = m.get<attr::AdditionalAddressFamily>();
+    if ((even && even->reserve) || !extra || extra->family != Family::kV6) {
+      return Reply::error(ErrorCode::kBadRequest, key);
+    }
   }
   return std::nullopt;
 }
@@ -95,29 +121,43 @@ Allocation& Dispatcher::insert_allocation(const FiveTuple& t, const Relay& relay
   a.authenticated = auth.authenticated;
   return a;
 }
-Address Dispatcher::relay_ip_for(const FiveTuple& t, const MessageView& m) const {
-  // The configured relay-ip of the requested family, else the address the request arrived on
-  // (§7.2: a server without an address of that family answers 440).
-  Family family = requested_family(t, m, settings_.relay_ips);
-  for (const auto& r : settings_.relay_ips) {
-    if (r.family() == family) return r;
+Address Dispatcher::relay_ip_for(const FiveTuple& t, Family family) const {
+  // The configured relay-ip of the family; without relay-ip, the address the request arrived
+  // on, or another listening address of the family (an IPv4 client may ask for IPv6, §7.2).
+  // Empty when the server has none: 440.
+  if (!settings_.relay_ips.empty()) {
+    for (const auto& r : settings_.relay_ips) {
+      if (r.family() == family) return r;
+    }
+    return {};
   }
-  if (settings_.relay_ips.empty() && t.server.family() == family) return t.server;
+  if (t.server.family() == family) return t.server;
+  for (const auto& l : settings_.listening_ips) {
+    if (l.family() == family && !l.is_any()) return l;
+  }
   return {};
 }
 
 Result<Relay> Dispatcher::open_relay(const Address& ip, const MessageView& m, std::string_view user,
                                      TimePoint now,
                                      std::optional<RelayAllocator::Token>* reserved) {
+  // §7.2, DONT-FRAGMENT: the relay sends with DF set (§14); set before any port is held for
+  // a token, so that a failure leaves nothing behind.
+  const bool dont_fragment = m.has<attr::DontFragment>();
+  auto with_df = [&](Result<Relay> relay) -> Result<Relay> {
+    if (!relay || !dont_fragment || deps_.relays.set_dont_fragment(relay->id)) return relay;
+    deps_.relays.close(relay->id);
+    return Error{"cannot set DF on the relay socket"};
+  };
   if (auto token = m.get<attr::ReservationToken>()) {
-    return deps_.relays.claim(token->token, now);  // §7.2: the port held for this token
+    return with_df(deps_.relays.claim(token->token, now));  // §7.2: the port held for it
   }
   auto even = m.get<attr::EvenPort>();
-  if (!even || !even->reserve) return deps_.relays.open(ip, even.has_value());
+  if (!even || !even->reserve) return with_df(deps_.relays.open(ip, even.has_value()));
   // §7.2, R bit: an even port P, and P + 1 held for a later Allocate with the token. A few
   // tries: another allocation may own P + 1.
   for (int attempt = 0; attempt < 8; ++attempt) {
-    auto relay = deps_.relays.open(ip, true);
+    auto relay = with_df(deps_.relays.open(ip, true));
     if (!relay) return relay;
     Address next = relay->address;
     next.set_port(static_cast<std::uint16_t>(next.port() + 1));
@@ -153,7 +193,8 @@ Reply Dispatcher::handle_allocate(const Request& r) {
     return Reply::error(ErrorCode::kTryAlternate, key).with(attr::AlternateServer{to});
   }
   if (auto refusal = check_allocate_attributes(r, key)) return *refusal;
-  Address ip = relay_ip_for(t, m);
+  if (m.has<attr::AdditionalAddressFamily>()) return allocate_dual(r, auth);
+  Address ip = relay_ip_for(t, requested_family(t, m));
   if (ip.empty() && !m.has<attr::ReservationToken>()) {
     return Reply::error(ErrorCode::kAddressFamilyNotSupported, key);
   }
@@ -177,10 +218,64 @@ Reply Dispatcher::handle_allocate(const Request& r) {
   reply.with(attr::Lifetime{static_cast<std::uint32_t>(lifetime.count())});
   reply.with(attr::XorMappedAddress{t.client});  // §7.3: the client's server-reflexive address
   if (reserved) reply.with(attr::ReservationToken{*reserved});
-  if (auto extra = m.get<attr::AdditionalAddressFamily>()) {
-    // RFC 8656 §7.2: one family per allocation for now; say so for the additional one.
-    reply.with(attr::AddressErrorCode::of(extra->family, ErrorCode::kAddressFamilyNotSupported));
+  return reply;
+}
+
+// RFC 8656 §7.2 step 9, ADDITIONAL-ADDRESS-FAMILY: one IPv4 and one IPv6 relay in one
+// allocation. A family that cannot be had (no relay address of it: 440; no port, or no
+// total-quota left for a second relay: 508) is named in ADDRESS-ERROR-CODE and the allocation
+// goes on with the other; when neither can, the answer is the error. The allocation counts
+// once against user-quota and max-allocations-per-ip, its second relay once more against
+// total-quota (Quotas::acquire_relay says why).
+Reply Dispatcher::allocate_dual(const Request& r, const Auth& auth) {
+  const FiveTuple& t = r.tuple;
+  const MessageView& m = r.message;
+  const auth::Md5Key* key = auth.authenticated ? &auth.key : nullptr;
+  const Address ip4 = relay_ip_for(t, Family::kV4);
+  const Address ip6 = relay_ip_for(t, Family::kV6);
+  if (ip4.empty() && ip6.empty()) return Reply::error(ErrorCode::kAddressFamilyNotSupported, key);
+  if (!deps_.quotas.acquire(auth.username, t.client)) {
+    return Reply::error(ErrorCode::kAllocationQuotaReached, key);
   }
+  std::optional<RelayAllocator::Token> unused;  // no EVEN-PORT R here (checked)
+  std::optional<Relay> first;
+  std::optional<Relay> second;
+  std::optional<attr::AddressErrorCode> failed;
+  // IPv4 first: it takes the allocation's quota unit; IPv6 then needs one of its own only if
+  // it is the second relay.
+  if (ip4.empty()) {
+    failed = attr::AddressErrorCode::of(Family::kV4, ErrorCode::kAddressFamilyNotSupported);
+  } else if (auto relay = open_relay(ip4, m, auth.username, r.now, &unused)) {
+    first = *relay;
+  } else {
+    failed = attr::AddressErrorCode::of(Family::kV4, ErrorCode::kInsufficientCapacity);
+  }
+  if (ip6.empty()) {
+    failed = attr::AddressErrorCode::of(Family::kV6, ErrorCode::kAddressFamilyNotSupported);
+  } else if (first && !deps_.quotas.acquire_relay()) {
+    failed = attr::AddressErrorCode::of(Family::kV6, ErrorCode::kInsufficientCapacity);
+  } else if (auto relay = open_relay(ip6, m, auth.username, r.now, &unused)) {
+    (first ? second : first) = *relay;
+  } else {
+    if (first) deps_.quotas.release_relay();
+    failed = attr::AddressErrorCode::of(Family::kV6, ErrorCode::kInsufficientCapacity);
+  }
+  if (!first) {
+    deps_.quotas.release(auth.username, t.client);
+    return Reply::error(ErrorCode::kInsufficientCapacity, key);  // §7.2 step 9: neither
+  }
+  Seconds lifetime = granted_lifetime(m);
+  Allocation& ref = insert_allocation(t, *first, auth, r.now + lifetime);
+  Reply reply = Reply::success(key).remembered_in(ref);
+  reply.with(attr::XorRelayedAddress{ref.reported});
+  if (second) {
+    const Address reported = reported_relay_address(second->address);
+    allocations_->add_second(ref, *second, reported);
+    reply.with(attr::XorRelayedAddress{reported});
+  }
+  reply.with(attr::Lifetime{static_cast<std::uint32_t>(lifetime.count())});
+  reply.with(attr::XorMappedAddress{t.client});
+  if (failed) reply.with(*failed);
   return reply;
 }
 

@@ -1,7 +1,7 @@
-// One allocation's state (RFC 8656 §2.2): its relay, lifetime, permissions and channels.
-// Internal to ferry_turn. Kept compact: permissions and channels are small vectors searched
-// linearly (clients use a handful), stored inline up to a few of each (SmallVector), bounded
-// by Settings::max_permissions / max_channels.
+// One allocation's state (RFC 8656 §2.2): its relay (two for a dual allocation, §7.2),
+// lifetime, permissions and channels. Internal to ferry_turn. Kept compact: permissions and
+// channels are small vectors searched linearly (clients use a handful), stored inline up to a few
+// of each (SmallVector), bounded by Settings::max_permissions / max_channels.
 #pragma once
 
 #include <memory>
@@ -35,11 +35,27 @@ struct Channel {
   TimePoint expires;  // after this the channel is unusable, and rests until expires + rest
 };
 
+inline constexpr RelayId kNoRelay = 0xFFFFFFFF;
+
+// A dual allocation's second relay (RFC 8656 §7.2, ADDITIONAL-ADDRESS-FAMILY: an IPv6 relayed
+// address beside the IPv4 one) and the lifetime each family has of its own (§8.1: a Refresh may
+// name one family). Kept by Allocations beside the table, not in Allocation: nearly every
+// allocation has one family and pays nothing for this.
+struct SecondRelay {
+  Relay relay;
+  Address reported;         // its XOR-RELAYED-ADDRESS (external-ip applied)
+  TimePoint expires;        // this family's time-to-expiry
+  TimePoint first_expires;  // the first relay's; Allocation::expires is the later of the two
+};
+
 struct Allocation {
   // Hot: what every relayed packet reads, first and together.
   FiveTuple tuple;
   Relay relay;
-  TimePoint expires;
+  // A dual allocation's second relay (the other family), kNoRelay otherwise: the data path's
+  // copy of SecondRelay::relay.id, in what was padding (no byte added).
+  RelayId second_relay = kNoRelay;
+  TimePoint expires;  // when the allocation ends (a dual one: when its last family does)
   SmallVector<Channel, 2> channels;
   SmallVector<Permission, 4> permissions;
   // Bookkeeping: its place in the AllocationTable and its timer (TimerWheel).
@@ -54,6 +70,9 @@ struct Allocation {
   std::string username;
   auth::Md5Key key{};
   bool authenticated = false;  // false under no-auth: responses then carry no integrity
+  // The relay family it was counted under (Counters::allocations_created), kept: a dual
+  // allocation that loses its first family relays on the other until it ends.
+  bool counted_v6 = false;
   // The last response, for retransmitted requests (RFC 8656 §7.2, RFC 8489 §6.3.1).
   stun::TransactionId last_tid{};
   std::vector<std::uint8_t> last_response;
@@ -61,6 +80,18 @@ struct Allocation {
   std::unique_ptr<TcpAllocation> tcp;
 
   const auth::Md5Key* integrity_key() const { return authenticated ? &key : nullptr; }
+  bool dual() const { return second_relay != kNoRelay; }
+  // Whether a relay of family `f` is here: peers of another family get 443 (RFC 8656 §9.1,
+  // §12.1). A dual allocation has both families.
+  bool serves(Family f) const {
+    return relay.address.family() == f || (dual() && f != Family::kNone);
+  }
+  // The relay that sends to `peer`: the one of its family. A single-family allocation decides
+  // on one compare of data already loaded; permissions and channels exist only for families
+  // the allocation serves, so the data path never asks for one it lacks.
+  RelayId relay_for(const Address& peer) const {
+    return peer.family() == relay.address.family() ? relay.id : second_relay;
+  }
   // RFC 8489 §6.3.1: `tid` was answered last; its answer is last_answer().
   bool answered(const stun::TransactionId& tid) const {
     return !last_response.empty() && last_tid == tid;

@@ -54,10 +54,18 @@ Allocation& AllocationTable::insert(const FiveTuple& t, RelayId relay) {
 
   if (2 * (size_ + 1) > slots_.size()) rehash(slots_.size() * 2);
   place({tag_of(t), index});
-  if (relay >= relay_index_.size()) relay_index_.resize(relay + 1, kNone);
-  relay_index_[relay] = index;
+  index_relay(relay, a);
   ++size_;
   return a;
+}
+
+void AllocationTable::index_relay(RelayId relay, const Allocation& a) {
+  if (relay >= relay_index_.size()) relay_index_.resize(relay + 1, kNone);
+  relay_index_[relay] = a.index;
+}
+
+void AllocationTable::unindex_relay(RelayId relay, const Allocation& a) {
+  if (relay < relay_index_.size() && relay_index_[relay] == a.index) relay_index_[relay] = kNone;
 }
 
 void AllocationTable::erase(Allocation& a) {
@@ -78,9 +86,8 @@ void AllocationTable::erase(Allocation& a) {
     }
   }
   slots_[hole] = Slot{};
-  if (a.relay.id < relay_index_.size() && relay_index_[a.relay.id] == index) {
-    relay_index_[a.relay.id] = kNone;
-  }
+  unindex_relay(a.relay.id, a);
+  if (a.dual()) unindex_relay(a.second_relay, a);
   used_[index] = false;
   (*chunks_[index / kChunk])[index % kChunk].reset();  // `a` is gone from here on
   free_.push_back(index);

@@ -50,7 +50,12 @@ class AllocationTable {
 
   // A new, default-initialised allocation for `t` on relay `relay` (neither indexed yet).
   Allocation& insert(const FiveTuple& t, RelayId relay);
+  // Erases `a` and its index entries (its second relay's too).
   void erase(Allocation& a);
+  // by_relay(relay) finds `a` too, or no longer (a dual allocation's second relay, RFC 8656
+  // §7.2: peer datagrams arrive on either).
+  void index_relay(RelayId relay, const Allocation& a);
+  void unindex_relay(RelayId relay, const Allocation& a);
 
   std::size_t size() const { return size_; }
 

@@ -7,9 +7,8 @@ namespace ferry::turn {
 
 Allocations::~Allocations() {
   table_.for_each([this](Allocation& a) {
-    deps_.relays.close(a.relay.id);
+    release_relays(a);
     deps_.quotas.release(a.username, a.tuple.client);
-    if (deps_.open_relays != nullptr) deps_.open_relays->remove(a.relay.address);
   });
 }
 
@@ -19,7 +18,22 @@ Allocation* Allocations::current(const FiveTuple& t, TimePoint now) {
     remove(*a);
     return nullptr;
   }
+  if (a != nullptr && a->dual()) settle(*a, now);
   return a;
+}
+
+void Allocations::close_relay(const Relay& r) {
+  deps_.relays.close(r.id);
+  if (deps_.open_relays != nullptr) deps_.open_relays->remove(r.address);
+}
+
+void Allocations::release_relays(Allocation& a) {
+  close_relay(a.relay);
+  if (SecondRelay* s = second(a)) {
+    close_relay(s->relay);
+    deps_.quotas.release_relay();
+    seconds_.erase(a.index);  // a.second_relay stays until the table entry goes
+  }
 }
 
 Allocation& Allocations::insert(const FiveTuple& t, const Relay& relay, TimePoint expires) {
@@ -28,22 +42,88 @@ Allocation& Allocations::insert(const FiveTuple& t, const Relay& relay, TimePoin
   a.expires = expires;
   schedule(a, expires);
   if (deps_.open_relays != nullptr) deps_.open_relays->add(relay.address);
-  ++deps_.counters.allocations_created[allocation_slot(t.transport, relay.address.is_v6())];
+  a.counted_v6 = relay.address.is_v6();
+  ++deps_.counters.allocations_created[allocation_slot(t.transport, a.counted_v6)];
   return a;
 }
 
 void Allocations::remove(Allocation& a) {
-  // Everything the allocation held comes back: its port, its quota, its table entries (its
+  // Everything the allocation held comes back: its ports, its quota, its table entries (its
   // timer entry is left to lapse: it no longer matches a live allocation).
   if (a.tcp && deps_.on_tcp_remove) deps_.on_tcp_remove(a);
-  deps_.relays.close(a.relay.id);
+  release_relays(a);
   deps_.quotas.release(a.username, a.tuple.client);
-  if (deps_.open_relays != nullptr) deps_.open_relays->remove(a.relay.address);
   Counters& c = deps_.counters;
   c.permissions_ended.add(a.permissions.size());
   c.channels_ended.add(a.channels.size());
-  ++c.allocations_ended[allocation_slot(a.tuple.transport, a.relay.address.is_v6())];
+  ++c.allocations_ended[allocation_slot(a.tuple.transport, a.counted_v6)];
   table_.erase(a);
+}
+
+void Allocations::add_second(Allocation& a, const Relay& relay, const Address& reported) {
+  table_.index_relay(relay.id, a);  // peer datagrams on it find the allocation
+  a.second_relay = relay.id;
+  seconds_[a.index] = SecondRelay{relay, reported, a.expires, a.expires};
+  if (deps_.open_relays != nullptr) deps_.open_relays->add(relay.address);
+}
+
+SecondRelay* Allocations::second(const Allocation& a) {
+  if (!a.dual()) return nullptr;
+  auto it = seconds_.find(a.index);
+  return it == seconds_.end() ? nullptr : &it->second;
+}
+
+void Allocations::refresh(Allocation& a, Family f, TimePoint until) {
+  SecondRelay* s = second(a);
+  if (s == nullptr) {
+    a.expires = until;
+    schedule(a, until);  // a shorter lifetime needs an earlier timer
+    return;
+  }
+  if (f == Family::kNone || f == a.relay.address.family()) s->first_expires = until;
+  if (f == Family::kNone || f == s->relay.address.family()) s->expires = until;
+  a.expires = std::max(s->first_expires, s->expires);
+  schedule(a, std::min(s->first_expires, s->expires));
+}
+
+void Allocations::drop_family(Allocation& a, Family f, TimePoint now) {
+  SecondRelay* s = second(a);
+  if (s == nullptr || !a.serves(f)) return;
+  const bool first = a.relay.address.family() == f;
+  const Relay gone = first ? a.relay : s->relay;
+  close_relay(gone);
+  table_.unindex_relay(gone.id, a);
+  deps_.quotas.release_relay();
+  if (first) {
+    // The allocation goes on with the other family's relay in the first place.
+    a.relay = s->relay;
+    a.reported = s->reported;
+    a.expires = s->expires;
+  } else {
+    a.expires = s->first_expires;
+  }
+  a.second_relay = kNoRelay;
+  seconds_.erase(a.index);
+  // A peer is reached through the relay of its family, so what was granted for the family
+  // that is gone ends with its relay; its channels rest as any expired channel does (§12).
+  for (Permission& p : a.permissions) {
+    if (p.ip.family() == f) p.expires = std::min(p.expires, now);
+  }
+  for (Channel& c : a.channels) {
+    if (c.peer.family() == f) c.expires = std::min(c.expires, now);
+  }
+  schedule(a, now);  // the next expire() prunes them
+}
+
+void Allocations::settle(Allocation& a, TimePoint now) {
+  const SecondRelay* s = second(a);
+  if (s == nullptr) return;
+  // a.expires is the later deadline and has not passed: at most one family has lapsed.
+  if (s->expires <= now) {
+    drop_family(a, s->relay.address.family(), now);
+  } else if (s->first_expires <= now) {
+    drop_family(a, a.relay.address.family(), now);
+  }
 }
 
 void Allocations::prune(Allocation& a, TimePoint now) {
@@ -83,8 +163,10 @@ void Allocations::on_timer(Allocation& a, TimePoint now) {
     remove(a);
     return;
   }
+  if (a.dual()) settle(a, now);
   prune(a, now);
   TimePoint next = a.expires;
+  if (const SecondRelay* s = second(a)) next = std::min({next, s->expires, s->first_expires});
   for (const Permission& p : a.permissions) next = std::min(next, p.expires);
   for (const Channel& c : a.channels) next = std::min(next, c.expires + deps_.channel_rest);
   a.timer_stamp = 0;  // this entry has fired: schedule unconditionally

@@ -1,12 +1,14 @@
 // A worker's allocations and their lifetimes (RFC 8656 §2.2, §3): the table both packet paths
 // look up, one expiry timer per allocation (TimerWheel), and what ending one gives back (its
 // relay port, its quota, its place among the open relays) and counts. The dispatcher decides
-// when an allocation starts and ends; this is where it happens.
+// when an allocation starts and ends; this is where it happens. Dual allocations (§7.2: an
+// IPv4 and an IPv6 relay) keep their second relay here too, beside the table.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <unordered_map>
 
 #include "allocation.h"
 #include "allocation_table.h"
@@ -51,6 +53,19 @@ class Allocations {
   Allocation& insert(const FiveTuple& t, const Relay& relay, TimePoint expires);
   // Counts and gives back what the allocation held, then erases it.
   void remove(Allocation& a);
+
+  // Makes `a` a dual allocation (RFC 8656 §7.2): `relay`, of the other family, beside its
+  // first, reported to the client as `reported`, holding one more unit of total-quota (taken
+  // by the caller, Quotas::acquire_relay); both families live until a.expires.
+  void add_second(Allocation& a, const Relay& relay, const Address& reported);
+  // A dual allocation's second relay; null for a single-family one.
+  SecondRelay* second(const Allocation& a);
+  // RFC 8656 §8.1-8.2: family `f` (every family `a` has: Family::kNone) lives until `until`.
+  void refresh(Allocation& a, Family f, TimePoint until);
+  // Ends family `f` of a dual allocation now (its lifetime passed, or a Refresh deleted it):
+  // its relay and quota unit come back, its permissions and channels expire, and the
+  // allocation goes on with the other family.
+  void drop_family(Allocation& a, Family f, TimePoint now);
   // Makes sure the allocation's timer fires no later than `deadline`.
   void schedule(Allocation& a, TimePoint deadline);
   // Ends what has expired by `now`: allocations, permissions, channels (the cost is the
@@ -67,11 +82,17 @@ class Allocations {
 
  private:
   void on_timer(Allocation& a, TimePoint now);
+  // Closes and unregisters the relays of `a` (and gives back a second relay's quota unit).
+  void release_relays(Allocation& a);
+  void close_relay(const Relay& r);
+  // A dual allocation loses the family whose lifetime has passed by `now`.
+  void settle(Allocation& a, TimePoint now);
   // Counts the permissions and channels that Allocation::prune() drops.
   void prune(Allocation& a, TimePoint now);
 
   Dependencies deps_;
   AllocationTable table_;
+  std::unordered_map<std::uint32_t, SecondRelay> seconds_;  // by Allocation::index
   TimerWheel timers_;
   std::uint64_t next_timer_stamp_ = 0;
   // Stale timer entries tolerated before a compaction, beyond twice the live allocations.

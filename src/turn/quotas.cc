@@ -35,6 +35,18 @@ void Quotas::release(std::string_view user, const Address& client) {
   }
 }
 
+bool Quotas::acquire_relay() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (total_quota_ != 0 && total_ >= total_quota_) return false;
+  ++total_;
+  return true;
+}
+
+void Quotas::release_relay() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (total_ > 0) --total_;
+}
+
 std::vector<std::pair<std::string, std::size_t>> Quotas::per_user() const {
   std::lock_guard<std::mutex> lock(mu_);
   return {per_user_.begin(), per_user_.end()};

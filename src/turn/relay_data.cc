@@ -16,6 +16,18 @@ using stun::MessageBuilder;
 using stun::MessageView;
 namespace attr = stun::attr;
 
+namespace {
+
+// RFC 8656 §11.2 leaves DONT-FRAGMENT to §13-15: it sets DF for IPv4-to-IPv4 relaying (§14)
+// and for data the client sent over TCP or TLS (§15, either family); a UDP relay that changes
+// family, or relays IPv6 to IPv6, ignores it (§13: fragmentation follows RFC 7915 there).
+bool dont_fragment_counts(const FiveTuple& t, const Address& peer) {
+  const bool stream = t.transport == Transport::kTcp || t.transport == Transport::kTls;
+  return stream || (t.client.is_v4() && peer.is_v4());
+}
+
+}  // namespace
+
 void Dispatcher::handle_send(const MessageView& m, Allocation& a, TimePoint now) {
   // §11.2: no response to indications; anything wrong means a silent drop.
   auto peer = m.get<attr::XorPeerAddress>();
@@ -35,13 +47,29 @@ void Dispatcher::handle_send(const MessageView& m, Allocation& a, TimePoint now)
     ++counters_.dropped_no_permission;
     return;
   }
+  // §11.2: DF on this datagram when DONT-FRAGMENT asks for it where it counts; a server that
+  // cannot set DF treats the attribute as an unknown comprehension-required one (the
+  // indication is dropped). A Send of XOR-PEER-ADDRESS and DATA alone (and FINGERPRINT), the
+  // usual one, has no room for it: one compare instead of an attribute scan.
+  const std::size_t usual = 2 + (m.has_fingerprint() ? 1 : 0);
+  const bool dont_fragment = m.attribute_count() > usual && m.has<attr::DontFragment>() &&
+                             dont_fragment_counts(a.tuple, peer->address);
+  if (dont_fragment && !deps_.relays.can_dont_fragment()) {
+    ++counters_.dropped_malformed;
+    return;
+  }
   if (bandwidth_limited_ &&
       !within_bandwidth(a.to_peer_rate, capacity_to_peer_, data->value.size(), now)) {
     return;
   }
   ++counters_.relayed_to_peer;
   counters_.relayed_bytes_to_peer.add(data->value.size());
-  egress_.to_peer(a.relay.id, peer->address, data->value);
+  // A dual allocation sends from the relay of the peer's family (RFC 8656 §7.2).
+  if (dont_fragment) {
+    egress_.to_peer_dont_fragment(a.relay_for(peer->address), peer->address, data->value);
+    return;
+  }
+  egress_.to_peer(a.relay_for(peer->address), peer->address, data->value);
 }
 
 bool Dispatcher::within_bandwidth(RateGate& allocation_gate, RateGate& worker_gate,
@@ -82,7 +110,7 @@ void Dispatcher::handle_channel_data(const FiveTuple& t, Bytes packet, TimePoint
   }
   ++counters_.relayed_to_peer;
   counters_.relayed_bytes_to_peer.add(cd->data.size());
-  egress_.to_peer(a.relay.id, c->peer, cd->data);
+  egress_.to_peer(a.relay_for(c->peer), c->peer, cd->data);
 }
 
 void Dispatcher::on_peer_packet(RelayId relay, const Address& peer, Bytes packet, TimePoint now) {

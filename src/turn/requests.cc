@@ -41,20 +41,29 @@ int peer_addresses(const MessageView& m, std::span<Address> out) {
 
 Reply Dispatcher::handle_refresh(const Request& r, Allocation& a) {
   const MessageView& m = r.message;
-  if (auto f = m.get<attr::RequestedAddressFamily>(); f && f->family != a.relay.address.family()) {
-    // §7.5: the family of an allocation cannot change.
-    return Reply::error(ErrorCode::kPeerAddressFamilyMismatch, a.integrity_key());
+  // §8.1-8.2: REQUESTED-ADDRESS-FAMILY names the family to refresh (or delete) of a dual
+  // allocation; a family the allocation does not have is 443. Without it, every family.
+  Family family = Family::kNone;
+  if (auto f = m.get<attr::RequestedAddressFamily>()) {
+    if (!a.serves(f->family)) {
+      return Reply::error(ErrorCode::kPeerAddressFamilyMismatch, a.integrity_key());
+    }
+    family = f->family;
   }
   auto requested = m.get<attr::Lifetime>();
   if (requested && requested->seconds == 0) {
-    // §7.5: LIFETIME 0 deletes the allocation at once (the reply keeps a copy of the key).
+    if (family != Family::kNone && a.dual()) {
+      // Only that family ends; the allocation goes on with the other.
+      allocations_->drop_family(a, family, r.now);
+      return Reply::success(a.integrity_key()).remembered_in(a).with(attr::Lifetime{0});
+    }
+    // §8.2: LIFETIME 0 deletes the allocation at once (the reply keeps a copy of the key).
     Reply reply = Reply::success(a.integrity_key()).to_holder().with(attr::Lifetime{0});
     allocations_->remove(a);
     return reply;
   }
   Seconds lifetime = granted_lifetime(m);
-  a.expires = r.now + lifetime;
-  allocations_->schedule(a, a.expires);  // a shorter lifetime needs an earlier timer
+  allocations_->refresh(a, family, r.now + lifetime);
   return Reply::success(a.integrity_key())
       .remembered_in(a)
       .with(attr::Lifetime{static_cast<std::uint32_t>(lifetime.count())});
@@ -69,8 +78,8 @@ Reply Dispatcher::handle_create_permission(const Request& r, Allocation& a) {
   std::array<bool, 16> via_relay{};
   for (int i = 0; i < n; ++i) {
     const Address& p = peers[static_cast<std::size_t>(i)];
-    if (p.family() != a.relay.address.family()) {
-      return Reply::error(ErrorCode::kPeerAddressFamilyMismatch, key);
+    if (!a.serves(p.family())) {
+      return Reply::error(ErrorCode::kPeerAddressFamilyMismatch, key);  // §10.2: no relay of it
     }
     const PeerVerdict verdict = policy_.check(p);
     // Checked before anything is installed: all or nothing.
@@ -109,8 +118,8 @@ Reply Dispatcher::handle_channel_bind(const Request& r, Allocation& a) {
     // §12.2: a number in 0x4000..0x4FFF and a peer are required.
     return Reply::error(ErrorCode::kBadRequest, key);
   }
-  if (peer->address.family() != a.relay.address.family()) {
-    return Reply::error(ErrorCode::kPeerAddressFamilyMismatch, key);
+  if (!a.serves(peer->address.family())) {
+    return Reply::error(ErrorCode::kPeerAddressFamilyMismatch, key);  // §12.2: no relay of it
   }
   const PeerVerdict verdict = policy_.check(peer->address);
   if (verdict == PeerVerdict::kRefused) return Reply::error(ErrorCode::kForbidden, key);

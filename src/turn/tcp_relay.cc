@@ -62,6 +62,12 @@ std::optional<Reply> Dispatcher::check_tcp_allocate(const Request& r, const auth
   if (m.has<attr::DontFragment>() || m.has<attr::EvenPort>() || m.has<attr::ReservationToken>()) {
     return Reply::error(ErrorCode::kBadRequest, key);
   }
+  // A TCP allocation has one relayed address: RFC 8656's dual allocations (§7.2,
+  // ADDITIONAL-ADDRESS-FAMILY) are defined for UDP relays only.
+  if (m.has<attr::AdditionalAddressFamily>()) return Reply::error(ErrorCode::kBadRequest, key);
+  if (m.has<attr::RequestedAddressFamily>() && !m.get<attr::RequestedAddressFamily>()) {
+    return Reply::error(ErrorCode::kAddressFamilyNotSupported, key);  // neither IPv4 nor IPv6
+  }
   return std::nullopt;
 }
 

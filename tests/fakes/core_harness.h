@@ -28,6 +28,7 @@ struct RecordingEgress : turn::Egress {
     turn::RelayId relay;
     Address peer;
     std::vector<std::uint8_t> data;
+    bool dont_fragment = false;  // sent through to_peer_dont_fragment
   };
   std::vector<ToClient> client;
   std::vector<ToPeer> peer;
@@ -37,31 +38,55 @@ struct RecordingEgress : turn::Egress {
   void to_peer(turn::RelayId r, const Address& p, Bytes d) override {
     peer.push_back({r, p, std::vector<std::uint8_t>(d.begin(), d.end())});
   }
+  void to_peer_dont_fragment(turn::RelayId r, const Address& p, Bytes d) override {
+    peer.push_back({r, p, std::vector<std::uint8_t>(d.begin(), d.end()), true});
+  }
   void clear() {
     client.clear();
     peer.clear();
   }
 };
 
-// Ports from 50000 upwards; `capacity` relays at most at once (then open() fails: 508).
+// Ports from 50000 upwards; `capacity` relays at most at once (then open() fails: 508), and
+// none on an IP listed in `full` (a family whose ports are all taken).
 struct FakeRelays : turn::RelayAllocator {
   std::size_t capacity = 1000;
+  std::vector<Address> full;
   std::vector<bool> open_ids;
+  std::vector<Address> addresses;   // by id
+  std::vector<bool> dont_fragment;  // by id: set_dont_fragment() was called
+  bool df_supported = true;         // can_dont_fragment()
   std::size_t open_count = 0;
   Result<turn::Relay> open(const Address& ip, bool even_port) override {
     if (open_count >= capacity) return Error{"exhausted"};
+    for (const auto& f : full) {
+      if (f.same_ip(ip)) return Error{"exhausted"};
+    }
     auto id = static_cast<turn::RelayId>(open_ids.size());
-    open_ids.push_back(true);
-    ++open_count;
     Address a = ip;
     a.set_port(static_cast<std::uint16_t>(50000 + 2 * id + (even_port ? 0 : 1)));
-    return turn::Relay{id, a};
+    return adopt(a);
   }
   void close(turn::RelayId id) override {
     if (id < open_ids.size() && open_ids[id]) {
       open_ids[id] = false;
       --open_count;
     }
+  }
+  bool is_open(turn::RelayId id) const { return id < open_ids.size() && open_ids[id]; }
+  bool can_dont_fragment() const override { return df_supported; }
+  bool set_dont_fragment(turn::RelayId id) override {
+    if (!df_supported || !is_open(id)) return false;
+    dont_fragment[id] = true;
+    return true;
+  }
+  turn::Relay adopt(const Address& a) {
+    auto id = static_cast<turn::RelayId>(open_ids.size());
+    open_ids.push_back(true);
+    addresses.push_back(a);
+    dont_fragment.push_back(false);
+    ++open_count;
+    return turn::Relay{id, a};
   }
   // Reservations: the held address per token, lapsing after 30 s like the real pool.
   struct Held {
@@ -84,10 +109,7 @@ struct FakeRelays : turn::RelayAllocator {
       Held h = it->second;
       held.erase(it);
       if (now >= h.expires) return Error{"lapsed"};
-      auto id = static_cast<turn::RelayId>(open_ids.size());
-      open_ids.push_back(true);
-      ++open_count;
-      return turn::Relay{id, h.address};
+      return adopt(h.address);
     }
     return Error{"unknown token"};
   }

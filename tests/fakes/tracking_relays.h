@@ -37,6 +37,7 @@ class TrackingRelays final : public turn::RelayAllocator {
 
   struct Slot {
     bool open = false;
+    bool dont_fragment = false;
     Address address;
   };
   struct Held {
@@ -87,9 +88,21 @@ class TrackingRelays final : public turn::RelayAllocator {
       return;
     }
     slots_[id].open = false;
+    slots_[id].dont_fragment = false;
     free_[free_count_++] = id;
     --open_count_;
   }
+
+  bool can_dont_fragment() const override { return true; }
+  bool set_dont_fragment(turn::RelayId id) override {
+    if (!is_open(id)) {
+      ++bad_closes;  // misuse of an id that is not open, counted like a bad close
+      return false;
+    }
+    slots_[id].dont_fragment = true;
+    return true;
+  }
+  bool dont_fragment(turn::RelayId id) const { return is_open(id) && slots_[id].dont_fragment; }
 
   Result<Token> reserve(const Address& ip_port, std::string_view owner, TimePoint now) override {
     // RelayPool::reserve: the port must be in the range and bindable, then Reservations::put.
@@ -195,7 +208,7 @@ class TrackingRelays final : public turn::RelayAllocator {
     } else {
       return Error{"out of relay ids"};
     }
-    slots_[id] = Slot{true, a};
+    slots_[id] = Slot{true, false, a};
     ++open_count_;
     return turn::Relay{id, a};
   }

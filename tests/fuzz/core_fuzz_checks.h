@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "core_fuzz_grants.h"
 #include "core_fuzz_model.h"
 #include "core_fuzz_world.h"
 #include "ferry/stun/attributes.h"
@@ -84,7 +85,7 @@ class Checks {
     require(!w_.egress.overflow(), "one peer datagram caused more than 8 sends");
     int owner = -1;
     for (std::size_t i = 0; i < kTuples; ++i) {
-      if (w_.clients[i].m.alive && w_.clients[i].m.relay == id) owner = static_cast<int>(i);
+      if (w_.clients[i].m.owns(id)) owner = static_cast<int>(i);
     }
     std::size_t delivered = 0;
     for (std::size_t i = 0; i < w_.egress.count(); ++i) {
@@ -105,8 +106,14 @@ class Checks {
       return;
     }
     const Permission* p = m.perm(peer);
-    if (w_.certainly_alive(m) && w_.relays.is_open(id) && p != nullptr && w_.now < p->until.lo &&
-        !w_.bandwidth_limited() && w_.policy.check(peer) != PeerVerdict::kRefused) {
+    // The relay of the peer's family, certainly open (a dual allocation's family may end alone).
+    const bool leg_alive =
+        (id == m.relay && peer.family() == m.relay_address.family() && w_.now < m.until.lo) ||
+        (m.dual && id == m.relay2 && peer.family() == m.relay2_address.family() &&
+         w_.now < m.until2.lo);
+    if (w_.certainly_alive(m) && leg_alive && w_.relays.is_open(id) && p != nullptr &&
+        w_.now < p->until.lo && !w_.bandwidth_limited() &&
+        w_.policy.check(peer) != PeerVerdict::kRefused) {
       require(delivered == 1, "a permitted peer's data was dropped");
     }
   }
@@ -124,7 +131,7 @@ class Checks {
     w_.log(ok ? "peer connected" : "peer connection failed", -1, static_cast<long>(id));
     w_.egress.clear();
     w_.server->on_peer_connected(id, ok, w_.now);
-    const int owner = tcp_owner(relay);
+    const int owner = w_.tcp_owner(relay);
     require(w_.egress.count() <= 1, "one connection outcome answered twice");
     if (w_.egress.count() == 0) {
       require(owner < 0 || !w_.certainly_alive(w_.clients[static_cast<std::size_t>(owner)].m),
@@ -162,7 +169,7 @@ class Checks {
     w_.log("peer connects in", -1, static_cast<long>(relay));
     w_.egress.clear();
     const bool kept = w_.server->on_peer_accepted(relay, id, peer, w_.now);
-    const int owner = tcp_owner(relay);
+    const int owner = w_.tcp_owner(relay);
     if (!kept) {
       require(w_.egress.count() == 0, "a refused peer was announced");
       if (owner < 0) return;
@@ -238,25 +245,29 @@ class Checks {
     require(w_.relays.bad_opens == 0, "the core opened a relay on an empty address");
     std::size_t alive = 0;
     std::array<std::size_t, 2> per_user{};
+    std::size_t seconds = 0;  // dual allocations' second relays
     for (auto& c : w_.clients) {
       const bool has = w_.server->has_allocation(c.tuple);
       if (has) {
         require(c.m.alive, "an allocation exists that no success response announced");
-        require(!w_.ticked || w_.now < c.m.until.hi,
+        require(!w_.ticked || w_.now < c.m.end().hi,
                 "an allocation outlived its lifetime and expire()");
+        grants_.sync_families(c.m);
       } else if (c.m.alive) {
-        require(w_.now >= c.m.until.lo, "an allocation ended before its lifetime");
+        require(w_.now >= c.m.end().lo, "an allocation ended before its lifetime");
         c.m.clear();
       }
       if (!c.m.alive) continue;
       ++alive;
+      seconds += c.m.dual ? 1 : 0;
       ++per_user[static_cast<std::size_t>(c.m.user)];
       c.m.forget(w_.now, w_.settings.channel_rest);
-      check_caps(c.m);
+      grants_.check_caps(c.m);
       require(w_.relays.is_open(c.m.relay) && w_.relays.address_of(c.m.relay) == c.m.relay_address,
               "an allocation's relay is not open");
       for (const auto& other : w_.clients) {
-        require(&other == &c || !other.m.alive || other.m.relay != c.m.relay,
+        require(&other == &c || !other.m.owns(c.m.relay), "two allocations share one relay");
+        require(&other == &c || !c.m.dual || !other.m.owns(c.m.relay2),
                 "two allocations share one relay");
       }
     }
@@ -272,9 +283,11 @@ class Checks {
       require(w_.tcp.listens(conn.relay), "a connection outlived its TCP allocation");
     }
     check_counters();
-    require(w_.relays.open_count() == alive, "open relays != allocations");
-    require(w_.quotas->total() == alive + w_.relays.held_count(),
-            "quota total != allocations + reservations");
+    require(w_.relays.open_count() == alive + seconds, "open relays != allocations' relays");
+    // A dual allocation counts once against user-quota and once more, for its second relay,
+    // against total-quota (Quotas::acquire_relay).
+    require(w_.quotas->total() == alive + seconds + w_.relays.held_count(),
+            "quota total != allocations + second relays + reservations");
     const auto users = w_.quotas->per_user();
     std::size_t sum = 0;
     for (const auto& [name, n] : users) {
@@ -285,7 +298,8 @@ class Checks {
       require(n <= kUserQuota, "user-quota exceeded");
       sum += n;
     }
-    require(sum == w_.quotas->total(), "per-user counts do not add up to the total");
+    require(sum + seconds == w_.quotas->total(),
+            "per-user counts and second relays do not add up to the total");
     if (w_.per_ip_quota != 0) {
       // IPv4 clients only: an IPv4 address is one client whatever the core's per-client key
       // (IPv6 ones may be grouped by prefix).
@@ -297,7 +311,7 @@ class Checks {
         require(same_ip <= w_.per_ip_quota, "max-allocations-per-ip exceeded");
       }
     }
-    require(sum <= kTotalQuota, "total-quota exceeded");
+    require(w_.quotas->total() <= kTotalQuota, "total-quota exceeded");
     check_registry();
   }
 
@@ -339,11 +353,22 @@ class Checks {
   }
 
   void check_to_peer(int ti, const Recorder::Record& rec, Bytes packet, const Sent& sent) {
+    const Client& c = w_.clients[static_cast<std::size_t>(ti)];
     Model& m = w_.clients[static_cast<std::size_t>(ti)].m;
     require(sent.kind != Kind::kRequest && sent.kind != Kind::kBinding,
             "a request sent data to a peer");
     require(m.alive, "data reached a peer from a client that has no allocation");
-    require(rec.relay == m.relay, "data left from a relay that is not the sender's");
+    require(rec.relay == m.relay_for(rec.peer),
+            "data left from a relay that is not the sender's relay of the peer's family");
+    if (sent.kind == Kind::kSend) {
+      // RFC 8656 §11.2, §13-15: DF for IPv4 to IPv4, and for anything over TCP.
+      const bool stream = c.tuple.transport == Transport::kTcp;
+      const bool counts = stream || (c.tuple.client.is_v4() && rec.peer.is_v4());
+      require(rec.dont_fragment == (sent.dont_fragment && counts),
+              "a Send's DONT-FRAGMENT was not applied as RFC 8656 §11.2 says");
+    } else if (sent.kind == Kind::kChannelData) {
+      require(!rec.dont_fragment, "ChannelData was sent with DF");
+    }
     require(w_.relays.is_open(rec.relay), "data left from a closed relay");
     require(rec.given >= packet.data() && rec.given + rec.size <= packet.data() + packet.size(),
             "to_peer data is not a part of the client packet");
@@ -470,221 +495,8 @@ class Checks {
     require(mi, "a TURN success without MESSAGE-INTEGRITY");
     require(sent.kind == Kind::kRequest, "a raw packet authenticated");
     require(sent.may_succeed, "a TURN success for a request with wrong credentials");
-    apply_success(ti, m, sent);
+    grants_.apply_success(ti, m, sent);
     return info;
-  }
-
-  std::uint32_t granted(const MessageView& m) const {
-    auto lt = m.get<attr::Lifetime>();
-    require(lt.has_value(), "a success without LIFETIME");
-    return lt->seconds;
-  }
-
-  void check_granted(std::uint32_t l) const {
-    const auto lo = std::min(w_.settings.default_lifetime, w_.settings.max_lifetime).count();
-    require(static_cast<std::int64_t>(l) >= lo &&
-                static_cast<std::int64_t>(l) <= w_.settings.max_lifetime.count(),
-            "a lifetime outside default..max-allocate-lifetime");
-  }
-
-  // A TURN success: the model learns what was granted. The core answers a request that
-  // repeats the transaction id of the allocation's last success from its cache (RFC 8489
-  // §6.3.1) and changes nothing; any other success is a fresh execution.
-  void apply_success(int ti, const MessageView& m, const Sent& sent) {
-    Client& c = w_.clients[static_cast<std::size_t>(ti)];
-    Model& md = c.m;
-    md.forget(w_.now, w_.settings.channel_rest);
-    const Spec& s = sent.spec;
-    const auto method = static_cast<Method>(m.method());
-    const bool replay = md.alive && m.transaction_id() == md.last_tid;
-    if (method == Method::kAllocate) {
-      apply_allocate(ti, m, sent, replay);
-      return;
-    }
-    if (method == Method::kConnectionBind) {
-      apply_connection_bind(ti, sent);
-      return;
-    }
-    require(md.alive, "a TURN request succeeded on a 5-tuple without an allocation");
-    require(sent.user == md.user, "a request of another user succeeded on an allocation");
-    if (replay) return;
-    // RFC 6062 §5.2: a Connect succeeds when its connection does (peer_connected), then only
-    // as that answer again.
-    require(method != Method::kConnect, "a Connect succeeded before its connection");
-    md.last_tid = m.transaction_id();
-    if (method == Method::kRefresh) {
-      const std::uint32_t l = granted(m);
-      const bool delete_asked = s.lifetime && s.lifetime_value == 0;
-      require((l == 0) == delete_asked, "Refresh answered LIFETIME 0 iff it asked for 0");
-      if (l == 0) {
-        require(!w_.server->has_allocation(c.tuple), "a deleted allocation is still there");
-        md.clear();
-        return;
-      }
-      check_granted(l);
-      md.until.fresh(w_.now + Seconds(l));
-      return;
-    }
-    if (method == Method::kCreatePermission) {
-      require(s.npeers >= 1, "CreatePermission without a peer succeeded");
-      for (std::size_t i = 0; i < s.npeers; ++i) grant_permission(md, s.peers[i]);
-    } else if (method == Method::kChannelBind) {
-      require(!md.tcp, "a channel bound on a TCP allocation");
-      apply_channel_bind(md, sent);
-    } else {
-      violation("a success for a method that has none");
-    }
-    check_caps(md);
-  }
-
-  void check_peer_grantable(const Model& md, const Address& peer) const {
-    require(peer.family() == md.relay_address.family(), "a peer of the other family granted");
-    require(!w_.forbidden(peer), "a permission for a forbidden address was granted");
-    require(w_.policy.check(peer) != PeerVerdict::kRefused,
-            "a permission the peer policy refuses was granted");
-  }
-
-  void grant_permission(Model& md, const Address& peer) {
-    check_peer_grantable(md, peer);
-    Permission* p = md.perm(peer);
-    if (p == nullptr) p = &md.add_perm(peer);
-    p->until.fresh(w_.now + w_.settings.permission_lifetime);
-  }
-
-  void apply_channel_bind(Model& md, const Sent& sent) {
-    const Spec& s = sent.spec;
-    require(s.number && s.npeers == 1, "ChannelBind without number or peer succeeded");
-    const std::uint16_t n = s.number_value;
-    const Address& peer = s.peers[0];
-    require(n >= stun::kMinChannelNumber && n <= w_.settings.max_channel_number,
-            "a channel number outside the range was bound");
-    check_peer_grantable(md, peer);
-    // §12.2: a number stays with its peer (and the peer with its number) while bound and for
-    // the rest period after.
-    for (std::size_t i = 0; i < md.nchans;) {
-      Channel& ch = md.chans[i];
-      const bool conflict = (ch.number == n) != (ch.peer == peer);
-      if (!conflict) {
-        ++i;
-        continue;
-      }
-      require(w_.now >= ch.until.lo + w_.settings.channel_rest,
-              "a channel number or peer was rebound while bound or resting");
-      ch = md.chans[--md.nchans];
-    }
-    Channel* ch = md.chan_by_number(n);
-    if (ch == nullptr) {
-      ch = &md.add_chan();
-      ch->number = n;
-      ch->peer = peer;
-    }
-    ch->until.fresh(w_.now + w_.settings.channel_lifetime);
-    grant_permission(md, peer);
-  }
-
-  // `replay_possible`: the request repeats the transaction id of the allocation's last success;
-  // it is answered from the cache while that allocation lives, and allocates anew once it has
-  // expired.
-  void apply_allocate(int ti, const MessageView& m, const Sent& sent, bool replay_possible) {
-    Client& c = w_.clients[static_cast<std::size_t>(ti)];
-    Model& md = c.m;
-    const Spec& s = sent.spec;
-    const std::uint32_t l = granted(m);
-    check_granted(l);
-    auto relayed = m.get<attr::XorRelayedAddress>();
-    auto mapped = m.get<attr::XorMappedAddress>();
-    require(relayed.has_value(), "an Allocate success without XOR-RELAYED-ADDRESS");
-    require(mapped && mapped->address == c.tuple.client, "XOR-MAPPED-ADDRESS is not the client");
-    const bool fresh_possible = !md.alive || w_.now >= md.until.lo;
-    require(replay_possible || fresh_possible, "a second allocation on one 5-tuple");
-    if (!fresh_possible) {
-      require(relayed->address == md.relay_address, "a repeated Allocate got another relay");
-      return;
-    }
-    turn::RelayId id = 0;
-    require(w_.relays.open_at(relayed->address, &id), "an Allocate succeeded with no relay open");
-    if (replay_possible && relayed->address == md.relay_address) {
-      // The old allocation's cached answer, or a new one on the same port: nothing certain
-      // (the same user either way: the cached answer was this very request's).
-      md.relay = id;
-      md.until.maybe(w_.now + Seconds(l));
-      for (std::size_t i = 0; i < md.nperms; ++i)
-        md.perms[i].until.lo = std::min(md.perms[i].until.lo, w_.now);
-      for (std::size_t i = 0; i < md.nchans; ++i)
-        md.chans[i].until.lo = std::min(md.chans[i].until.lo, w_.now - w_.settings.channel_rest);
-      return;
-    }
-    for (const auto& other : w_.clients) {
-      require(&other == &c || !other.m.alive || other.m.relay != id,
-              "two allocations share one relay");
-    }
-    auto token = m.get<attr::ReservationToken>();
-    if (s.token) {
-      require(!w_.relays.is_held(s.token_value), "a claimed reservation is still held");
-    } else {
-      if (s.even) require(relayed->address.port() % 2 == 0, "EVEN-PORT got an odd port");
-      Family want = w_.settings.relay_ips.empty() ? c.tuple.server.family() : Family::kV4;
-      if (s.family && (s.family_value == 1 || s.family_value == 2))
-        want = s.family_value == 1 ? Family::kV4 : Family::kV6;
-      require(relayed->address.family() == want, "a relay of the wrong family");
-    }
-    if (s.even && s.reserve && !s.token) {
-      require(token.has_value(), "EVEN-PORT with R succeeded without RESERVATION-TOKEN");
-      require(w_.relays.is_held(token->token), "a RESERVATION-TOKEN that holds nothing");
-      w_.tokens[w_.ntokens < w_.tokens.size() ? w_.ntokens++ : (w_.tokens.size() - 1)] =
-          token->token;
-    } else {
-      require(!token.has_value(), "a RESERVATION-TOKEN nobody asked for");
-    }
-    const bool tcp = s.transport && s.protocol == attr::RequestedTransport::kTcp;
-    require(!tcp || (w_.tcp_on && c.tuple.transport != Transport::kUdp),
-            "a TCP allocation without the TCP relay network or over UDP");
-    md.clear();
-    md.alive = true;
-    md.tcp = tcp;
-    md.relay = id;
-    md.relay_address = relayed->address;
-    md.user = sent.user;
-    md.last_tid = m.transaction_id();
-    md.until.fresh(w_.now + Seconds(l));
-    md.created = w_.now;
-    md.bytes_to_peer = 0;
-    md.bytes_to_client = 0;
-  }
-
-  // The client whose (TCP) allocation has relay `relay`, -1 if none.
-  int tcp_owner(turn::RelayId relay) const {
-    for (std::size_t i = 0; i < kTuples; ++i) {
-      const Model& m = w_.clients[i].m;
-      if (m.alive && m.tcp && m.relay == relay) return static_cast<int>(i);
-    }
-    return -1;
-  }
-
-  // RFC 6062 §5.3: a ConnectionBind succeeds on a stream 5-tuple without an allocation, for a
-  // pending connection of an allocation of the same user (client_packet checked the bind).
-  void apply_connection_bind(int ti, const Sent& sent) {
-    const Client& c = w_.clients[static_cast<std::size_t>(ti)];
-    require(c.tuple.transport != Transport::kUdp, "a ConnectionBind succeeded over UDP");
-    require(!w_.certainly_alive(c.m), "a ConnectionBind succeeded on a control connection");
-    require(w_.tcp.bound.has_value(), "a ConnectionBind succeeded without binding");
-    const TcpNet::Conn* conn = w_.tcp.find(w_.tcp.bound->first);
-    require(conn != nullptr, "a ConnectionBind bound an unknown connection");
-    require(sent.spec.connection_id && sent.spec.connection_id_value == conn->id,
-            "a ConnectionBind bound another connection than it named");
-    const int owner = tcp_owner(conn->relay);
-    require(owner >= 0 && sent.user == w_.clients[static_cast<std::size_t>(owner)].m.user,
-            "a ConnectionBind of another user succeeded");
-  }
-
-  void check_caps(const Model& md) const {
-    std::size_t perms = 0;
-    std::size_t chans = 0;
-    for (std::size_t i = 0; i < md.nperms; ++i) perms += w_.now < md.perms[i].until.lo ? 1 : 0;
-    for (std::size_t i = 0; i < md.nchans; ++i)
-      chans += w_.now < md.chans[i].until.lo + w_.settings.channel_rest ? 1 : 0;
-    require(perms <= w_.settings.max_permissions, "more permissions than max_permissions");
-    require(chans <= w_.settings.max_channels, "more channels than max_channels");
   }
 
   void check_peer_delivery(Client& c, const Address& peer, Bytes data, Bytes out) {
@@ -737,7 +549,7 @@ class Checks {
     std::uint64_t chans = 0;
     for (const auto& c : w_.clients) {
       if (!c.m.alive) continue;
-      ++live[turn::allocation_slot(c.tuple.transport, c.m.relay_address.is_v6())];
+      ++live[turn::allocation_slot(c.tuple.transport, c.m.counted_v6)];
       for (std::size_t i = 0; i < c.m.nperms; ++i) perms += w_.now < c.m.perms[i].until.lo ? 1 : 0;
       for (std::size_t i = 0; i < c.m.nchans; ++i)
         chans += w_.now < c.m.chans[i].until.lo + w_.settings.channel_rest ? 1 : 0;
@@ -774,6 +586,7 @@ class Checks {
   }
 
   World& w_;
+  Grants grants_{w_};
 };
 
 }  // namespace ferry::testing::fuzz

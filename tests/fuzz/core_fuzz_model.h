@@ -11,6 +11,7 @@
 // the harness's own making.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -63,6 +64,7 @@ class Recorder final : public turn::Egress {
   static constexpr std::size_t kMaxRecords = 8;
   struct Record {
     bool to_peer = false;
+    bool dont_fragment = false;  // through to_peer_dont_fragment
     FiveTuple tuple;
     turn::RelayId relay = 0;
     Address peer;
@@ -85,6 +87,10 @@ class Recorder final : public turn::Egress {
       r->relay = relay;
       r->peer = peer;
     }
+  }
+  void to_peer_dont_fragment(turn::RelayId relay, const Address& peer, Bytes d) override {
+    to_peer(relay, peer, d);
+    if (count_ > 0 && !overflow_) records_[count_ - 1].dont_fragment = true;
   }
   std::size_t count() const { return count_; }
   bool overflow() const { return overflow_; }
@@ -135,7 +141,9 @@ struct Channel {
   Bounds until;  // usable until; the number and peer stay taken for `rest` more
 };
 
-// One client's allocation as the client knows it.
+// One client's allocation as the client knows it. A dual allocation (RFC 8656 §7.2) has a
+// second relay of the other family with its own lifetime (§8.1); when the first family ends,
+// the second takes its place, as in the core (relay_for() picks by the peer's family).
 struct Model {
   static constexpr std::size_t kMax = 16;
   bool alive = false;
@@ -143,7 +151,13 @@ struct Model {
   turn::RelayId relay = 0;
   Address relay_address;
   int user = 0;
-  Bounds until;
+  Bounds until;  // the first family's lifetime (the allocation's, when it has one family)
+  bool dual = false;
+  turn::RelayId relay2 = 0;
+  Address relay2_address;
+  Bounds until2;
+  bool counted_v6 = false;  // the family its creation was counted under (the first's then)
+  Address answered_first;   // the first XOR-RELAYED-ADDRESS of its Allocate success
   std::array<Permission, kMax> perms{};
   std::size_t nperms = 0;
   std::array<Channel, kMax> chans{};
@@ -156,9 +170,42 @@ struct Model {
   void clear() {
     alive = false;
     tcp = false;
+    dual = false;
     last_tid = {};
     nperms = 0;
     nchans = 0;
+  }
+  // When the allocation ends: when its last family does.
+  Bounds end() const {
+    if (!dual) return until;
+    return {std::max(until.lo, until2.lo), std::max(until.hi, until2.hi)};
+  }
+  bool serves(Family f) const {
+    return alive && (relay_address.family() == f || (dual && f != Family::kNone));
+  }
+  turn::RelayId relay_for(const Address& peer) const {
+    return dual && peer.family() != relay_address.family() ? relay2 : relay;
+  }
+  bool owns(turn::RelayId id) const { return alive && (relay == id || (dual && relay2 == id)); }
+  // One family of a dual allocation ended at `now`: what was granted for it ends with it.
+  void drop(bool first, TimePoint now) {
+    const Family gone = first ? relay_address.family() : relay2_address.family();
+    if (first) {
+      relay = relay2;
+      relay_address = relay2_address;
+      until = until2;
+    }
+    dual = false;
+    for (std::size_t i = 0; i < nperms; ++i) {
+      if (perms[i].ip.family() != gone) continue;
+      perms[i].until.lo = std::min(perms[i].until.lo, now);
+      perms[i].until.hi = std::min(perms[i].until.hi, now);
+    }
+    for (std::size_t i = 0; i < nchans; ++i) {
+      if (chans[i].peer.family() != gone) continue;
+      chans[i].until.lo = std::min(chans[i].until.lo, now);
+      chans[i].until.hi = std::min(chans[i].until.hi, now);
+    }
   }
   Permission* perm(const Address& peer) {
     for (std::size_t i = 0; i < nperms; ++i) {

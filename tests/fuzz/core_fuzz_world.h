@@ -126,7 +126,8 @@ struct Sent {
   int user = -1;             // signed as kUsers[user] with the right key (else -1)
   bool may_succeed = false;  // right key, SHA-1 integrity, a NONCE: success is possible
   bool has_peer = false;
-  bool has_data = false;  // well-formed data: it must arrive when permitted
+  bool has_data = false;       // well-formed data: it must arrive when permitted
+  bool dont_fragment = false;  // a Send indication carrying DONT-FRAGMENT
   Address peer;
   std::uint16_t number = 0;
   std::array<std::uint8_t, 32> payload{};
@@ -275,7 +276,38 @@ struct World {
     if (trace) std::fprintf(stderr, "step %zu: %s (tuple %d) %ld\n", step, what, ti, detail);
   }
 
-  bool certainly_alive(const Model& m) const { return m.alive && now < m.until.lo; }
+  bool certainly_alive(const Model& m) const { return m.alive && now < m.end().lo; }
+
+  // The client whose (TCP) allocation has relay `relay`, -1 if none.
+  int tcp_owner(turn::RelayId relay) const {
+    for (std::size_t i = 0; i < kTuples; ++i) {
+      const Model& m = clients[i].m;
+      if (m.alive && m.tcp && m.relay == relay) return static_cast<int>(i);
+    }
+    return -1;
+  }
+
+  // Whether the core has a relay address of family `f` for client `t` (relay-ip, else the
+  // address the client reached or another listening address), as RFC 8656 §7.2 asks.
+  bool has_relay_address(const FiveTuple& t, Family f) const {
+    if (!settings.relay_ips.empty()) {
+      return std::any_of(settings.relay_ips.begin(), settings.relay_ips.end(),
+                         [f](const Address& a) { return a.family() == f; });
+    }
+    if (t.server.family() == f) return true;
+    return std::any_of(settings.listening_ips.begin(), settings.listening_ips.end(),
+                       [f](const Address& a) { return a.family() == f && !a.is_any(); });
+  }
+  // The relay family of an Allocate without REQUESTED-ADDRESS-FAMILY: the configured default
+  // (allocation-default-address-family), or without relay-ip and an address of it, the family
+  // of the address the client reached.
+  Family default_family(const FiveTuple& t) const {
+    Family want = Family::kV4;
+    if (settings.default_family == turn::DefaultFamily::kIpv6) want = Family::kV6;
+    if (settings.default_family == turn::DefaultFamily::kKeep) want = t.client.family();
+    if (settings.relay_ips.empty() && !has_relay_address(t, want)) return t.server.family();
+    return want;
+  }
 
   // Addresses no client may ever reach here, decided without the core's PeerPolicy: the
   // host's own (an open relay excepted), loopback, unspecified, multicast, link-local,

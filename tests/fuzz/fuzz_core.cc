@@ -17,8 +17,11 @@
 // saw, never from the core's internals.
 //
 // Invariants:
-// - Quotas::total() == allocation_count() + reservations held == open relays + reservations;
-//   per user and per IPv4 client too; every 5-tuple with an allocation got a success for it and
+// - Quotas::total() == allocation_count() + second relays of dual allocations + reservations
+//   held == open relays + reservations (a dual allocation is one allocation of its user, and
+//   two relays of the total); per user and per IPv4 client too; a dual allocation's family
+//   ends only when its own lifetime does (or a Refresh deletes it), never survives an
+//   expire() past it; every 5-tuple with an allocation got a success for it and
 //   vice versa; an allocation never ends before its lifetime unless deleted or closed, never
 //   survives an expire() past it; the registry holds exactly the open relays' addresses; the
 //   core's counters (allocations by transport and family, relayed packets and bytes, answers
@@ -27,7 +30,8 @@
 //   CreatePermission/ChannelBind success within its lifetime, the peer passes the peer policy
 //   (as the host's addresses are now) and is none of the host's, loopback, multicast,
 //   link-local or private addresses (an open relay excepted); it leaves from the sender's own
-//   relay, carries the sender's bytes (a part of the client packet, per the Egress contract),
+//   relay of the peer's family, with DF exactly when a Send's DONT-FRAGMENT counts (RFC 8656
+//   §11.2), carries the sender's bytes (a part of the client packet, per the Egress contract),
 //   on the channel's peer for ChannelData; max-bps and the worker capacity bound the bytes.
 // - Peer data reaches only the relay's owner, only from a permitted IP, as a well-formed
 //   ChannelData (on a bound channel, padded on TCP) or Data indication; and a permitted peer's
@@ -106,8 +110,10 @@ class CoreFuzz {
   // Byte 1: bit 0 caps of 10 permissions and 10 channels (past the lists' inline storage and
   // the 8 entries above which they are indexed) instead of 4 and 3, bit 1 max-bps 64 B/s,
   // bit 2 a worker capacity of 100 B/s, bit 3 max-allocations-per-ip 1 (tuples 0 and 5 share an
-  // address), bit 4 RFC 6062 TCP relays (a TcpNet the steps drive; else TCP allocations are
-  // 442).
+  // address), bit 4 both host addresses listening (without relay-ip, a relay of the other
+  // family than the client's binds there), bits 5-6 allocation-default-address-family (ipv4,
+  // ipv6, keep, ipv4), bit 7 RFC 6062 TCP relays (a TcpNet the steps drive; else TCP
+  // allocations are 442).
   void configure(std::uint8_t f, std::uint8_t g) {
     w_.settings.unauthenticated_response_rate = (f & 1) != 0 ? 1 : 0;
     w_.settings.unauthenticated_response_burst = 3;
@@ -127,7 +133,16 @@ class CoreFuzz {
     w_.settings.max_bps = (g & 2) != 0 ? 64 : 0;
     w_.settings.worker_bps_capacity = (g & 4) != 0 ? 100 : 0;
     w_.per_ip_quota = (g & 8) != 0 ? 1 : 0;
-    w_.tcp_on = (g & 16) != 0;
+    if ((g & 16) != 0) {
+      w_.settings.listening_ips = {kHost4, kHost6};
+    } else {
+      w_.settings.listening_ips.clear();
+    }
+    static constexpr std::array<turn::DefaultFamily, 4> kDefaults{
+        turn::DefaultFamily::kIpv4, turn::DefaultFamily::kIpv6, turn::DefaultFamily::kKeep,
+        turn::DefaultFamily::kIpv4};
+    w_.settings.default_family = kDefaults[(g >> 5) & 3];
+    w_.tcp_on = (g & 128) != 0;
   }
 
   // Ops (low nibble): 0-1 Allocate, 2 Refresh, 3 CreatePermission (or Connect), 4 ChannelBind
@@ -372,10 +387,12 @@ class CoreFuzz {
     sent.has_data = (f & 1) == 0;
     sent.has_peer = (f & 2) == 0;
     sent.payload_len = (f >> 3) % 24;
+    sent.dont_fragment = (f >> 3) >= 24;  // RFC 8656 §11.1
     in.bytes(sent.payload.data(), sent.payload_len);
     MessageBuilder b(MutableBytes(c.last), Method::kSend, Class::kIndication, next_tid(ti));
     if (sent.has_peer) b.add(attr::XorPeerAddress{sent.peer});
     if (sent.has_data) b.add(attr::Data{sent.payload_bytes()});
+    if (sent.dont_fragment) b.add(attr::DontFragment{});
     if ((f & 4) != 0) b.add_fingerprint();
     send_last(ti, b.finish().size());
   }
@@ -471,7 +488,7 @@ class CoreFuzz {
     turn::RelayId id = r & 0x1F;
     if ((r & 0x80) == 0) {
       const Model& m = w_.clients[r % kTuples].m;
-      if (m.alive) id = m.relay;
+      if (m.alive) id = (r & 0x40) != 0 && m.dual ? m.relay2 : m.relay;
     }
     const Address peer = peer_from(in, ti);
     std::array<std::uint8_t, 32> data{};

@@ -52,6 +52,12 @@ def send(t, peer, data):
     return op(SEND, t) + (peer if isinstance(peer, list) else [peer]) + [len(data) << 3] + list(data)
 
 
+def send_df(t, peer, data):
+    # DONT-FRAGMENT rides on the length bits: 24 + len (len < 8) (fuzz_core.cc send_indication)
+    assert len(data) < 8
+    return op(SEND, t) + (peer if isinstance(peer, list) else [peer]) + [(24 + len(data)) << 3] + list(data)
+
+
 def channel_data(t, number, data, pad=False):
     return op(CHANNEL_DATA, t) + [number, len(data) | (0x20 if pad else 0)] + list(data)
 
@@ -119,17 +125,33 @@ SEEDS = {
     + op(PERMISSION, 0) + [0x41, DOC4, AUTO] + op(PERMISSION, 2) + [0x41, DOC4, AUTO]
     + op(CHANNEL_BIND, 4) + [0x40, 0, 0, 0x10, 0x01, AUTO]
     + op(CHANNEL_BIND, 2) + [0x41, 0, 0, 0, 0, UNSIGNED],
-    # RFC 6062 with the TCP relay network (byte 1 bit 4): a TCP allocation on tuple 2, a
+    # RFC 6062 with the TCP relay network (byte 1 bit 7): a TCP allocation on tuple 2, a
     # Connect whose connection succeeds (a peer step with bit 6: event 0), its ConnectionBind on
     # tuple 5; an inbound peer with a permission (event 2), bob's ConnectionBind for it (441),
     # alice's; a connection closes (event 3), a Connect fails (event 1: 447); the allocation ends.
-    "rfc6062_tcp_relays": [0, 0x10] + allocate(2, flags=0x02) + permission(2, [DOC4])
+    "rfc6062_tcp_relays": [0, 0x80] + allocate(2, flags=0x02) + permission(2, [DOC4])
     + op(PERMISSION, 2) + [0x41, DOC4_B, AUTO] + op(PEER) + [0x44, 0, 0]
     + op(CHANNEL_BIND, 5) + [0x40, 0, 0, 0, 1, AUTO]
     + op(PEER) + [0x44, 2, 0, DOC4] + op(CHANNEL_BIND, 4) + [0x40, 0, 0, 0, 2, AUTO]
     + op(CHANNEL_BIND, 5) + [0x40, 0, 0, 0, 2, AUTO]
     + op(PEER) + [0x44, 3, 0] + op(PERMISSION, 2) + [0x41, DOC4_C, 9, AUTO] + op(PEER) + [0x44, 1, 0]
     + op(REFRESH, 2) + [1, LT0, AUTO],
+    # RFC 8656 §7.2 dual allocation (ADDITIONAL-ADDRESS-FAMILY IPv6, with DONT-FRAGMENT): data
+    # both ways on both relays, the IPv6 family refreshed alone (§8.1) so that the IPv4 one
+    # lapses first, then a Refresh naming the family that is gone (443) and the deletion.
+    "dual_stack": [0x08, 0] + allocate(0, flags=0x80, extra=[0x07]) + permission(0, [DOC4, DOC6])
+    + send(0, DOC4, b"v4") + send_df(0, DOC4, b"df4") + send(0, DOC6, b"v6") + peer(0x40, DOC6, b"back6")
+    + peer(0, DOC4, b"back4") + op(REFRESH, 0) + [3, 8, 1, AUTO] + advance(601, tick=True)
+    + send(0, DOC4, b"late4") + permission(0, [DOC6]) + send(0, DOC6, b"v6-only")
+    + peer(0, DOC6, b"back6") + op(REFRESH, 0) + [3, LT0, 0, AUTO] + op(REFRESH, 0) + [1, LT0, AUTO]
+    + allocate(2, flags=0x80, extra=[0x06]) + allocate(1, flags=0x80, extra=[0x06])
+    + allocate(4, flags=0x80, extra=[0x06]) + op(REFRESH, 2) + [3, LT0, 0, AUTO]
+    + permission(2, [DOC6]) + send_df(2, DOC6, b"tcp-df"),
+    # Without relay-ip, both host addresses listening, default family IPv6: an IPv6 client's
+    # IPv4 relay, an IPv4 client's dual allocation, the default family, one family deleted.
+    "dual_stack_listening": [0, 0x30] + allocate(3, flags=0x40, extra=[0]) + allocate(0, flags=0x80, extra=[0x06])
+    + allocate(1) + op(REFRESH, 0) + [3, LT0, 0, AUTO] + permission(0, [DOC6]) + peer(0, DOC6, b"v6")
+    + advance(700, tick=True),
 }
 
 

@@ -17,22 +17,26 @@ constexpr const char* kPeer = "/usr/bin/turnutils_peer";
 
 class TurnInteropTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { start("relay-ip=127.0.0.1\n", "127.0.0.1"); }
+
+  // `relays`: the relay address lines; the echo peer listens on `peer_ip`.
+  void start(const std::string& relays, const char* peer_ip) {
     if (access(kClient, X_OK) != 0 || access(kPeer, X_OK) != 0) {
       GTEST_SKIP() << "coturn's client tools are not installed (tools/dev setup installs them)";
     }
     port_ = free_port();
     peer_port_ = free_port();
+    peer_ip_ = peer_ip;
     server_ = std::make_unique<ServerProcess>(
-        "listening-ip=127.0.0.1\nlistening-port=" + std::to_string(port_) +
-            "\nrelay-ip=127.0.0.1\nmin-port=42000\nmax-port=42999\nrealm=example.org\n"
+        "listening-ip=127.0.0.1\nlistening-port=" + std::to_string(port_) + "\n" + relays +
+            "min-port=42000\nmax-port=42999\nrealm=example.org\n"
             // No channel-number option: turnutils_uclient draws from RFC 5766's
             // 0x4000-0x7FFF, which is the default.
             "user=alice:secret\nallow-loopback-peers\nrelay-threads=2\n",
         *Address::parse_ip("127.0.0.1", port_));
     ASSERT_TRUE(server_->ready()) << server_->log();
     peer_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{kPeer, "-L", "127.0.0.1", "-p", std::to_string(peer_port_)});
+        std::vector<std::string>{kPeer, "-L", peer_ip_, "-p", std::to_string(peer_port_)});
     std::this_thread::sleep_for(Millis(200));
   }
 
@@ -40,8 +44,8 @@ class TurnInteropTest : public ::testing::Test {
   // Allocate presenting the RESERVATION-TOKEN (RFC 8656 §7.2). -e/-r: the echo peer.
   RunResult uclient(const std::vector<std::string>& extra, const char* password = "secret") {
     std::vector<std::string> argv{
-        kClient,     "-p", std::to_string(port_),      "-u", "alice", "-w", password, "-e",
-        "127.0.0.1", "-r", std::to_string(peer_port_), "-n", "30",    "-m", "3",      "-l",
+        kClient,  "-p", std::to_string(port_),      "-u", "alice", "-w", password, "-e",
+        peer_ip_, "-r", std::to_string(peer_port_), "-n", "30",    "-m", "3",      "-l",
         "170"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     argv.push_back("127.0.0.1");
@@ -68,6 +72,7 @@ class TurnInteropTest : public ::testing::Test {
 
   std::uint16_t port_ = 0;
   std::uint16_t peer_port_ = 0;
+  std::string peer_ip_;
   std::unique_ptr<ServerProcess> server_;
   std::unique_ptr<ChildProcess> peer_;
 };
@@ -93,6 +98,22 @@ TEST_F(TurnInteropTest, ChannelsOverTcpWithoutLoss) {
 // (landing on either worker: the server hands them to the allocation's).
 TEST_F(TurnInteropTest, TcpRelayWithoutLoss) {
   expect_no_loss(uclient({"-T", "-m", "4"}));
+}
+
+// -x: REQUESTED-ADDRESS-FAMILY IPv6 from an IPv4 control connection (RFC 8656 §7.2), each
+// client's RTP/RTCP pair of IPv6 relays (EVEN-PORT with R, then its RESERVATION-TOKEN) relaying
+// to an echo peer on ::1.
+class TurnInteropIpv6Test : public TurnInteropTest {
+ protected:
+  void SetUp() override { start("relay-ip=127.0.0.1\nrelay-ip=::1\n", "::1"); }
+};
+
+TEST_F(TurnInteropIpv6Test, Ipv6RelaysOverUdpWithoutLoss) {
+  expect_no_loss(uclient({"-x"}));
+}
+
+TEST_F(TurnInteropIpv6Test, Ipv6RelaysOverTcpWithSendIndicationsWithoutLoss) {
+  expect_no_loss(uclient({"-x", "-t", "-s"}));
 }
 
 TEST_F(TurnInteropTest, WrongPasswordCannotAllocate) {

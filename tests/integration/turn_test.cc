@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "client/turn_client.h"
+#include "echo_peer.h"
 #include "loopback_server_test.h"
 #include "server_process.h"
 
@@ -18,54 +19,6 @@ namespace {
 
 using client::ClientSocket;
 using client::TurnClient;
-
-// A UDP echo peer on 127.0.0.1 running on its own thread for the length of a test.
-class EchoPeer {
- public:
-  EchoPeer() {
-    fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    auto a = *Address::parse_ip("127.0.0.1", 0);
-    sockaddr_storage ss;
-    socklen_t len = a.to_sockaddr(&ss);
-    bind(fd_, reinterpret_cast<sockaddr*>(&ss), len);
-    address_ = *Address::parse_ip("127.0.0.1", 0);
-    sockaddr_storage me;
-    socklen_t mlen = sizeof me;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&me), &mlen);
-    address_ = Address::from_sockaddr(reinterpret_cast<sockaddr*>(&me), mlen);
-    thread_ = std::thread([this] { run(); });
-  }
-  ~EchoPeer() {
-    stop_ = true;
-    thread_.join();
-    close(fd_);
-  }
-  const Address& address() const { return address_; }
-  int echoed() const { return echoed_; }
-  Address last_source() const { return last_source_; }
-
- private:
-  void run() {
-    std::uint8_t buf[4096];
-    while (!stop_) {
-      pollfd p{fd_, POLLIN, 0};
-      if (poll(&p, 1, 50) <= 0) continue;
-      sockaddr_storage from;
-      socklen_t flen = sizeof from;
-      ssize_t n = recvfrom(fd_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &flen);
-      if (n < 0) continue;
-      last_source_ = Address::from_sockaddr(reinterpret_cast<sockaddr*>(&from), flen);
-      sendto(fd_, buf, static_cast<std::size_t>(n), 0, reinterpret_cast<sockaddr*>(&from), flen);
-      ++echoed_;
-    }
-  }
-  int fd_ = -1;
-  Address address_;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> echoed_{0};
-  Address last_source_;
-  std::thread thread_;
-};
 
 std::string base_config(std::uint16_t port, const std::string& extra) {
   return "listening-ip=127.0.0.1\nlistening-port=" + std::to_string(port) +
@@ -261,7 +214,9 @@ TEST_F(TurnTest, ForbiddenPeersGet403) {
 }
 
 TEST_F(TurnTest, ForbiddenIpv6PeerFormsGet403) {
-  // An IPv6 allocation (the client reaches the server over ::1), loopback peers not allowed.
+  // An IPv6 allocation (the client reaches the server over ::1 and asks for IPv6: without
+  // REQUESTED-ADDRESS-FAMILY a server with an IPv4 address relays on IPv4, RFC 8656 §7.2),
+  // loopback peers not allowed.
   port_ = free_port();
   std::string conf =
       "listening-ip=127.0.0.1\nlistening-ip=::1\nlistening-port=" + std::to_string(port_) +
@@ -273,7 +228,8 @@ TEST_F(TurnTest, ForbiddenIpv6PeerFormsGet403) {
   auto s = ClientSocket::open(Transport::kUdp, *Address::parse_ip("::1", port_), &err);
   ASSERT_TRUE(s) << err;
   TurnClient c(std::move(*s));
-  auto a = c.allocate("alice", "secret", 600);
+  auto a =
+      c.allocate("alice", "secret", 600, client::AllocateOptions{.requested_family = Family::kV6});
   ASSERT_TRUE(a.ok) << a.error_code;
   ASSERT_TRUE(a.relayed.is_v6());
   // Every IPv4-embedding form of a forbidden IPv4 address, and IPv6's own forbidden ranges.

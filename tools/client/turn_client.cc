@@ -17,8 +17,8 @@ namespace {
 // Credentials take at most ~1.6 KB (RFC 8489 §14.3, §14.9, §14.10 limits); the rest leaves room
 // for a CreatePermission with a few hundred IPv6 peers.
 constexpr std::size_t kRequestBufferSize = 8192;
-// Header, XOR-PEER-ADDRESS (IPv6), DATA header and padding, FINGERPRINT.
-constexpr std::size_t kIndicationOverhead = 20 + 24 + 4 + 3 + 8;
+// Header, XOR-PEER-ADDRESS (IPv6), DATA header and padding, DONT-FRAGMENT, FINGERPRINT.
+constexpr std::size_t kIndicationOverhead = 20 + 24 + 4 + 3 + 4 + 8;
 // Peer data queued while a transaction waits; beyond this the oldest is dropped (UDP semantics).
 constexpr std::size_t kMaxQueued = 4096;
 
@@ -45,10 +45,13 @@ TurnClient::TurnClient(ClientSocket socket, TurnOptions options)
 // RFC 8656 §7.1: REQUESTED-TRANSPORT (UDP, the only relay transport here) and, optionally, the
 // LIFETIME the client would like.
 AllocateResult TurnClient::allocate(std::string_view user, std::string_view password,
-                                    std::uint32_t lifetime) {
-  auto add = [lifetime](stun::MessageBuilder& b) {
+                                    std::uint32_t lifetime, const AllocateOptions& options) {
+  auto add = [lifetime, options](stun::MessageBuilder& b) {
     b.add(attr::RequestedTransport{attr::RequestedTransport::kUdp});
     if (lifetime != 0) b.add(attr::Lifetime{lifetime});
+    if (options.requested_family) b.add(attr::RequestedAddressFamily{*options.requested_family});
+    if (options.dual) b.add(attr::AdditionalAddressFamily{Family::kV6});
+    if (options.dont_fragment) b.add(attr::DontFragment{});
   };
   Credentials saved = creds_;
   if (!creds_.known || creds_.user != user || creds_.password != password) {
@@ -64,9 +67,20 @@ AllocateResult TurnClient::allocate(std::string_view user, std::string_view pass
   permissions_.clear();
   channels_.clear();
   auto m = stun::MessageView::parse(view(resp));
-  if (auto a = m->get<attr::XorRelayedAddress>()) r.relayed = a->address;
+  for (std::size_t i = 0; i < m->attribute_count(); ++i) {
+    const stun::RawAttribute raw = m->attribute(i);
+    if (raw.type != attr::XorRelayedAddress::kType) continue;
+    if (auto a = attr::XorRelayedAddress::parse(raw.value, m->transaction_id())) {
+      r.relayed_all.push_back(a->address);
+    }
+  }
+  if (!r.relayed_all.empty()) r.relayed = r.relayed_all.front();
   if (auto a = m->get<attr::XorMappedAddress>()) r.mapped = a->address;
   if (auto l = m->get<attr::Lifetime>()) r.lifetime = l->seconds;
+  if (auto e = m->get<attr::AddressErrorCode>()) {
+    r.address_error_family = e->family;
+    r.address_error_code = e->code;
+  }
   // RFC 8656 §7.3: the success response carries the relayed address; without it nothing works.
   if (r.relayed.empty()) {
     r.ok = false;
@@ -77,8 +91,11 @@ AllocateResult TurnClient::allocate(std::string_view user, std::string_view pass
 
 // RFC 8656 §8.1: LIFETIME is always sent, so that 0 deletes. §8.3: a 437 means the allocation no
 // longer exists, which for a deletion counts as success (ok, error_code still 437).
-RefreshResult TurnClient::refresh(std::uint32_t lifetime) {
-  auto add = [lifetime](stun::MessageBuilder& b) { b.add(attr::Lifetime{lifetime}); };
+RefreshResult TurnClient::refresh(std::uint32_t lifetime, Family family) {
+  auto add = [lifetime, family](stun::MessageBuilder& b) {
+    b.add(attr::Lifetime{lifetime});
+    if (family != Family::kNone) b.add(attr::RequestedAddressFamily{family});
+  };
   Response resp;
   RefreshResult r;
   static_cast<TurnStatus&>(r) = request(stun::Method::kRefresh, add, &resp);
@@ -87,7 +104,8 @@ RefreshResult TurnClient::refresh(std::uint32_t lifetime) {
     if (auto l = m->get<attr::Lifetime>()) r.lifetime = l->seconds;
   }
   if (r.error_code == 437 && lifetime == 0) r.ok = true;
-  if ((r.ok && lifetime == 0) || r.error_code == 437) {
+  // Deleting one family of a dual allocation leaves the other's permissions and channels.
+  if ((r.ok && lifetime == 0 && family == Family::kNone) || r.error_code == 437) {
     permissions_.clear();
     channels_.clear();
   }
@@ -132,11 +150,12 @@ TurnStatus TurnClient::channel_bind(std::uint16_t channel, const Address& peer) 
 
 // RFC 8656 §11.1: XOR-PEER-ADDRESS and DATA. Indications cannot be authenticated; the permission
 // the RFC requires first is the caller's business (not checked, so tests can probe the server).
-bool TurnClient::send_indication(const Address& peer, Bytes data) {
+bool TurnClient::send_indication(const Address& peer, Bytes data, bool dont_fragment) {
   data_buf_.resize(data.size() + kIndicationOverhead);
   stun::MessageBuilder b(data_buf_, stun::Method::kSend, stun::Class::kIndication,
                          random_transaction_id());
   b.add(attr::XorPeerAddress{peer}).add(attr::Data{data});
+  if (dont_fragment) b.add(attr::DontFragment{});
   if (options_.fingerprint) b.add_fingerprint();
   Bytes msg = b.finish();
   return !msg.empty() && socket_.send(msg);

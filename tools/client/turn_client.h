@@ -41,10 +41,23 @@ struct TurnStatus {
   bool authenticated = false;  // the response's MESSAGE-INTEGRITY was present and valid
 };
 
+// What an Allocate asks for beyond a UDP relay of the server's default family (RFC 8656 §7.1).
+struct AllocateOptions {
+  std::optional<Family> requested_family;  // REQUESTED-ADDRESS-FAMILY
+  bool dual = false;           // ADDITIONAL-ADDRESS-FAMILY IPv6: an IPv4 and an IPv6 relay
+  bool dont_fragment = false;  // DONT-FRAGMENT: relays that send with DF
+};
+
 struct AllocateResult : TurnStatus {
-  Address relayed;  // XOR-RELAYED-ADDRESS (RFC 8656 §7.3)
-  Address mapped;   // XOR-MAPPED-ADDRESS: the client's address as the server sees it
+  Address relayed;  // XOR-RELAYED-ADDRESS (RFC 8656 §7.3); the first one of a dual allocation
+  // Every XOR-RELAYED-ADDRESS, in order (two for a dual allocation: IPv4, then IPv6).
+  std::vector<Address> relayed_all;
+  Address mapped;  // XOR-MAPPED-ADDRESS: the client's address as the server sees it
   std::uint32_t lifetime = 0;
+  // ADDRESS-ERROR-CODE (RFC 8656 §18.12): the family a dual allocation did not get, and why
+  // (440, 508); Family::kNone and 0 when absent.
+  Family address_error_family = Family::kNone;
+  std::uint16_t address_error_code = 0;
 };
 
 struct RefreshResult : TurnStatus {
@@ -71,10 +84,14 @@ class TurnClient {
   // RFC 8656 §7.1: Allocate (REQUESTED-TRANSPORT UDP, LIFETIME unless `lifetime` is 0). The
   // first request goes without credentials (or with those learnt earlier for the same user) and
   // a 401 answer supplies REALM and NONCE. A failure leaves an earlier allocation's state as is.
-  AllocateResult allocate(std::string_view user, std::string_view password, std::uint32_t lifetime);
+  AllocateResult allocate(std::string_view user, std::string_view password, std::uint32_t lifetime,
+                          const AllocateOptions& options = {});
   // RFC 8656 §8.1: Refresh; a lifetime of 0 deletes the allocation. §8.3: a 437 answer to a
   // deletion means it is already gone, reported as ok with error_code 437.
-  RefreshResult refresh(std::uint32_t lifetime);
+  RefreshResult refresh(std::uint32_t lifetime) { return refresh(lifetime, Family::kNone); }
+  // The same for one family of a dual allocation (REQUESTED-ADDRESS-FAMILY, §8.1): LIFETIME 0
+  // deletes that family alone.
+  RefreshResult refresh(std::uint32_t lifetime, Family family);
   // RFC 8656 §10.1: one CreatePermission with an XOR-PEER-ADDRESS per peer (ports ignored).
   TurnStatus create_permission(std::span<const Address> peers);
   TurnStatus create_permission(const Address& peer) { return create_permission({&peer, 1}); }
@@ -82,7 +99,8 @@ class TurnClient {
   TurnStatus channel_bind(std::uint16_t channel, const Address& peer);
 
   // RFC 8656 §11.1: a Send indication (no response, so only the local send can fail).
-  bool send_indication(const Address& peer, Bytes data);
+  // `dont_fragment`: DONT-FRAGMENT, DF on the datagram sent to the peer (§11.1).
+  bool send_indication(const Address& peer, Bytes data, bool dont_fragment = false);
   // RFC 8656 §12.4/§12.5: ChannelData on a channel bound by channel_bind(); padded to a
   // multiple of 4 over TCP.
   bool send_channel_data(std::uint16_t channel, Bytes data);

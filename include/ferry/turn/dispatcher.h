@@ -110,6 +110,7 @@ class Dispatcher {
                                const Address& other);
   Reply on_allocation(const Request& r, Handler handler);
   Reply handle_allocate(const Request& r);
+  Reply allocate_dual(const Request& r, const Auth& auth);
   Reply handle_refresh(const Request& r, Allocation& a);
   Reply handle_create_permission(const Request& r, Allocation& a);
   Reply handle_channel_bind(const Request& r, Allocation& a);
@@ -127,7 +128,8 @@ class Dispatcher {
   std::optional<Reply> authenticate(const Request& r, Auth& out);
   std::optional<Reply> check_allocate_attributes(const Request& r, const auth::Md5Key* key);
   Seconds granted_lifetime(const stun::MessageView& m) const;
-  Address relay_ip_for(const FiveTuple& t, const stun::MessageView& m) const;
+  Family requested_family(const FiveTuple& t, const stun::MessageView& m) const;
+  Address relay_ip_for(const FiveTuple& t, Family family) const;
   Result<Relay> open_relay(const Address& ip, const stun::MessageView& m, std::string_view user,
                            TimePoint now, std::optional<RelayAllocator::Token>* reserved);
   Allocation& insert_allocation(const FiveTuple& t, const Relay& relay, const Auth& auth,

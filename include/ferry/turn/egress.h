@@ -34,6 +34,10 @@ class Egress {
   // packet the core is handling in the call that emits it (the core never builds peer data),
   // so an implementation may queue it without a copy for as long as it keeps that packet.
   virtual void to_peer(RelayId relay, const Address& peer, Bytes data) = 0;
+  // As to_peer, for one datagram that must leave with the DF bit set (RFC 8656 §11.2, a Send
+  // indication carrying DONT-FRAGMENT), whatever the relay's own setting. Rare: only Send
+  // indications that ask for it come here, so to_peer's path pays nothing for it.
+  virtual void to_peer_dont_fragment(RelayId relay, const Address& peer, Bytes data) = 0;
 };
 
 // Opens and closes relay sockets (RFC 8656 §7.2: a fresh transport address per allocation).
@@ -44,6 +48,12 @@ class RelayAllocator {
   // one when `even_port`, RFC 8656 §14.6); an error when no port is free (the core answers 508).
   virtual Result<Relay> open(const Address& ip, bool even_port) = 0;
   virtual void close(RelayId relay) = 0;
+
+  // RFC 8656 §7.2, DONT-FRAGMENT: whether relays can send with the DF bit set on this platform
+  // (when not, the core answers an Allocate asking for it 420, as for an unknown attribute),
+  // and setting it on an open relay for all it sends (false if that fails).
+  virtual bool can_dont_fragment() const = 0;
+  virtual bool set_dont_fragment(RelayId relay) = 0;
 
   // RFC 8656 §7.2, EVEN-PORT with the R bit: hold `ip_port` (the port after an even relay port)
   // for a later Allocate presenting the returned RESERVATION-TOKEN, for 30 seconds. A held port

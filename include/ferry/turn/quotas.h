@@ -27,6 +27,12 @@ class Quotas {
   bool acquire(std::string_view user, const Address& client = {});
   // Gives back what acquire() took, with the same arguments.
   void release(std::string_view user, const Address& client = {});
+  // A dual allocation's second relay (RFC 8656 §7.2): one more unit of total-quota only. The
+  // allocation counts once against user-quota and max-allocations-per-ip (as in coturn: those
+  // count allocations, the unit RFC 8656's 486 speaks of), but the total is also the bound on
+  // relay descriptors (limit_total), and each relay holds one. False when the total is reached.
+  bool acquire_relay();
+  void release_relay();
   std::size_t total() const;
   // Lowers total-quota to `bound` if it is unlimited or higher (the descriptors available for
   // relay sockets, known at start).

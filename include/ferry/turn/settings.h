@@ -49,6 +49,11 @@ struct NatDiscovery {
   bool operator==(const NatDiscovery&) const = default;
 };
 
+// allocation-default-address-family: the relay family of an Allocate without
+// REQUESTED-ADDRESS-FAMILY (RFC 8656 §7.2 says IPv4; coturn lets the operator choose, and `keep`
+// follows the family of the client's own connection).
+enum class DefaultFamily : std::uint8_t { kIpv4, kIpv6, kKeep };
+
 struct Settings {
   // FINGERPRINT in every response (`fingerprint`); responses to requests that carry one get one
   // regardless (CONFORMANCE.md "Responses").
@@ -95,6 +100,11 @@ struct Settings {
   std::vector<ExternalIp> external_ips;
   // relay-ip: addresses for relay sockets; empty -> the listening address the request used.
   std::vector<Address> relay_ips;
+  // Derived when relay-ip is empty: the listening addresses (wildcards left out). A relay of a
+  // family the address the client reached lacks binds to the first of these of that family,
+  // so an IPv4 client of a server listening on both families gets an IPv6 relay (RFC 8656 §7.2).
+  std::vector<Address> listening_ips;
+  DefaultFamily default_family = DefaultFamily::kIpv4;
   PeerPolicySettings peers;
   // alternate-server / tls-alternate-server: Allocate requests over UDP and TCP (over TLS and
   // DTLS) are answered 300 Try Alternate with the next of these, round robin (RFC 8489 §10).

@@ -52,6 +52,9 @@ struct CountingEgress final : turn::Egress {
     ++to_peer_count;
     bytes += d.size();
   }
+  void to_peer_dont_fragment(turn::RelayId r, const Address& p, Bytes d) override {
+    to_peer(r, p, d);
+  }
   Bytes last_reply() const { return Bytes(last.data(), last_size); }
 };
 
@@ -76,6 +79,8 @@ struct PoolRelays final : turn::RelayAllocator {
     return turn::Relay{id, a};
   }
   void close(turn::RelayId id) override { free_ids.push_back(id); }
+  bool can_dont_fragment() const override { return true; }
+  bool set_dont_fragment(turn::RelayId) override { return true; }
   Result<Token> reserve(const Address&, std::string_view, TimePoint) override {
     return Error{"not offered"};
   }

@@ -147,6 +147,7 @@ BENCHMARK(BM_Core_DataIndicationP2C)->Arg(0)->Arg(1)->ArgName("fingerprint");
 // credentials (401 with a fresh nonce), the authenticated Allocate, Refresh with LIFETIME 0.
 // The requests are signed beforehand (the client's HMACs are not the server's cost) for a
 // pool of 1,024 5-tuples, used in turn: each one's allocation is gone when it comes back.
+// dual:1 asks for an IPv4 and an IPv6 relay (ADDITIONAL-ADDRESS-FAMILY, RFC 8656 §7.2).
 struct PreparedAllocation {
   FiveTuple tuple;
   std::array<std::array<std::uint8_t, 192>, 3> msg{};
@@ -156,7 +157,15 @@ struct PreparedAllocation {
 
 void BM_Core_AllocateFull(benchmark::State& state) {
   constexpr std::size_t kPool = 1024;
+  const bool dual = state.range(0) != 0;
   Core core;
+  if (dual) {
+    core.settings.relay_ips = {*Address::parse_ip("192.0.2.1"), *Address::parse_ip("2001:db8::1")};
+  }
+  auto add_allocate = [dual](stun::MessageBuilder& b) {
+    add_udp(b);
+    if (dual) b.add(stun::attr::AdditionalAddressFamily{Family::kV6});
+  };
   std::vector<PreparedAllocation> pool(kPool);
   bool ok = true;
   for (std::size_t i = 0; i < kPool; ++i) {
@@ -169,8 +178,8 @@ void BM_Core_AllocateFull(benchmark::State& state) {
       p.size[k] = m.size();
       return !m.empty();
     };
-    ok = ok && keep(0, c.build(p.msg[0], Method::kAllocate, false, add_udp));
-    ok = ok && keep(1, c.build(p.msg[1], Method::kAllocate, true, add_udp));
+    ok = ok && keep(0, c.build(p.msg[0], Method::kAllocate, false, add_allocate));
+    ok = ok && keep(1, c.build(p.msg[1], Method::kAllocate, true, add_allocate));
     ok = ok && keep(2, c.build(p.msg[2], Method::kRefresh, true,
                                [](stun::MessageBuilder& b) { b.add(stun::attr::Lifetime{0}); }));
   }
@@ -197,8 +206,9 @@ void BM_Core_AllocateFull(benchmark::State& state) {
   expect(state, c.allocations_ended_total() - ended, n, "Refresh 0 not applied");
   expect(state, c.error_responses_total() - errors, n, "not exactly one 401 each");
   expect(state, core.egress.to_client_count - sent, 3 * n, "a request unanswered");
+  expect(state, core.relays.next, dual ? 2u : 1u, "not one relay per family");
 }
-BENCHMARK(BM_Core_AllocateFull);
+BENCHMARK(BM_Core_AllocateFull)->Arg(0)->Arg(1)->ArgName("dual");
 
 // N live allocations, each with channel 0x4000 bound to peer_address(). Built once per N and
 // kept for the rest of the run (16,000 allocations take a moment to set up).

@@ -82,8 +82,11 @@ std::string sample_value(const OptionSpec& spec, int attempt) {
       auto def = spec.default_value;
       return std::to_string(def == std::to_string(spec.min) ? spec.min + 1 : spec.min);
     }
-    case OptionType::kString:
-      return "sample";
+    case OptionType::kString: {
+      // A word, or one of a fixed set (allocation-default-address-family).
+      const char* forms[] = {"sample", "ipv6"};
+      return attempt < 2 ? forms[attempt] : "";
+    }
     case OptionType::kList: {
       const char* forms[] = {"192.0.2.99", "alice:secret", "192.0.2.99:3478"};
       return attempt < 3 ? forms[attempt] : "";
@@ -227,6 +230,9 @@ TEST(SettingsBuild, DerivedValues) {
   const std::vector<Address> host{ip("192.0.2.10"), ip("2001:db8::10")};
   EXPECT_EQ(s.server.listen_ips, host);
   EXPECT_EQ(s.server.relay_addresses, host);
+  // Without relay-ip, a family the client's listening address lacks relays on another
+  // listening address of that family (RFC 8656 §7.2, dual stack).
+  EXPECT_EQ(s.server.turn.listening_ips, host);
   EXPECT_EQ(s.server.threads, 4u);
   ASSERT_EQ(s.server.turn.peers.own_addresses.size(), 2u);
   EXPECT_EQ(s.server.turn.peers.own_addresses[0].to_string(), "192.0.2.10:3479");
@@ -245,6 +251,7 @@ TEST(SettingsBuild, DerivedValues) {
   Settings e = build(explicit_cfg, d);
   EXPECT_EQ(e.server.listen_ips, std::vector<Address>{ip("198.51.100.1")});
   EXPECT_EQ(e.server.relay_addresses, std::vector<Address>{ip("198.51.100.2")});
+  EXPECT_TRUE(e.server.turn.listening_ips.empty());  // relay-ip decides alone
   EXPECT_EQ(e.server.threads, 1u);
   EXPECT_EQ(e.server.turn.unauthenticated_response_rate, 200u);
   EXPECT_EQ(e.server.tls_handshake_rate, 50u);
@@ -309,6 +316,35 @@ TEST(SettingsBuild, Rfc5780PairsAddressesAndPicksTheAlternatePort) {
   build(clash, f);
   EXPECT_NE(messages(f).find("y:1: error: 'alt-listening-port' must differ"), std::string::npos)
       << messages(f);
+}
+
+// allocation-default-address-family (coturn's values, any case) and keep-address-family, its
+// older spelling of `keep`; another value is an error naming its line.
+TEST(SettingsBuild, AllocationDefaultAddressFamily) {
+  std::vector<Diagnostic> d;
+  EXPECT_EQ(build(Config{}, d).server.turn.default_family, turn::DefaultFamily::kIpv4);
+  const std::pair<const char*, turn::DefaultFamily> cases[] = {
+      {"ipv4", turn::DefaultFamily::kIpv4},
+      {"IPv6", turn::DefaultFamily::kIpv6},
+      {"keep", turn::DefaultFamily::kKeep}};
+  for (const auto& [text, family] : cases) {
+    Config cfg;
+    cfg.set("allocation-default-address-family", text, "f:1");
+    Settings s = build(cfg, d);
+    EXPECT_TRUE(d.empty()) << messages(d);
+    EXPECT_EQ(s.server.turn.default_family, family) << text;
+  }
+  Config keep;
+  keep.set("keep-address-family", "true", "f:2");
+  EXPECT_EQ(build(keep, d).server.turn.default_family, turn::DefaultFamily::kKeep);
+  EXPECT_TRUE(d.empty()) << messages(d);
+  Config bad;
+  bad.set("allocation-default-address-family", "ipv5", "f:3");
+  build(bad, d);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].where, "f:3");
+  EXPECT_EQ(d[0].message,
+            "'allocation-default-address-family' expects ipv4, ipv6 or keep, got 'ipv5'");
 }
 
 // listening-ip, relay-ip and external-ip take host names, resolved when the settings are built

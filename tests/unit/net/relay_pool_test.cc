@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 
 #include "ferry/turn/relay_registry.h"
 #include "reservations.h"
+#include "sockets.h"
 #include "udp_batch.h"
 
 namespace ferry::net {
@@ -107,6 +109,61 @@ TEST_F(RelayPoolTest, QueuedSendNeverLeavesFromAnotherSocketAfterClose) {
     EXPECT_NE(r.from, other->address) << "the payload left from another allocation's relay";
     EXPECT_EQ(r.from, relay->address);
   }
+}
+
+int int_option(int fd, int level, int name) {
+  int value = -1;
+  socklen_t len = sizeof value;
+  EXPECT_EQ(getsockopt(fd, level, name, &value, &len), 0);
+  return value;
+}
+
+// RFC 8656 §7.2, DONT-FRAGMENT: the relay's socket really sends with DF (Linux:
+// IP_MTU_DISCOVER = IP_PMTUDISC_DO on IPv4, IPV6_DONTFRAG on IPv6), and only when asked.
+TEST_F(RelayPoolTest, DontFragmentSetsTheSocketOption) {
+  ASSERT_TRUE(pool_->can_dont_fragment());
+  auto v4 = pool_->open(loopback(), false);
+  ASSERT_TRUE(v4);
+  const int fd4 = pool_->fd(v4->id);
+  EXPECT_NE(int_option(fd4, IPPROTO_IP, IP_MTU_DISCOVER), IP_PMTUDISC_DO);
+  EXPECT_FALSE(pool_->dont_fragment(v4->id));
+  ASSERT_TRUE(pool_->set_dont_fragment(v4->id));
+  EXPECT_EQ(int_option(fd4, IPPROTO_IP, IP_MTU_DISCOVER), IP_PMTUDISC_DO);
+  EXPECT_TRUE(pool_->dont_fragment(v4->id));
+
+  auto v6 = pool_->open(*Address::parse_ip("::1"), false);
+  ASSERT_TRUE(v6);
+  const int fd6 = pool_->fd(v6->id);
+  EXPECT_EQ(int_option(fd6, IPPROTO_IPV6, IPV6_DONTFRAG), 0);
+  ASSERT_TRUE(pool_->set_dont_fragment(v6->id));
+  EXPECT_EQ(int_option(fd6, IPPROTO_IPV6, IPV6_DONTFRAG), 1);
+
+  // A closed relay's id, reused, starts without DF.
+  pool_->close(v4->id);
+  pool_->release_closed();
+  EXPECT_FALSE(pool_->set_dont_fragment(v4->id));
+  auto reused = pool_->open(loopback(), false);
+  ASSERT_TRUE(reused);
+  EXPECT_EQ(reused->id, v4->id);
+  EXPECT_FALSE(pool_->dont_fragment(reused->id));
+  EXPECT_NE(int_option(pool_->fd(reused->id), IPPROTO_IP, IP_MTU_DISCOVER), IP_PMTUDISC_DO);
+}
+
+// RFC 8656 §11.2: one datagram with DF (a Send indication's DONT-FRAGMENT) arrives, and the
+// relay's own setting is back as it was after it.
+TEST_F(RelayPoolTest, OneDatagramWithDontFragmentLeavesTheSettingAsItWas) {
+  UdpSocket peer;
+  auto relay = pool_->open(loopback(), false);
+  ASSERT_TRUE(relay);
+  const int fd = pool_->fd(relay->id);
+  const int before = int_option(fd, IPPROTO_IP, IP_MTU_DISCOVER);
+  const std::vector<std::uint8_t> payload{'d', 'f'};
+  EXPECT_TRUE(send_dont_fragment(fd, peer.address, Bytes(payload.data(), payload.size())));
+  EXPECT_EQ(int_option(fd, IPPROTO_IP, IP_MTU_DISCOVER), before);
+  auto got = receive_all(peer.fd, 500);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].data, payload);
+  EXPECT_EQ(got[0].from, relay->address);
 }
 
 // After release_closed() the descriptor is really closed (no leak): the port can be bound

@@ -46,11 +46,14 @@ struct CountingEgress : Egress {
     bytes += d.size();
     ++messages;
   }
+  void to_peer_dont_fragment(RelayId r, const Address& p, Bytes d) override { to_peer(r, p, d); }
 };
 
 struct NoRelays : RelayAllocator {
   Result<Relay> open(const Address&, bool) override { return Error{"none"}; }
   void close(RelayId) override {}
+  bool can_dont_fragment() const override { return false; }
+  bool set_dont_fragment(RelayId) override { return false; }
   Result<Token> reserve(const Address&, std::string_view, TimePoint) override {
     return Error{"none"};
   }
@@ -98,6 +101,9 @@ struct SwitchEgress : Egress {
   }
   void to_peer(RelayId r, const Address& p, Bytes d) override {
     counting ? counter.to_peer(r, p, d) : setup_.to_peer(r, p, d);
+  }
+  void to_peer_dont_fragment(RelayId r, const Address& p, Bytes d) override {
+    counting ? counter.to_peer(r, p, d) : setup_.to_peer_dont_fragment(r, p, d);
   }
 
  private:

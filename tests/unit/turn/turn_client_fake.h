@@ -149,10 +149,11 @@ class TurnClient {
   }
 
   // Data path: returns how many packets were sent back to this client (indications: none).
-  std::size_t send_indication(const Address& peer, Bytes data) {
+  std::size_t send_indication(const Address& peer, Bytes data, bool dont_fragment = false) {
     stun::MessageBuilder b(buf_, stun::Method::kSend, stun::Class::kIndication, next_tid());
     b.add(stun::attr::XorPeerAddress{peer});
     b.add(stun::attr::Data{data});
+    if (dont_fragment) b.add(stun::attr::DontFragment{});  // RFC 8656 §11.1
     return deliver(b.finish());
   }
   std::size_t channel_data(std::uint16_t number, Bytes payload) {
