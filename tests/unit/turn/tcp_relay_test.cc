@@ -143,6 +143,28 @@ TEST_F(TcpRelayTest, EvenPortAndDontFragmentAre400) {
             400);
 }
 
+// One relayed address per TCP allocation: RFC 8656's dual allocation is for UDP relays.
+TEST_F(TcpRelayTest, AdditionalAddressFamilyIs400AndABadFamily440) {
+  h.start();
+  EXPECT_EQ(alice
+                .allocate([](stun::MessageBuilder& b) {
+                  tcp_transport()(b);
+                  b.add(attr::AdditionalAddressFamily{Family::kV6});
+                })
+                .error(),
+            400);
+  EXPECT_EQ(alice
+                .allocate([](stun::MessageBuilder& b) {
+                  tcp_transport()(b);
+                  const std::uint8_t v[4] = {3, 0, 0, 0};  // neither 0x01 nor 0x02
+                  b.add_raw(attr::RequestedAddressFamily::kType, Bytes(v, sizeof v));
+                })
+                .error(),
+            440);
+  EXPECT_TRUE(net.listening.empty());
+  EXPECT_EQ(h.relays.open_count, 0u);
+}
+
 TEST_F(TcpRelayTest, NoTcpPortMeans508AndNothingHeld) {
   net.refuse_listen = true;
   h.start();
