@@ -91,7 +91,9 @@ void apply_negated(const OptionSpec& spec, BuildContext& ctx) {
   static_assert(std::is_same_v<typename M::Type, bool>, "to_not<> binds a flag to a bool");
   bool set = false;
   read(spec, ctx, set);
-  part_of<typename M::Class>(ctx.settings).*Field = !set;
+  // Only ever turns the field off: without the flag it keeps its default, or what an earlier
+  // row set (tcp-relay, then no-tcp-relay: given both, the refusal wins).
+  if (set) part_of<typename M::Class>(ctx.settings).*Field = false;
 }
 
 // The largest option value the field can take, for the table's range check.

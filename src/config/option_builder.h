@@ -62,7 +62,8 @@ class Opt {
     s_.field_max = field_max<Field>();
     return *this;
   }
-  // Implemented, for a no-... flag: the field is the flag's negation (no-udp -> udp).
+  // Implemented, for a no-... flag: given, it turns the field off (no-udp -> udp); absent, the
+  // field keeps its default or an earlier row's value.
   template <auto Field>
   constexpr Opt& to_not() {
     check_fits<typename MemberOf<decltype(Field)>::Type>();

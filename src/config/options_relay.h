@@ -48,7 +48,12 @@ inline constexpr OptionSpec kRelayOptions[] = {
     kMaxPort,
     Opt(kRelay, "no-udp-relay", kFlag, "refuse UDP relay allocations (TCP relay only)")
         .to_not<&turn::Settings::udp_relay>(),
-    Opt(kRelay, "no-tcp-relay", kFlag, "refuse RFC 6062 TCP relay allocations")
+    Opt(kRelay, "tcp-relay", kFlag,
+        "allow RFC 6062 TCP relay allocations (off by default, unlike coturn: a TCP relay opens "
+        "TCP connections from this host to permitted peers, which WebRTC never needs)")
+        .to<&turn::Settings::tcp_relay>(),
+    // After tcp-relay: given both, the refusal wins.
+    Opt(kRelay, "no-tcp-relay", kFlag, "refuse RFC 6062 TCP relay allocations (the default)")
         .to_not<&turn::Settings::tcp_relay>(),
     Opt(kRelay, "server-relay", kFlag,
         "skip permission checks for traffic arriving at relay sockets (non-standard, unsafe)"),

@@ -143,6 +143,7 @@ class CoreFuzz {
         turn::DefaultFamily::kIpv4};
     w_.settings.default_family = kDefaults[(g >> 5) & 3];
     w_.tcp_on = (g & 128) != 0;
+    w_.settings.tcp_relay = w_.tcp_on;
   }
 
   // Ops (low nibble): 0-1 Allocate, 2 Refresh, 3 CreatePermission (or Connect), 4 ChannelBind

@@ -360,12 +360,13 @@ class ThreadsForThisTest {
 
 class TcpRelayTest : public LoopbackServerTest {
  protected:
-  void start(const std::string& extra = "allow-loopback-peers\n") {
+  // `extra`: lines after the base config, which turns TCP relays on.
+  void start(const std::string& extra = "allow-loopback-peers\n", bool tcp_relay = true) {
     launch([&](std::uint16_t port) {
       return "listening-ip=127.0.0.1\nlistening-port=" + std::to_string(port) +
              "\nrelay-ip=127.0.0.1\nmin-port=45000\nmax-port=45999\nrealm=example.org\n"
              "user=alice:secret\nuser=bob:hunter2\nno-tls\n" +
-             extra;
+             (tcp_relay ? "tcp-relay\n" : "") + extra;
     });
   }
   // A control connection with a TCP allocation: its relayed address.
@@ -482,6 +483,21 @@ TEST_F(TcpRelayTest, ConnectToAClosedPortIs447) {
   close(fd);
 }
 
+// Opt-in (CONFORMANCE.md, secure defaults): a TCP relay opens connections from this host.
+TEST_F(TcpRelayTest, OffByDefault) {
+  start("allow-loopback-peers\n", false);
+  StreamTurn control(Transport::kTcp, server_address());
+  EXPECT_EQ(control.allocate_tcp().error, 442);
+  // UDP relays are unaffected.
+  EXPECT_TRUE(control
+                  .request(stun::Method::kAllocate,
+                           [](stun::MessageBuilder& b) {
+                             b.add(attr::RequestedTransport{attr::RequestedTransport::kUdp});
+                           })
+                  .success);
+}
+
+// Given both (tcp-relay in the base config), the refusal wins.
 TEST_F(TcpRelayTest, NoTcpRelayIs442) {
   start("allow-loopback-peers\nno-tcp-relay\n");
   StreamTurn control(Transport::kTcp, server_address());
@@ -675,7 +691,7 @@ class TcpRelayTlsTest : public TcpRelayTest {
       return "listening-ip=127.0.0.1\nlistening-port=" + std::to_string(port) +
              "\ntls-listening-port=" + std::to_string(port) +
              "\nrelay-ip=127.0.0.1\nmin-port=45000\nmax-port=45999\nrealm=example.org\n"
-             "user=alice:secret\nallow-loopback-peers\ncert=" +
+             "user=alice:secret\nallow-loopback-peers\ntcp-relay\ncert=" +
              cert_.cert + "\npkey=" + cert_.key + "\n";
     });
   }

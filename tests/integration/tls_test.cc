@@ -357,7 +357,7 @@ TEST_F(TlsTest, CoturnTcpRelayOverTls) {
   if (access(uclient, X_OK) != 0) {
     GTEST_SKIP() << "coturn's client tools are not installed (tools/dev setup installs them)";
   }
-  start();
+  start("tcp-relay\n");
   auto r = run_program({uclient, "-T", "-S", "-p", std::to_string(tls_port_), "-u", "alice", "-w",
                         "secret", "-n", "30", "-m", "4", "-l", "170", "127.0.0.1"},
                        Millis(30000));

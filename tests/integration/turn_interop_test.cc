@@ -32,7 +32,7 @@ class TurnInteropTest : public ::testing::Test {
             "min-port=42000\nmax-port=42999\nrealm=example.org\n"
             // No channel-number option: turnutils_uclient draws from RFC 5766's
             // 0x4000-0x7FFF, which is the default.
-            "user=alice:secret\nallow-loopback-peers\nrelay-threads=2\n",
+            "user=alice:secret\nallow-loopback-peers\nrelay-threads=2\ntcp-relay\n",
         *Address::parse_ip("127.0.0.1", port_));
     ASSERT_TRUE(server_->ready()) << server_->log();
     peer_ = std::make_unique<ChildProcess>(

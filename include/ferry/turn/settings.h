@@ -85,9 +85,11 @@ struct Settings {
   // about 0.5 MB).
   std::size_t max_permissions = 128;
   std::size_t max_channels = 128;
-  // RFC 6062 TCP allocations (off: no-tcp-relay) and UDP ones (off: no-udp-relay); a refused
-  // transport is answered 442 (RFC 6062 §5.1).
-  bool tcp_relay = true;
+  // RFC 6062 TCP allocations (opt-in: tcp-relay; no-tcp-relay wins) and UDP ones (off:
+  // no-udp-relay); a refused transport is answered 442 (RFC 6062 §5.1). TCP relays are off by
+  // default: each lets a client open TCP connections from this host to any permitted peer (a
+  // web or mail server behind a permissive peer policy), which a WebRTC deployment never needs.
+  bool tcp_relay = false;
   bool udp_relay = true;
   // RFC 6062 peer data connections one TCP allocation may hold, connecting, waiting for their
   // ConnectionBind or piped (max-tcp-relay-connections-per-allocation): each is a descriptor

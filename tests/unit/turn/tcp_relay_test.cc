@@ -32,6 +32,7 @@ class TcpRelayTest : public ::testing::Test {
  protected:
   void SetUp() override {
     testing::enable_turn(h);
+    h.settings.tcp_relay = true;
     h.tcp_relays = &net;
   }
   void start_and_allocate() {
