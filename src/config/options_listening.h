@@ -45,13 +45,20 @@ inline constexpr OptionSpec kListeningIp =
         .arg("IP|HOST")
         .to<&net::ServerSettings::listen_ips>();
 
+inline constexpr OptionSpec kAltTlsListeningPort =
+    Opt(kListening, "alt-tls-listening-port", kInt,
+        "second TLS and DTLS port for RFC 5780, with rfc5780 and TLS: a Binding over TLS or DTLS "
+        "learns the other address and this port in OTHER-ADDRESS; 0: tls-listening-port + 1")
+        .range(0, 65535)
+        .def("0")
+        .arg("PORT")
+        .to<&net::ServerSettings::alt_tls_port>();
+
 inline constexpr OptionSpec kListeningOptions[] = {
     kListeningPort,
     kTlsListeningPort,
     kAltListeningPort,
-    Opt(kListening, "alt-tls-listening-port", kInt, "second TLS/DTLS port for RFC 5780")
-        .port()
-        .def("tls-listening-port+1"),
+    kAltTlsListeningPort,
     Opt(kListening, "tcp-proxy-port", kInt,
         "extra TCP port for a load balancer that prepends a PROXY protocol v2 header")
         .port(),

@@ -186,6 +186,7 @@ void derive_nat_discovery(BuildContext& ctx) {
   nat = {};
   if (!s.rfc5780 || !s.udp) {
     s.alt_port = 0;
+    s.alt_tls_port = 0;
     return;
   }
   // Only addresses the operator named: the host's own list starts with loopback, and pairing
@@ -195,6 +196,7 @@ void derive_nat_discovery(BuildContext& ctx) {
               quoted(kRfc5780) + " needs the two addresses named: set " + quoted(kListeningIp) +
                   " twice (the second is the one CHANGE-REQUEST answers from)");
     s.alt_port = 0;
+    s.alt_tls_port = 0;
     return;
   }
   for (Family f : {Family::kV4, Family::kV6}) {
@@ -210,6 +212,7 @@ void derive_nat_discovery(BuildContext& ctx) {
                          " needs two listening addresses of one family (two listening-ip lines): "
                          "the second is the one CHANGE-REQUEST answers from");
     s.alt_port = 0;
+    s.alt_tls_port = 0;
     return;
   }
   if (s.alt_port == 0) s.alt_port = static_cast<std::uint16_t>(s.port + 1);
@@ -217,14 +220,34 @@ void derive_nat_discovery(BuildContext& ctx) {
     ctx.error(ctx.config.where(kAltListeningPort.name),
               quoted(kAltListeningPort) + " must differ from the other listening ports");
     s.alt_port = 0;
+    s.alt_tls_port = 0;
     nat = {};
     return;
   }
   nat.port = s.port;
   nat.alt_port = s.alt_port;
-  // The alternate port is this server's too: never a peer (no relaying to ourselves).
+  // The alternate ports are this server's too: never a peer (no relaying to ourselves).
   for (Address ip : s.listen_ips) {
     ip.set_port(s.alt_port);
+    s.turn.peers.own_addresses.push_back(ip);
+  }
+  // TLS and DTLS get their own second port (coturn's alt-tls-listening-port): a client over
+  // TLS learns OTHER-ADDRESS with it (mapping behaviour over TLS, §4.3).
+  if (!s.tls && !s.dtls) {
+    s.alt_tls_port = 0;
+    return;
+  }
+  if (s.alt_tls_port == 0) s.alt_tls_port = static_cast<std::uint16_t>(s.tls_port + 1);
+  if (s.alt_tls_port == s.port || s.alt_tls_port == s.alt_port || s.alt_tls_port == s.tls_port) {
+    ctx.error(ctx.config.where(kAltTlsListeningPort.name),
+              quoted(kAltTlsListeningPort) + " must differ from the other listening ports");
+    s.alt_tls_port = 0;
+    return;
+  }
+  nat.tls_port = s.tls_port;
+  nat.alt_tls_port = s.alt_tls_port;
+  for (Address ip : s.listen_ips) {
+    ip.set_port(s.alt_tls_port);
     s.turn.peers.own_addresses.push_back(ip);
   }
 }

@@ -59,8 +59,9 @@ Expected<void> Runtime::start() {
   // A UDP listener's index travels in FiveTuple::listener, one byte.
   const bool dtls_socket =
       settings_.dtls && (settings_.tls_port != settings_.port || !settings_.udp);
-  const std::size_t udp_per_ip =
-      (settings_.udp ? 1 : 0) + (dtls_socket ? 1 : 0) + (settings_.alt_port != 0 ? 1 : 0);
+  const std::size_t udp_per_ip = (settings_.udp ? 1 : 0) + (dtls_socket ? 1 : 0) +
+                                 (settings_.alt_port != 0 ? 1 : 0) +
+                                 (settings_.alt_tls_port != 0 && settings_.dtls ? 1 : 0);
   if (ips.size() * udp_per_ip > 256) {
     return fail(std::to_string(ips.size()) + " listening addresses: at most " +
                 std::to_string(256 / udp_per_ip) + " are supported" +
@@ -87,6 +88,16 @@ Expected<void> Runtime::start() {
     }
     if (settings_.dtls && (settings_.tls_port != settings_.port || !settings_.udp)) {
       if (auto free = check_port_free(tls_ip, SOCK_DGRAM); !free) return free;
+    }
+    if (settings_.alt_tls_port != 0) {
+      Address alt = ip;
+      alt.set_port(settings_.alt_tls_port);
+      if (settings_.tls) {
+        if (auto free = check_port_free(alt, SOCK_STREAM); !free) return free;
+      }
+      if (settings_.dtls) {
+        if (auto free = check_port_free(alt, SOCK_DGRAM); !free) return free;
+      }
     }
   }
   if (!settings_.relay_device.empty()) {
@@ -121,7 +132,8 @@ Expected<void> Runtime::start() {
   const std::size_t nofile = raise_descriptor_limit(&raised_from);
   const std::size_t listeners =
       ips.size() * ((settings_.udp ? 1 : 0) + (settings_.tcp ? 1 : 0) + (settings_.tls ? 1 : 0) +
-                    (settings_.dtls ? 1 : 0) + (settings_.alt_port != 0 ? 1 : 0));
+                    (settings_.dtls ? 1 : 0) + (settings_.alt_port != 0 ? 1 : 0) +
+                    (settings_.alt_tls_port != 0 ? 2 : 0));
   const std::size_t reserve = kReservedDescriptors + n * (listeners + 8);
   const std::size_t usable = nofile > 2 * reserve ? nofile - reserve : nofile / 2;
   const std::size_t tcp_share = usable / 2;
@@ -189,6 +201,14 @@ Expected<void> Runtime::start() {
     }
     if (settings_.dtls && (settings_.tls_port != settings_.port || !settings_.udp)) {
       log_.info("listening on " + a.to_string() + " (DTLS)");
+    }
+    if (settings_.alt_tls_port != 0) {
+      a.set_port(settings_.alt_tls_port);
+      log_.info("listening on " + a.to_string() + " (" +
+                (settings_.tls && settings_.dtls ? "TLS+DTLS"
+                 : settings_.tls                 ? "TLS"
+                                                 : "DTLS") +
+                ", RFC 5780 alternate port)");
     }
   }
   return {};

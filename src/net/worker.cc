@@ -134,6 +134,17 @@ Expected<void> Worker::open_sockets() {
       tls_ip.set_port(settings_.tls_port);
       if (auto listening = listen_tcp(tls_ip, StreamMode::kTls); !listening) return listening;
     }
+    if (settings_.alt_tls_port != 0) {
+      // RFC 5780 over TLS and DTLS (alt-tls-listening-port): the port OTHER-ADDRESS names.
+      Address alt = ip;
+      alt.set_port(settings_.alt_tls_port);
+      if (tls) {
+        if (auto listening = listen_tcp(alt, StreamMode::kTls); !listening) return listening;
+      }
+      if (dtls) {
+        if (auto listening = listen_udp(alt, true); !listening) return listening;
+      }
+    }
   }
   return {};
 }

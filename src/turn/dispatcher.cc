@@ -150,17 +150,21 @@ Reply Dispatcher::answer_binding(const Request& r) {
   const bool change_ip = change && change->change_ip;
   const bool change_port = change && change->change_port;
   const bool udp = t.transport == Transport::kUdp;
-  const Address other = udp ? settings_.nat.other_of(t.server) : Address{};
+  // OTHER-ADDRESS over TLS and DTLS too (their own port pair, alt-tls-listening-port), for
+  // mapping tests over them (§4.3); only UDP answers can change their source.
+  const bool tls = t.transport == Transport::kTls || t.transport == Transport::kDtls;
+  const Address other = udp || tls ? settings_.nat.other_of(t.server, tls) : Address{};
+  const Address changed = udp ? other : Address{};
   // §6, Table 1: the source is Da:Dp with the flagged parts swapped for Ca:Cp.
   Address from = t.server;
   if (change_ip) {
-    from = other;
+    from = changed;
     from.set_port(t.server.port());
   }
-  if (change_port) from.set_port(other.port());
-  if (m.rfc3489()) return answer_classic_binding(t, change_ip || change_port, from, other);
+  if (change_port) from.set_port(changed.port());
+  if (m.rfc3489()) return answer_classic_binding(t, change_ip || change_port, from, changed);
   auto response_port = m.get<stun::attr::ResponsePort>();
-  if ((change_ip || change_port) && other.empty()) {
+  if ((change_ip || change_port) && changed.empty()) {
     // §6: no alternate address and port (RFC 5780 off, this family has one address, or a
     // stream whose source cannot change): 420 naming CHANGE-REQUEST.
     stun::attr::UnknownAttributes ua;

@@ -1,6 +1,7 @@
 // RFC 5780 NAT behaviour discovery (rfc5780) against the real turnserver on 127.0.0.1 and
-// 127.0.0.2: answers from the other address and port over real sockets, RESPONSE-PORT, and
-// coturn's turnutils_natdiscovery reading loopback as "no NAT".
+// 127.0.0.2: answers from the other address and port over real sockets, RESPONSE-PORT,
+// coturn's turnutils_natdiscovery reading loopback as "no NAT", and the TLS/DTLS port pair
+// (alt-tls-listening-port).
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -10,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "client/client_socket.h"
 #include "ferry/stun/attributes.h"
 #include "ferry/stun/message.h"
 #include "server_process.h"
@@ -118,6 +120,43 @@ TEST_F(NatDiscoveryTest, CoturnNatDiscoveryRuns) {
       << r.output;
   EXPECT_NE(r.output.find("Other addr: : 127.0.0.2:" + std::to_string(alt_)), std::string::npos)
       << r.output;
+}
+
+// alt-tls-listening-port: TLS and DTLS listen on it too, and a Binding over either names the
+// other address with the other port of the TLS pair.
+TEST(NatDiscoveryTlsTest, TlsAndDtlsListenOnTheAlternatePortAndNameTheOther) {
+  if (access("/usr/bin/openssl", X_OK) != 0) GTEST_SKIP() << "needs /usr/bin/openssl";
+  TempDir dir;
+  std::string log;
+  auto cert = make_test_certificate(dir, &log);
+  ASSERT_TRUE(cert) << log;
+  const std::uint16_t port = free_port();
+  const std::uint16_t tls_port = free_port();
+  const std::uint16_t alt_tls = free_port();
+  ServerProcess server(
+      "listening-ip=127.0.0.1\nlistening-ip=127.0.0.2\nlistening-port=" + std::to_string(port) +
+          "\nalt-listening-port=" + std::to_string(free_port()) +
+          "\ntls-listening-port=" + std::to_string(tls_port) +
+          "\nalt-tls-listening-port=" + std::to_string(alt_tls) + "\ncert=" + cert->cert +
+          "\npkey=" + cert->key + "\nrfc5780\nrealm=example.org\nuser=alice:secret\n",
+      *Address::parse_ip("127.0.0.1", port));
+  ASSERT_TRUE(server.ready()) << server.log();
+  for (Transport tr : {Transport::kTls, Transport::kDtls}) {
+    std::string err;
+    auto s = client::ClientSocket::open(tr, *Address::parse_ip("127.0.0.1", alt_tls), &err);
+    ASSERT_TRUE(s) << err;
+    std::array<std::uint8_t, 256> buf{};
+    stun::MessageBuilder b(buf, 0x001, stun::Class::kRequest, stun::TransactionId{5, 5, 5});
+    ASSERT_TRUE(s->send(b.finish()));
+    auto answer = s->receive(Millis(3000));
+    ASSERT_TRUE(answer);
+    auto m = stun::MessageView::parse(Bytes(answer->data(), answer->size()));
+    ASSERT_TRUE(m);
+    ASSERT_TRUE(m->get<attr::OtherAddress>());
+    EXPECT_EQ(m->get<attr::OtherAddress>()->address, *Address::parse_ip("127.0.0.2", tls_port));
+    EXPECT_EQ(m->get<attr::XorMappedAddress>()->address, s->local());
+  }
+  EXPECT_EQ(server.stop(), 0) << server.log();
 }
 
 }  // namespace

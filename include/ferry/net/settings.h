@@ -32,6 +32,9 @@ struct ServerSettings {
   // configuration: listening-port + 1, as coturn; derived 0 when off).
   bool rfc5780 = false;
   std::uint16_t alt_port = 0;
+  // With rfc5780 and TLS or DTLS: TLS and DTLS listeners on alt_tls_port too (0 in the
+  // configuration: tls-listening-port + 1, as coturn; derived 0 when not in use).
+  std::uint16_t alt_tls_port = 0;
   // TURN over TLS (RFC 8656 §3.1) on tls_port of every listening address: on unless no-tls,
   // and derived off when no certificate is configured (`cert`).
   bool tls = true;

@@ -33,15 +33,21 @@ struct NatDiscovery {
   std::vector<std::pair<Address, Address>> partners;  // IPs, port 0
   std::uint16_t port = 0;
   std::uint16_t alt_port = 0;
+  // The TLS/DTLS pair (alt-tls-listening-port); 0 when TLS and DTLS are off.
+  std::uint16_t tls_port = 0;
+  std::uint16_t alt_tls_port = 0;
   bool on() const { return alt_port != 0; }
-  // The alternate address and port (Ca:Cp, §6) of listening endpoint `da`; empty when it has
-  // no partner.
-  Address other_of(const Address& da) const {
+  // The alternate address and port (Ca:Cp, §6) of listening endpoint `da`, over UDP or (`tls`)
+  // over TLS/DTLS; empty when it has no partner or no such port pair.
+  Address other_of(const Address& da, bool tls = false) const {
+    const std::uint16_t p = tls ? tls_port : port;
+    const std::uint16_t q = tls ? alt_tls_port : alt_port;
+    if (p == 0 || q == 0) return {};
     for (const auto& [a, b] : partners) {
       const Address* c = a.same_ip(da) ? &b : b.same_ip(da) ? &a : nullptr;
       if (c == nullptr) continue;
       Address out = *c;
-      out.set_port(da.port() == port ? alt_port : port);
+      out.set_port(da.port() == p ? q : p);
       return out;
     }
     return {};

@@ -118,6 +118,13 @@ std::vector<std::pair<std::string, std::string>> prerequisites(std::string_view 
   if (option == "no-tls" || option == "no-dtls") {
     return {{"cert", "/etc/ferry/cert.pem"}, {"pkey", "/etc/ferry/key.pem"}};
   }
+  if (option == "alt-tls-listening-port") {
+    return {{"rfc5780", "true"},
+            {"listening-ip", "192.0.2.1"},
+            {"listening-ip", "192.0.2.2"},
+            {"cert", "/etc/ferry/cert.pem"},
+            {"pkey", "/etc/ferry/key.pem"}};
+  }
   if (option == "alt-listening-port") {
     return {{"rfc5780", "true"}, {"listening-ip", "192.0.2.1"}, {"listening-ip", "192.0.2.2"}};
   }
@@ -348,6 +355,46 @@ TEST(SettingsBuild, Rfc5780PairsAddressesAndPicksTheAlternatePort) {
   build(clash, f);
   EXPECT_NE(messages(f).find("y:1: error: 'alt-listening-port' must differ"), std::string::npos)
       << messages(f);
+  EXPECT_EQ(s.server.alt_tls_port, 0);  // no certificate: no TLS, no TLS pair
+  EXPECT_EQ(nat.alt_tls_port, 0);
+}
+
+// With TLS (a certificate) rfc5780 gives TLS and DTLS their second port too:
+// alt-tls-listening-port, 0 meaning tls-listening-port + 1 (coturn's default).
+TEST(SettingsBuild, Rfc5780WithTlsPicksTheAlternateTlsPort) {
+  Config cfg;
+  cfg.append("listening-ip", "192.0.2.1", "t:1");
+  cfg.append("listening-ip", "192.0.2.2", "t:2");
+  cfg.set("rfc5780", "true", "t:3");
+  cfg.set("cert", "/etc/ferry/cert.pem", "t:4");
+  cfg.set("pkey", "/etc/ferry/key.pem", "t:5");
+  std::vector<Diagnostic> d;
+  Settings s = build(cfg, d);
+  EXPECT_FALSE(has_error(d)) << messages(d);
+  EXPECT_EQ(s.server.alt_tls_port, 5350);
+  const auto& nat = s.server.turn.nat;
+  EXPECT_EQ(nat.tls_port, 5349);
+  EXPECT_EQ(nat.alt_tls_port, 5350);
+  EXPECT_EQ(nat.other_of(*Address::parse_endpoint("192.0.2.1:5349"), true),
+            *Address::parse_endpoint("192.0.2.2:5350"));
+  const auto& own = s.server.turn.peers.own_addresses;
+  EXPECT_NE(std::find(own.begin(), own.end(), *Address::parse_endpoint("192.0.2.2:5350")),
+            own.end());
+
+  Config chosen = cfg;
+  chosen.set("alt-tls-listening-port", "5443", "t:6");
+  EXPECT_EQ(build(chosen, d).server.alt_tls_port, 5443);
+
+  Config clash = cfg;
+  clash.set("alt-tls-listening-port", "3479", "t:7");  // the UDP alternate port
+  std::vector<Diagnostic> c;
+  build(clash, c);
+  EXPECT_NE(messages(c).find("t:7: error: 'alt-tls-listening-port' must differ"), std::string::npos)
+      << messages(c);
+
+  Config off = cfg;  // without rfc5780, no second TLS port
+  off.set("rfc5780", "false", "t:8");
+  EXPECT_EQ(build(off, d).server.alt_tls_port, 0);
 }
 
 // allocation-default-address-family (coturn's values, any case) and keep-address-family, its

@@ -144,6 +144,34 @@ TEST_F(NatDiscoveryTest, NoAlternateMeans420ForChangeRequest) {
   EXPECT_FALSE(only_reply().has<attr::OtherAddress>());
 }
 
+// alt-tls-listening-port: over TLS and DTLS, OTHER-ADDRESS names the partner and the other
+// port of the TLS pair; CHANGE-REQUEST stays UDP's (a stream's source cannot change, and a
+// DTLS answer from another address would belong to no session).
+TEST_F(NatDiscoveryTest, TlsAndDtlsLearnTheOtherAddressOfTheirOwnPortPair) {
+  h_.settings.nat.tls_port = 5349;
+  h_.settings.nat.alt_tls_port = 5350;
+  h_.start();
+  for (Transport tr : {Transport::kTls, Transport::kDtls}) {
+    h_.egress.clear();
+    binding(tuple("192.0.2.1:5349", tr), [](auto&) {});
+    EXPECT_EQ(only_reply().get<attr::OtherAddress>()->address, ep("192.0.2.2:5350"));
+    h_.egress.clear();
+    binding(tuple("192.0.2.2:5350", tr), [](auto&) {});
+    EXPECT_EQ(only_reply().get<attr::OtherAddress>()->address, ep("192.0.2.1:5349"));
+    h_.egress.clear();
+    binding(tuple("192.0.2.1:5349", tr), [](stun::MessageBuilder& b) {
+      b.add(attr::ChangeRequest{true, true});
+    });
+    EXPECT_EQ(only_reply().get<attr::ErrorCode>()->code, 420);
+  }
+  // Without the TLS pair (TLS off), none.
+  h_.settings.nat.alt_tls_port = 0;
+  h_.start();
+  h_.egress.clear();
+  binding(tuple("192.0.2.1:5349", Transport::kTls), [](auto&) {});
+  EXPECT_FALSE(only_reply().has<attr::OtherAddress>());
+}
+
 // RFC 3489's classic form (no magic cookie): CHANGE-REQUEST is honoured too, with
 // SOURCE-ADDRESS and CHANGED-ADDRESS (RFC 3489 §11.2.3, §11.2.5).
 std::array<std::uint8_t, 28> classic_change(bool ip, bool port) {
