@@ -23,6 +23,7 @@
 #include "ferry/stun/message.h"
 #include "http_client.h"
 #include "server_process.h"
+#include "tls_server_test.h"
 
 namespace ferry::testing {
 namespace {
@@ -158,21 +159,8 @@ double metric(const std::string& body, const std::string& name, const std::strin
   return std::stod(body.substr(at + series.size()));
 }
 
-class DtlsTest : public ::testing::Test {
+class DtlsTest : public TlsServerTest {
  protected:
-  void SetUp() override {
-    if (access("/usr/bin/openssl", X_OK) != 0) GTEST_SKIP() << "needs /usr/bin/openssl";
-    std::string log;
-    auto made = make_test_certificate(dir_, &log);
-    ASSERT_TRUE(made) << log;
-    cert_ = made->cert;
-    key_ = made->key;
-  }
-  void TearDown() override {
-    if (server_) {
-      EXPECT_EQ(server_->stop(), 0) << server_->log();
-    }
-  }
   void start(const std::string& extra = "") {
     const std::string config =
         "listening-ip=127.0.0.1\nlistening-port=" + std::to_string(port_) +
@@ -190,13 +178,7 @@ class DtlsTest : public ::testing::Test {
     return r ? r->body : std::string();
   }
 
-  TempDir dir_;
-  std::string cert_;
-  std::string key_;
-  std::uint16_t port_ = free_port();
-  std::uint16_t tls_port_ = free_port();
   std::uint16_t web_ = free_port();
-  std::unique_ptr<ServerProcess> server_;
 };
 
 // A UDP peer on loopback for relayed data.

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "server_process.h"
+#include "tls_server_test.h"
 
 namespace ferry::testing {
 namespace {
@@ -59,21 +60,8 @@ Handshake handshake(std::uint16_t port, int min, int max, const char* ciphers = 
   return h;
 }
 
-class TlsOptionsTest : public ::testing::Test {
+class TlsOptionsTest : public TlsServerTest {
  protected:
-  void SetUp() override {
-    if (access("/usr/bin/openssl", X_OK) != 0) GTEST_SKIP() << "needs /usr/bin/openssl";
-    std::string log;
-    auto made = make_test_certificate(dir_, &log);
-    ASSERT_TRUE(made) << log;
-    cert_ = made->cert;
-    key_ = made->key;
-  }
-  void TearDown() override {
-    if (server_) {
-      EXPECT_EQ(server_->stop(), 0) << server_->log();
-    }
-  }
   std::string config(const std::string& extra) const {
     return "listening-ip=127.0.0.1\nlistening-port=" + std::to_string(port_) +
            "\ntls-listening-port=" + std::to_string(tls_port_) + "\ncert=" + cert_ +
@@ -85,13 +73,6 @@ class TlsOptionsTest : public ::testing::Test {
         *Address::parse_ip("127.0.0.1", port_));
     ASSERT_TRUE(server_->ready()) << server_->log();
   }
-
-  TempDir dir_;
-  std::string cert_;
-  std::string key_;
-  std::uint16_t port_ = free_port();
-  std::uint16_t tls_port_ = free_port();
-  std::unique_ptr<ServerProcess> server_;
 };
 
 TEST_F(TlsOptionsTest, Tls12And13AreOfferedAndOlderVersionsNever) {

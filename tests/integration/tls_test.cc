@@ -17,6 +17,7 @@
 #include "client/turn_client.h"
 #include "http_client.h"
 #include "server_process.h"
+#include "tls_server_test.h"
 
 namespace ferry::testing {
 namespace {
@@ -50,21 +51,8 @@ bool closed_within(int fd, Millis within) {
   }
 }
 
-class TlsTest : public ::testing::Test {
+class TlsTest : public TlsServerTest {
  protected:
-  void SetUp() override {
-    if (access("/usr/bin/openssl", X_OK) != 0) GTEST_SKIP() << "needs /usr/bin/openssl";
-    std::string log;
-    auto made = make_test_certificate(dir_, &log);
-    ASSERT_TRUE(made) << log;
-    cert_ = made->cert;
-    key_ = made->key;
-  }
-  void TearDown() override {
-    if (server_) {
-      EXPECT_EQ(server_->stop(), 0) << server_->log();
-    }
-  }
   std::string config(const std::string& extra = "") const {
     return "listening-ip=127.0.0.1\nlistening-port=" + std::to_string(port_) +
            "\ntls-listening-port=" + std::to_string(tls_port_) + "\ncert=" + cert_ +
@@ -79,13 +67,6 @@ class TlsTest : public ::testing::Test {
     ASSERT_TRUE(server_->ready()) << server_->log();
   }
   Address tls_address() const { return *Address::parse_ip("127.0.0.1", tls_port_); }
-
-  TempDir dir_;
-  std::string cert_;
-  std::string key_;
-  std::uint16_t port_ = free_port();
-  std::uint16_t tls_port_ = free_port();
-  std::unique_ptr<ServerProcess> server_;
 };
 
 // A turns: client allocates, and data flows both ways between it and a UDP peer; the server
