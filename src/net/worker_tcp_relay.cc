@@ -30,12 +30,16 @@ Expected<void> Worker::open_tcp_relays() {
   return {};
 }
 
-bool Worker::foreign_connection_bind(Bytes message) {
+bool Worker::foreign_connection_bind(const TcpConnection& c, Bytes message) {
   // Cheap first: only a ConnectionBind request (type 0x000B) is parsed again here.
   if (shared_.handoffs == nullptr || message.size() < 20 || message[0] != 0x00 ||
       message[1] != 0x0B) {
     return false;
   }
+  // A control connection (it holds an allocation here) stays: the core answers its
+  // ConnectionBind (400, RFC 6062 §5.3 binds only new data connections). Handed over, it left
+  // its allocation behind on this worker, cut off from its connection until it expired.
+  if (core_->has_allocation(c.tuple())) return false;
   auto m = stun::MessageView::parse(message);
   if (!m) return false;
   auto cid = m->get<stun::attr::ConnectionId>();

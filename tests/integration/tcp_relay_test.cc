@@ -677,6 +677,34 @@ TEST_F(TcpRelayTest, ConnectionBindOnAnyWorker) {
             std::string::npos);
 }
 
+// A control connection holds its allocation on its worker: a ConnectionBind on it is 400
+// whichever worker owns the id it names. Once it was handed to the id's worker (as a data
+// connection would be): the answer there closed it, and its allocation stayed behind on the
+// first worker, cut off from its connection (no Refresh, no close) for its whole lifetime.
+TEST_F(TcpRelayTest, ConnectionBindOnAControlConnectionIs400OnEveryWorker) {
+  ThreadsForThisTest threads("2");
+  start();
+  auto control = std::make_unique<StreamTurn>(Transport::kTcp, server_address());
+  const Address relayed = allocate(*control);
+  // Ids 2 and 3: one belongs to each worker (id % workers), so one is another worker's.
+  EXPECT_EQ(control->connection_bind(2).error, 400);
+  EXPECT_EQ(control->connection_bind(3).error, 400);
+  // The allocation is still the connection's.
+  EXPECT_TRUE(control->refresh(600).success);
+  // RFC 8656 §3.1: closing the connection ends it at once; its relay listens no more.
+  control.reset();
+  bool listening = true;
+  for (auto until = Clock::now() + Millis(3000); listening && Clock::now() < until;) {
+    int fd = connect_to(relayed);
+    listening = fd >= 0;
+    if (listening) {
+      close(fd);
+      std::this_thread::sleep_for(Millis(50));
+    }
+  }
+  EXPECT_FALSE(listening);
+}
+
 class TcpRelayTlsTest : public TcpRelayTest {
  protected:
   void SetUp() override {
