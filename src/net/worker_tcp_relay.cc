@@ -40,6 +40,9 @@ bool Worker::foreign_connection_bind(const TcpConnection& c, Bytes message) {
   // ConnectionBind (400, RFC 6062 §5.3 binds only new data connections). Handed over, it left
   // its allocation behind on this worker, cut off from its connection until it expired.
   if (core_->has_allocation(c.tuple())) return false;
+  // Handed over once already: answered here (401 without credentials; with them 400 and
+  // closed, the id being none of this worker's).
+  if (c.adopted()) return false;
   auto m = stun::MessageView::parse(message);
   if (!m) return false;
   auto cid = m->get<stun::attr::ConnectionId>();
@@ -136,6 +139,7 @@ void Worker::adopt(HandedConnection& h) {
                                .stall_timeout = settings_.tcp_stall_timeout};
   auto conn = std::make_unique<TcpConnection>(*this, bev, h.tuple, limits, Clock::now());
   TcpConnection& ref = *conn;
+  ref.mark_adopted();
   connections_[h.tuple] = std::move(conn);
   ref.feed(Bytes(h.input.data(), h.input.size()));  // may end or hand on `ref`
 }

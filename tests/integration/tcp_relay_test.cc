@@ -705,6 +705,63 @@ TEST_F(TcpRelayTest, ConnectionBindOnAControlConnectionIs400OnEveryWorker) {
   EXPECT_FALSE(listening);
 }
 
+// The value of one sample of the Prometheus text (`name_and_labels value`); -1 when absent.
+long metric(const std::string& body, const std::string& name_and_labels) {
+  auto at = body.find(name_and_labels + " ");
+  if (at == std::string::npos) return -1;
+  return std::stol(body.substr(at + name_and_labels.size() + 1));
+}
+
+// A stranger's connection is handed between workers once at most. Pipelined ConnectionBinds
+// (no credentials needed: the handoff comes before authentication) whose ids alternate
+// between two workers once bounced the connection back and forth, one handoff per 28-byte
+// message, each copying what was left of the input (up to 64 KB): quadratic work and a
+// cross-thread handoff per message for a few bytes sent.
+TEST_F(TcpRelayTest, PipelinedConnectionBindsCannotBounceAConnectionBetweenWorkers) {
+  ThreadsForThisTest threads("2");
+  const std::uint16_t web = free_port();
+  start("allow-loopback-peers\nprometheus\nweb-listening-port=" + std::to_string(web) + "\n");
+  constexpr int kBinds = 200;
+  std::vector<std::uint8_t> burst;
+  for (int i = 0; i < kBinds; ++i) {
+    std::vector<std::uint8_t> buf(64);
+    stun::MessageBuilder b(MutableBytes(buf.data(), buf.size()), stun::Method::kConnectionBind,
+                           stun::Class::kRequest, random_tid());
+    b.add(attr::ConnectionId{static_cast<std::uint32_t>(2 + i % 2)});
+    Bytes out = b.finish();
+    burst.insert(burst.end(), out.begin(), out.end());
+  }
+  int fd = connect_to(server_address());
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(send_all(fd, burst));
+  // Each is answered (401: no credentials) wherever the connection ends up; an answer still
+  // queued when the connection is handed over may be lost.
+  std::size_t answers = 0;
+  std::vector<std::uint8_t> in;
+  for (auto until = Clock::now() + Millis(5000); answers < kBinds - 1 && Clock::now() < until;) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 50) <= 0) continue;
+    std::uint8_t buf[4096];
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    in.insert(in.end(), buf, buf + n);
+    while (in.size() >= 20) {
+      const std::size_t size = 20 + (std::size_t{in[2]} << 8 | in[3]);
+      if (in.size() < size) break;
+      auto v = stun::MessageView::parse(Bytes(in.data(), size));
+      if (v && v->get<attr::ErrorCode>() && v->get<attr::ErrorCode>()->code == 401) ++answers;
+      in.erase(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(size));
+    }
+  }
+  EXPECT_GE(answers, std::size_t{kBinds} - 1);
+  auto metrics = http_get(*Address::parse_ip("127.0.0.1", web), "/metrics");
+  ASSERT_TRUE(metrics);
+  const long handoffs = metric(metrics->body, "ferry_tcp_relay_events_total{event=\"handoff\"}");
+  EXPECT_GE(handoffs, 0);
+  EXPECT_LE(handoffs, 1);
+  close(fd);
+}
+
 class TcpRelayTlsTest : public TcpRelayTest {
  protected:
   void SetUp() override {
