@@ -79,6 +79,15 @@ void Worker::hand_off(TcpConnection& c) {
   evbuffer* in = bufferevent_get_input(bev);
   h.input.resize(evbuffer_get_length(in));
   evbuffer_remove(in, h.input.data(), h.input.size());
+  // Answers to the messages before this one may still wait for the socket: they go first,
+  // from the owner (freeing the bufferevent here would drop them). TLS: plaintext, which the
+  // session moving with them encrypts in order.
+  evbuffer* out = bufferevent_get_output(bev);
+  evbuffer_unfreeze(out, 1);  // a socket bufferevent's output: only it drains it, normally
+  h.output.resize(evbuffer_get_length(out));
+  if (evbuffer_remove(out, h.output.data(), h.output.size()) != static_cast<int>(h.output.size())) {
+    h.output.clear();  // never bytes that were not the answers
+  }
   if (SSL* ssl = bufferevent_openssl_get_ssl(bev)) {
     // TLS (made without BEV_OPT_CLOSE_ON_FREE, free_stream()): the session and its descriptor
     // move as they are; freeing the bufferevent touches neither.
@@ -141,6 +150,8 @@ void Worker::adopt(HandedConnection& h) {
   TcpConnection& ref = *conn;
   ref.mark_adopted();
   connections_[h.tuple] = std::move(conn);
+  // Counted in this worker's output total (the connection's output callback is on).
+  if (!h.output.empty()) bufferevent_write(bev, h.output.data(), h.output.size());
   ref.feed(Bytes(h.input.data(), h.input.size()));  // may end or hand on `ref`
 }
 
