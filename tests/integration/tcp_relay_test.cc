@@ -764,9 +764,9 @@ TEST_F(TcpRelayTest, PipelinedConnectionBindsCannotBounceAConnectionBetweenWorke
 // Answers still queued for a connection when it is handed to another worker go with it.
 // They were dropped with the first worker's buffer: here a Binding request and a
 // ConnectionBind for each worker's ids, pipelined, lost one or two of their three answers.
-TEST_F(TcpRelayTest, AnswersQueuedBeforeAHandoffAreDelivered) {
-  ThreadsForThisTest threads("2");
-  start();
+// A Binding request and ConnectionBinds for ids 2 and 3 (one per worker, id % 2), in one
+// write: all three answered, in order, on whichever worker each was handled.
+void expect_answers_across_a_handoff(Transport t, const Address& server) {
   std::vector<std::uint8_t> burst;
   std::vector<stun::TransactionId> tids;
   for (int i = 0; i < 3; ++i) {
@@ -775,11 +775,11 @@ TEST_F(TcpRelayTest, AnswersQueuedBeforeAHandoffAreDelivered) {
     stun::MessageBuilder b(MutableBytes(buf.data(), buf.size()),
                            i == 0 ? stun::Method::kBinding : stun::Method::kConnectionBind,
                            stun::Class::kRequest, tids.back());
-    if (i > 0) b.add(attr::ConnectionId{static_cast<std::uint32_t>(1 + i)});  // ids 2 and 3
+    if (i > 0) b.add(attr::ConnectionId{static_cast<std::uint32_t>(1 + i)});
     Bytes out = b.finish();
     burst.insert(burst.end(), out.begin(), out.end());
   }
-  auto s = ClientSocket::open(Transport::kTcp, server_address(), nullptr);
+  auto s = ClientSocket::open(t, server, nullptr);
   ASSERT_TRUE(s);
   ASSERT_TRUE(s->send(Bytes(burst.data(), burst.size())));
   std::vector<stun::TransactionId> answered;
@@ -789,7 +789,13 @@ TEST_F(TcpRelayTest, AnswersQueuedBeforeAHandoffAreDelivered) {
     auto v = stun::MessageView::parse(Bytes(m->data(), m->size()));
     if (v) answered.push_back(v->transaction_id());
   }
-  EXPECT_EQ(answered, tids);  // all three, in order
+  EXPECT_EQ(answered, tids);
+}
+
+TEST_F(TcpRelayTest, AnswersQueuedBeforeAHandoffAreDelivered) {
+  ThreadsForThisTest threads("2");
+  start();
+  expect_answers_across_a_handoff(Transport::kTcp, server_address());
 }
 
 class TcpRelayTlsTest : public TcpRelayTest {
@@ -829,6 +835,14 @@ TEST_F(TcpRelayTlsTest, ConnectionBindOverTlsOnAnyWorker) {
     ASSERT_TRUE(data) << "bind " << i;
     echo_round_trips(*data, 3);
   }
+}
+
+// Over TLS the queued answers are plaintext the session has not encrypted yet (or one whose
+// record it has begun to write): they move with the session and are written first.
+TEST_F(TcpRelayTlsTest, AnswersQueuedBeforeAHandoffAreDeliveredOverTls) {
+  ThreadsForThisTest threads("2");
+  start_tls();
+  expect_answers_across_a_handoff(Transport::kTls, server_address());
 }
 
 }  // namespace
