@@ -237,10 +237,22 @@ void derive_nat_discovery(BuildContext& ctx) {
     s.alt_tls_port = 0;
     return;
   }
-  if (s.alt_tls_port == 0) s.alt_tls_port = static_cast<std::uint16_t>(s.tls_port + 1);
+  const bool named = s.alt_tls_port != 0;
+  if (!named) s.alt_tls_port = static_cast<std::uint16_t>(s.tls_port + 1);
   if (s.alt_tls_port == s.port || s.alt_tls_port == s.alt_port || s.alt_tls_port == s.tls_port) {
-    ctx.error(ctx.config.where(kAltTlsListeningPort.name),
-              quoted(kAltTlsListeningPort) + " must differ from the other listening ports");
+    if (named) {
+      ctx.error(ctx.config.where(kAltTlsListeningPort.name),
+                quoted(kAltTlsListeningPort) + " must differ from the other listening ports");
+    } else {
+      // Derived, it clashes when TLS shares the plain port (tls-listening-port =
+      // listening-port, one port for both): such a configuration starts as it did before
+      // this option, without the TLS pair, rather than fail on an option it never set.
+      ctx.warning(ctx.config.where(kTlsListeningPort.name),
+                  quoted(kAltTlsListeningPort) + " (" + quoted(kTlsListeningPort) +
+                      " + 1) is another listening port: no second TLS/DTLS port for " +
+                      quoted(kRfc5780) + "; set " + quoted(kAltTlsListeningPort) +
+                      " to a free port for one");
+    }
     s.alt_tls_port = 0;
     return;
   }

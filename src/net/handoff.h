@@ -26,7 +26,8 @@ struct HandedConnection {
   int fd = -1;
   ssl_st* ssl = nullptr;  // TLS: the session, established (the owner continues it)
   FiveTuple tuple;
-  std::vector<std::uint8_t> input;  // read from the client and not handled yet
+  std::vector<std::uint8_t> input;   // read from the client and not handled yet
+  std::vector<std::uint8_t> output;  // answers to its earlier messages, not yet written
 };
 
 class Handoffs {

@@ -75,6 +75,12 @@ class TcpConnection {
   bufferevent* release();
   // Handles `input` as if just read (a connection handed over from another worker).
   void feed(Bytes input);
+  // A connection handed over from another worker is never handed on (Worker::adopt): one
+  // handoff per connection is all a data connection needs (its ConnectionBind, retried after
+  // a 401 or 438, names the same id), and a stranger's pipelined ConnectionBinds must not
+  // bounce it between workers, one cross-thread handoff and one copy of its input each.
+  void mark_adopted() { adopted_ = true; }
+  bool adopted() const { return adopted_; }
   const FiveTuple& tuple() const { return tuple_; }
   // When the last complete message arrived (or the connection was accepted).
   TimePoint last_message() const { return last_message_; }
@@ -99,6 +105,7 @@ class TcpConnection {
   std::optional<TimePoint> partial_since_;
   bool paused_ = false;                     // reading stopped while the output is over its limit
   bool stopped_ = false;                    // StreamNext::kStop: never reads again
+  bool adopted_ = false;                    // handed over from another worker once already
   evbuffer_cb_entry* output_cb_ = nullptr;  // keeps the worker's output total
 };
 

@@ -83,14 +83,25 @@ TcpRelays::~TcpRelays() {
   for (auto& [relay, l] : listeners_) {
     registry_.remove(l->address);
     evconnlistener_free(l->l);
+    slots_.release(l->client);
     if (l->rate != nullptr) bufferevent_rate_limit_group_free(l->rate);
   }
   if (rate_cfg_ != nullptr) ev_token_bucket_cfg_free(rate_cfg_);
 }
 
 bool TcpRelays::listen(const turn::Relay& relay, const Address& client) {
+  // The listener is a descriptor beyond the allocation's relay socket (the one the relay
+  // sockets' share of RLIMIT_NOFILE counts): it takes a connection slot of the client, as its
+  // peer connections do, so that TCP allocations stay within the descriptors set aside.
+  if (slots_.acquire(client) != ConnectionLimits::Verdict::kAccepted) {
+    ++counters_.tcp_relay_refused;
+    return false;
+  }
   int fd = bound_stream_socket(relay.address, limits_.device);
-  if (fd < 0) return false;
+  if (fd < 0) {
+    slots_.release(client);
+    return false;
+  }
   auto l = std::make_unique<Listener>();
   l->self = this;
   l->relay = relay.id;
@@ -100,6 +111,7 @@ bool TcpRelays::listen(const turn::Relay& relay, const Address& client) {
                             kListenBacklog, fd);
   if (l->l == nullptr) {
     ::close(fd);
+    slots_.release(client);
     return false;
   }
   // accept() failing (EMFILE) leaves the connection in the backlog: pause instead of spinning.
@@ -122,6 +134,7 @@ void TcpRelays::close_relay(turn::RelayId relay) {
   if (it == listeners_.end()) return;
   registry_.remove(it->second->address);
   evconnlistener_free(it->second->l);
+  slots_.release(it->second->client);
   if (it->second->rate != nullptr) bufferevent_rate_limit_group_free(it->second->rate);
   listeners_.erase(it);
 }

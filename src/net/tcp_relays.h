@@ -6,7 +6,8 @@
 // Resource bounds (the core's are in src/turn/tcp_relay.cc):
 // - Every peer connection takes a connection slot of the allocation's client address
 //   (ConnectionLimits: per IP and in total), like the client's own connections; over a limit
-//   a Connect fails (447) and an inbound peer is closed at once.
+//   a Connect fails (447) and an inbound peer is closed at once. So does the listener on the
+//   relay address (over a limit: no TCP allocation, 508).
 // - Bytes: each direction holds at most `buffer_limit` read and not yet written, plus one
 //   read's worth queued for the other side: a side whose output is over the limit stops the
 //   other side's reading until it has drained to half (TCP flow control then slows the

@@ -391,7 +391,7 @@ void Worker::start_stream(evutil_socket_t fd, const Address& client, const Addre
 }
 
 StreamNext Worker::on_stream_message(TcpConnection& c, Bytes message, TimePoint now) {
-  if (tcp_relays_ != nullptr && foreign_connection_bind(message)) return StreamNext::kHandOff;
+  if (tcp_relays_ != nullptr && foreign_connection_bind(c, message)) return StreamNext::kHandOff;
   core_->on_client_packet(c.tuple(), message, now);
   flush_peers();  // `message` lives in the connection's buffer only during this call
   return tcp_relays_ != nullptr ? after_tcp_relay_message(c) : StreamNext::kContinue;

@@ -156,8 +156,9 @@ class Worker final : public turn::Egress {
   void adopt(HandedConnection& h);
   void tcp_relay_tick(TimePoint now);
   Expected<void> open_tcp_relays();
-  // A ConnectionBind naming a connection id another worker owns (handoff_to_ is set).
-  bool foreign_connection_bind(Bytes message);
+  // A ConnectionBind on data connection `c` naming a connection id another worker owns
+  // (handoff_to_ is set).
+  bool foreign_connection_bind(const TcpConnection& c, Bytes message);
   StreamNext after_tcp_relay_message(TcpConnection& c);
   // Closes connections past a deadline that bytes do not restart (tcp_connection.h).
   void close_overdue(TimePoint now);

@@ -30,12 +30,19 @@ Expected<void> Worker::open_tcp_relays() {
   return {};
 }
 
-bool Worker::foreign_connection_bind(Bytes message) {
+bool Worker::foreign_connection_bind(const TcpConnection& c, Bytes message) {
   // Cheap first: only a ConnectionBind request (type 0x000B) is parsed again here.
   if (shared_.handoffs == nullptr || message.size() < 20 || message[0] != 0x00 ||
       message[1] != 0x0B) {
     return false;
   }
+  // A control connection (it holds an allocation here) stays: the core answers its
+  // ConnectionBind (400, RFC 6062 §5.3 binds only new data connections). Handed over, it left
+  // its allocation behind on this worker, cut off from its connection until it expired.
+  if (core_->has_allocation(c.tuple())) return false;
+  // Handed over once already: answered here (401 without credentials; with them 400 and
+  // closed, the id being none of this worker's).
+  if (c.adopted()) return false;
   auto m = stun::MessageView::parse(message);
   if (!m) return false;
   auto cid = m->get<stun::attr::ConnectionId>();
@@ -72,6 +79,15 @@ void Worker::hand_off(TcpConnection& c) {
   evbuffer* in = bufferevent_get_input(bev);
   h.input.resize(evbuffer_get_length(in));
   evbuffer_remove(in, h.input.data(), h.input.size());
+  // Answers to the messages before this one may still wait for the socket: they go first,
+  // from the owner (freeing the bufferevent here would drop them). TLS: plaintext, which the
+  // session moving with them encrypts in order.
+  evbuffer* out = bufferevent_get_output(bev);
+  evbuffer_unfreeze(out, 1);  // a socket bufferevent's output: only it drains it, normally
+  h.output.resize(evbuffer_get_length(out));
+  if (evbuffer_remove(out, h.output.data(), h.output.size()) != static_cast<int>(h.output.size())) {
+    h.output.clear();  // never bytes that were not the answers
+  }
   if (SSL* ssl = bufferevent_openssl_get_ssl(bev)) {
     // TLS (made without BEV_OPT_CLOSE_ON_FREE, free_stream()): the session and its descriptor
     // move as they are; freeing the bufferevent touches neither.
@@ -132,7 +148,10 @@ void Worker::adopt(HandedConnection& h) {
                                .stall_timeout = settings_.tcp_stall_timeout};
   auto conn = std::make_unique<TcpConnection>(*this, bev, h.tuple, limits, Clock::now());
   TcpConnection& ref = *conn;
+  ref.mark_adopted();
   connections_[h.tuple] = std::move(conn);
+  // Counted in this worker's output total (the connection's output callback is on).
+  if (!h.output.empty()) bufferevent_write(bev, h.output.data(), h.output.size());
   ref.feed(Bytes(h.input.data(), h.input.size()));  // may end or hand on `ref`
 }
 

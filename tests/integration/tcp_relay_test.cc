@@ -677,6 +677,127 @@ TEST_F(TcpRelayTest, ConnectionBindOnAnyWorker) {
             std::string::npos);
 }
 
+// A control connection holds its allocation on its worker: a ConnectionBind on it is 400
+// whichever worker owns the id it names. Once it was handed to the id's worker (as a data
+// connection would be): the answer there closed it, and its allocation stayed behind on the
+// first worker, cut off from its connection (no Refresh, no close) for its whole lifetime.
+TEST_F(TcpRelayTest, ConnectionBindOnAControlConnectionIs400OnEveryWorker) {
+  ThreadsForThisTest threads("2");
+  start();
+  auto control = std::make_unique<StreamTurn>(Transport::kTcp, server_address());
+  const Address relayed = allocate(*control);
+  // Ids 2 and 3: one belongs to each worker (id % workers), so one is another worker's.
+  EXPECT_EQ(control->connection_bind(2).error, 400);
+  EXPECT_EQ(control->connection_bind(3).error, 400);
+  // The allocation is still the connection's.
+  EXPECT_TRUE(control->refresh(600).success);
+  // RFC 8656 §3.1: closing the connection ends it at once; its relay listens no more.
+  control.reset();
+  bool listening = true;
+  for (auto until = Clock::now() + Millis(3000); listening && Clock::now() < until;) {
+    int fd = connect_to(relayed);
+    listening = fd >= 0;
+    if (listening) {
+      close(fd);
+      std::this_thread::sleep_for(Millis(50));
+    }
+  }
+  EXPECT_FALSE(listening);
+}
+
+// The value of one sample of the Prometheus text (`name_and_labels value`); -1 when absent.
+long metric(const std::string& body, const std::string& name_and_labels) {
+  auto at = body.find(name_and_labels + " ");
+  if (at == std::string::npos) return -1;
+  return std::stol(body.substr(at + name_and_labels.size() + 1));
+}
+
+// A stranger's connection is handed between workers once at most. Pipelined ConnectionBinds
+// (no credentials needed: the handoff comes before authentication) whose ids alternate
+// between two workers once bounced the connection back and forth, one handoff per 28-byte
+// message, each copying what was left of the input (up to 64 KB): quadratic work and a
+// cross-thread handoff per message for a few bytes sent.
+TEST_F(TcpRelayTest, PipelinedConnectionBindsCannotBounceAConnectionBetweenWorkers) {
+  ThreadsForThisTest threads("2");
+  const std::uint16_t web = free_port();
+  start("allow-loopback-peers\nprometheus\nweb-listening-port=" + std::to_string(web) + "\n");
+  constexpr int kBinds = 200;
+  std::vector<std::uint8_t> burst;
+  for (int i = 0; i < kBinds; ++i) {
+    std::vector<std::uint8_t> buf(64);
+    stun::MessageBuilder b(MutableBytes(buf.data(), buf.size()), stun::Method::kConnectionBind,
+                           stun::Class::kRequest, random_tid());
+    b.add(attr::ConnectionId{static_cast<std::uint32_t>(2 + i % 2)});
+    Bytes out = b.finish();
+    burst.insert(burst.end(), out.begin(), out.end());
+  }
+  int fd = connect_to(server_address());
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(send_all(fd, burst));
+  // Every one is answered (401: no credentials), wherever the connection ends up.
+  std::size_t answers = 0;
+  std::vector<std::uint8_t> in;
+  for (auto until = Clock::now() + Millis(5000); answers < kBinds && Clock::now() < until;) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 50) <= 0) continue;
+    std::uint8_t buf[4096];
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    in.insert(in.end(), buf, buf + n);
+    while (in.size() >= 20) {
+      const std::size_t size = 20 + (std::size_t{in[2]} << 8 | in[3]);
+      if (in.size() < size) break;
+      auto v = stun::MessageView::parse(Bytes(in.data(), size));
+      if (v && v->get<attr::ErrorCode>() && v->get<attr::ErrorCode>()->code == 401) ++answers;
+      in.erase(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(size));
+    }
+  }
+  EXPECT_EQ(answers, std::size_t{kBinds});
+  auto metrics = http_get(*Address::parse_ip("127.0.0.1", web), "/metrics");
+  ASSERT_TRUE(metrics);
+  const long handoffs = metric(metrics->body, "ferry_tcp_relay_events_total{event=\"handoff\"}");
+  EXPECT_GE(handoffs, 0);
+  EXPECT_LE(handoffs, 1);
+  close(fd);
+}
+
+// Answers still queued for a connection when it is handed to another worker go with it.
+// They were dropped with the first worker's buffer: here a Binding request and a
+// ConnectionBind for each worker's ids, pipelined, lost one or two of their three answers.
+// A Binding request and ConnectionBinds for ids 2 and 3 (one per worker, id % 2), in one
+// write: all three answered, in order, on whichever worker each was handled.
+void expect_answers_across_a_handoff(Transport t, const Address& server) {
+  std::vector<std::uint8_t> burst;
+  std::vector<stun::TransactionId> tids;
+  for (int i = 0; i < 3; ++i) {
+    std::vector<std::uint8_t> buf(64);
+    tids.push_back(random_tid());
+    stun::MessageBuilder b(MutableBytes(buf.data(), buf.size()),
+                           i == 0 ? stun::Method::kBinding : stun::Method::kConnectionBind,
+                           stun::Class::kRequest, tids.back());
+    if (i > 0) b.add(attr::ConnectionId{static_cast<std::uint32_t>(1 + i)});
+    Bytes out = b.finish();
+    burst.insert(burst.end(), out.begin(), out.end());
+  }
+  auto s = ClientSocket::open(t, server, nullptr);
+  ASSERT_TRUE(s);
+  ASSERT_TRUE(s->send(Bytes(burst.data(), burst.size())));
+  std::vector<stun::TransactionId> answered;
+  while (answered.size() < tids.size()) {
+    auto m = s->receive(Millis(3000));
+    if (!m) break;
+    auto v = stun::MessageView::parse(Bytes(m->data(), m->size()));
+    if (v) answered.push_back(v->transaction_id());
+  }
+  EXPECT_EQ(answered, tids);
+}
+
+TEST_F(TcpRelayTest, AnswersQueuedBeforeAHandoffAreDelivered) {
+  ThreadsForThisTest threads("2");
+  start();
+  expect_answers_across_a_handoff(Transport::kTcp, server_address());
+}
+
 class TcpRelayTlsTest : public TcpRelayTest {
  protected:
   void SetUp() override {
@@ -714,6 +835,14 @@ TEST_F(TcpRelayTlsTest, ConnectionBindOverTlsOnAnyWorker) {
     ASSERT_TRUE(data) << "bind " << i;
     echo_round_trips(*data, 3);
   }
+}
+
+// Over TLS the queued answers are plaintext the session has not encrypted yet (or one whose
+// record it has begun to write): they move with the session and are written first.
+TEST_F(TcpRelayTlsTest, AnswersQueuedBeforeAHandoffAreDeliveredOverTls) {
+  ThreadsForThisTest threads("2");
+  start_tls();
+  expect_answers_across_a_handoff(Transport::kTls, server_address());
 }
 
 }  // namespace

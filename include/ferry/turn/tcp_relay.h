@@ -22,8 +22,9 @@ class TcpRelayNet {
   virtual ~TcpRelayNet() = default;
   // RFC 6062 §5.1: accept peer connections on `relay`'s address (the relay's UDP port, held by
   // the relay socket, taken on TCP too). `client`: the allocation's client address, whose
-  // connection slots (per-IP and total) its peer connections take. False when the port is
-  // busy on TCP or no descriptor is left (the core tries another port, then answers 508).
+  // connection slots (per-IP and total) the listener and its peer connections take. False
+  // when the port is busy on TCP, the client has no slot left or no descriptor is left (the
+  // core tries another port, then answers 508).
   virtual bool listen(const Relay& relay, const Address& client) = 0;
   // RFC 6062 §5.5: the allocation ended; its listener and every connection of it close.
   virtual void close_relay(RelayId relay) = 0;

@@ -397,6 +397,36 @@ TEST(SettingsBuild, Rfc5780WithTlsPicksTheAlternateTlsPort) {
   EXPECT_EQ(build(off, d).server.alt_tls_port, 0);
 }
 
+// TLS on the plain port (tls-listening-port = listening-port, one port for both, as on 443):
+// the derived second TLS port, tls-listening-port + 1, is the UDP alternate port. That
+// configuration started before alt-tls-listening-port was bound; it still starts, without
+// the TLS pair (a warning says how to get one), instead of failing on an option it never set.
+TEST(SettingsBuild, Rfc5780WithTlsOnThePlainPortStillStarts) {
+  Config cfg;
+  cfg.append("listening-ip", "192.0.2.1", "p:1");
+  cfg.append("listening-ip", "192.0.2.2", "p:2");
+  cfg.set("rfc5780", "true", "p:3");
+  cfg.set("cert", "/etc/ferry/cert.pem", "p:4");
+  cfg.set("pkey", "/etc/ferry/key.pem", "p:5");
+  cfg.set("listening-port", "443", "p:6");
+  cfg.set("tls-listening-port", "443", "p:7");
+  std::vector<Diagnostic> d;
+  Settings s = build(cfg, d);
+  EXPECT_FALSE(has_error(d)) << messages(d);
+  EXPECT_NE(messages(d).find("alt-tls-listening-port"), std::string::npos) << messages(d);
+  EXPECT_EQ(s.server.alt_port, 444);
+  EXPECT_EQ(s.server.alt_tls_port, 0);
+  EXPECT_EQ(s.server.turn.nat.alt_port, 444);  // UDP's pair stands
+  EXPECT_EQ(s.server.turn.nat.alt_tls_port, 0);
+  // Named, the same clash is the operator's: an error.
+  Config named = cfg;
+  named.set("alt-tls-listening-port", "444", "p:8");
+  std::vector<Diagnostic> n;
+  build(named, n);
+  EXPECT_NE(messages(n).find("p:8: error: 'alt-tls-listening-port' must differ"), std::string::npos)
+      << messages(n);
+}
+
 // allocation-default-address-family (coturn's values, any case) and keep-address-family, its
 // older spelling of `keep`; another value is an error naming its line.
 TEST(SettingsBuild, AllocationDefaultAddressFamily) {

@@ -54,7 +54,7 @@ class TcpRelaysTest : public ::testing::Test {
   }
 
   event_base* base = event_base_new();
-  ConnectionLimits slots{0, 2};  // two connections per client address
+  ConnectionLimits slots{0, 3};  // three per client address: a listener and two connections
   NetCounters counters;
   turn::RelayRegistry registry{{loopback()}};
   const Address client = *Address::parse_ip("192.0.2.7", 4000);
@@ -76,7 +76,7 @@ TEST_F(TcpRelaysTest, IdsAreOwnedByTheirWorkerAndUnpredictable) {
 
 TEST_F(TcpRelaysTest, PeerConnectionsTakeTheClientsConnectionSlots) {
   Listener peer;
-  ASSERT_TRUE(relays->listen(turn::Relay{7, loopback()}, client));
+  ASSERT_TRUE(relays->listen(turn::Relay{7, loopback()}, client));  // one slot
   ASSERT_TRUE(relays->connect(7, peer.address));
   ASSERT_TRUE(relays->connect(7, peer.address));
   EXPECT_FALSE(relays->connect(7, peer.address));  // the client's address is at its bound
@@ -87,6 +87,24 @@ TEST_F(TcpRelaysTest, PeerConnectionsTakeTheClientsConnectionSlots) {
   EXPECT_EQ(relays->connection_count(), 0u);
   EXPECT_EQ(slots.acquire(client), ConnectionLimits::Verdict::kAccepted);
   EXPECT_FALSE(relays->connect(7, peer.address));  // no listener: no relay
+}
+
+// A TCP relay's listener is a descriptor too, and takes a slot of the client's address like
+// the client's connections and its peer connections. Once it took none: a TCP allocation held
+// two descriptors (its UDP relay socket and the listener) against one allocation of the relay
+// sockets' share, so TCP allocations could take more descriptors than RLIMIT_NOFILE leaves.
+TEST_F(TcpRelaysTest, TheListenerTakesAConnectionSlot) {
+  ASSERT_EQ(slots.acquire(client), ConnectionLimits::Verdict::kAccepted);
+  ASSERT_EQ(slots.acquire(client), ConnectionLimits::Verdict::kAccepted);
+  ASSERT_TRUE(relays->listen(turn::Relay{7, loopback()}, client));  // the last slot
+  EXPECT_EQ(slots.acquire(client), ConnectionLimits::Verdict::kOverPerIp);
+  // No slot left: no listener (the core answers 508).
+  EXPECT_FALSE(relays->listen(turn::Relay{8, loopback()}, client));
+  EXPECT_EQ(counters.tcp_relay_refused.get(), 1u);
+  EXPECT_EQ(relays->connection_count(), 0u);
+  // The allocation ends: its slot comes back.
+  relays->close_relay(7);
+  EXPECT_EQ(slots.acquire(client), ConnectionLimits::Verdict::kAccepted);
 }
 
 // RFC 6062 §5.2: a Connect that has not connected within 30 s fails; §5.2, §5.4: a connection
