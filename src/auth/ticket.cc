@@ -11,13 +11,26 @@ namespace ferry::auth {
 
 namespace {
 
-void store_be64(std::uint8_t* p, std::uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = static_cast<std::uint8_t>(v >> (56 - 8 * i));
+constexpr std::size_t kBody = 16;
+constexpr std::size_t kMac = 8;
+constexpr std::size_t kRaw = kBody + kMac;  // 24 bytes: 32 base64 characters, no padding
+constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+void store(std::uint8_t* p, std::uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) p[i] = static_cast<std::uint8_t>(v >> (8 * (bytes - 1 - i)));
 }
-std::uint64_t load_be64(const std::uint8_t* p) {
+std::uint64_t load(const std::uint8_t* p, int bytes) {
   std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | p[i];
+  for (int i = 0; i < bytes; ++i) v = (v << 8) | p[i];
   return v;
+}
+int sextet(std::uint8_t c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '-') return 62;
+  if (c == '_') return 63;
+  return -1;
 }
 
 }  // namespace
@@ -30,42 +43,73 @@ Expected<TicketCodec> TicketCodec::with_random_key() {
   return TicketCodec(k);
 }
 
-std::size_t TicketCodec::make(const Fields& f, std::span<std::uint8_t, kMaxSize> out) const {
-  if (f.username.size() > kMaxUsername) return 0;
-  std::uint8_t* p = out.data();
-  p[0] = kVersion;
-  store_be16(p + 1, f.worker);
-  store_be32(p + 3, f.index);
-  store_be64(p + 7, f.serial);
-  store_be64(p + 15, static_cast<std::uint64_t>(f.expires.time_since_epoch().count()));
-  store_be16(p + 23, static_cast<std::uint16_t>(f.username.size()));
-  std::memcpy(p + kFixedSize, f.username.data(), f.username.size());
-  const std::size_t body = kFixedSize + f.username.size();
-  if (!hmac(HmacDigest::kSha256, Bytes(key_.data(), key_.size()), Bytes(p, body), Bytes{},
-            p + body)) {
+bool TicketCodec::mac(Bytes body, std::uint8_t* out8) const {
+  std::array<std::uint8_t, 32> full{};
+  if (!hmac(HmacDigest::kSha256, Bytes(key_.data(), key_.size()), body, Bytes{}, full.data())) {
+    return false;
+  }
+  std::memcpy(out8, full.data(), kMac);
+  return true;
+}
+
+std::uint16_t TicketCodec::user_tag(std::string_view username) const {
+  // Domain-separated from the ticket MAC by the leading byte 0 (a ticket body starts with 1).
+  static constexpr std::uint8_t kUserDomain[] = {0};
+  std::array<std::uint8_t, 32> full{};
+  const Bytes name(reinterpret_cast<const std::uint8_t*>(username.data()), username.size());
+  if (!hmac(HmacDigest::kSha256, Bytes(key_.data(), key_.size()), Bytes(kUserDomain), name,
+            full.data())) {
     return 0;
   }
-  return body + kMacSize;
+  return load_be16(full.data());
+}
+
+std::optional<TicketCodec::Ticket> TicketCodec::make(const Fields& f) const {
+  if (f.worker > 0xFF || f.index > kMaxIndex || f.serial > kMaxSerial) return std::nullopt;
+  const auto secs = std::chrono::duration_cast<Seconds>(f.expires.time_since_epoch()).count();
+  if (secs < 0 || secs > 0xFFFFFFFF) return std::nullopt;
+  std::array<std::uint8_t, kRaw> raw{};
+  raw[0] = kVersion;
+  raw[1] = static_cast<std::uint8_t>(f.worker);
+  store(raw.data() + 2, f.index, 3);
+  store(raw.data() + 5, f.serial, 5);
+  store(raw.data() + 10, static_cast<std::uint64_t>(secs), 4);
+  store(raw.data() + 14, f.user_tag, 2);
+  if (!mac(Bytes(raw.data(), kBody), raw.data() + kBody)) return std::nullopt;
+  Ticket out{};
+  for (std::size_t i = 0, o = 0; i < kRaw; i += 3) {
+    const std::uint32_t v =
+        (std::uint32_t{raw[i]} << 16) | (std::uint32_t{raw[i + 1]} << 8) | raw[i + 2];
+    for (int k = 3; k >= 0; --k)
+      out[o++] = static_cast<std::uint8_t>(kAlphabet[(v >> (6 * k)) & 63]);
+  }
+  return out;
 }
 
 std::optional<TicketCodec::Fields> TicketCodec::open(Bytes ticket) const {
-  if (ticket.size() < kFixedSize + kMacSize || ticket.size() > kMaxSize) return std::nullopt;
-  const std::uint8_t* p = ticket.data();
-  const std::size_t user_len = load_be16(p + 23);
-  if (p[0] != kVersion || ticket.size() != kFixedSize + user_len + kMacSize) return std::nullopt;
-  const std::size_t body = kFixedSize + user_len;
-  std::array<std::uint8_t, kMacSize> mac{};
-  if (!hmac(HmacDigest::kSha256, Bytes(key_.data(), key_.size()), ticket.first(body), Bytes{},
-            mac.data())) {
-    return std::nullopt;
+  if (ticket.size() != kSize) return std::nullopt;
+  std::array<std::uint8_t, kRaw> raw{};
+  for (std::size_t i = 0, o = 0; i < kSize; i += 4) {
+    std::uint32_t v = 0;
+    for (std::size_t k = 0; k < 4; ++k) {
+      const int s = sextet(ticket[i + k]);
+      if (s < 0) return std::nullopt;
+      v = (v << 6) | static_cast<std::uint32_t>(s);
+    }
+    raw[o++] = static_cast<std::uint8_t>(v >> 16);
+    raw[o++] = static_cast<std::uint8_t>(v >> 8);
+    raw[o++] = static_cast<std::uint8_t>(v);
   }
-  if (CRYPTO_memcmp(mac.data(), p + body, kMacSize) != 0) return std::nullopt;
+  std::array<std::uint8_t, kMac> expect{};
+  if (!mac(Bytes(raw.data(), kBody), expect.data())) return std::nullopt;
+  if (CRYPTO_memcmp(expect.data(), raw.data() + kBody, kMac) != 0) return std::nullopt;
+  if (raw[0] != kVersion) return std::nullopt;
   Fields f;
-  f.worker = load_be16(p + 1);
-  f.index = load_be32(p + 3);
-  f.serial = load_be64(p + 7);
-  f.expires = TimePoint(Duration(static_cast<Duration::rep>(load_be64(p + 15))));
-  f.username = std::string_view(reinterpret_cast<const char*>(p + kFixedSize), user_len);
+  f.worker = raw[1];
+  f.index = static_cast<std::uint32_t>(load(raw.data() + 2, 3));
+  f.serial = load(raw.data() + 5, 5);
+  f.expires = TimePoint(Seconds(static_cast<Seconds::rep>(load(raw.data() + 10, 4))));
+  f.user_tag = static_cast<std::uint16_t>(load(raw.data() + 14, 2));
   return f;
 }
 

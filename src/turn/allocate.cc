@@ -219,7 +219,7 @@ Reply Dispatcher::handle_allocate(const Request& r) {
   reply.with(attr::Lifetime{static_cast<std::uint32_t>(lifetime.count())});
   reply.with(attr::XorMappedAddress{t.client});  // §7.3: the client's server-reflexive address
   if (reserved) reply.with(attr::ReservationToken{*reserved});
-  if (m.has<attr::MobilityTicket>()) reply.with(attr::MobilityTicket{issue_ticket(ref)});
+  if (m.has<attr::MobilityTicket>()) add_ticket(reply, ref);
   return reply;
 }
 
@@ -278,7 +278,7 @@ Reply Dispatcher::allocate_dual(const Request& r, const Auth& auth) {
   reply.with(attr::Lifetime{static_cast<std::uint32_t>(lifetime.count())});
   reply.with(attr::XorMappedAddress{t.client});
   if (failed) reply.with(*failed);
-  if (m.has<attr::MobilityTicket>()) reply.with(attr::MobilityTicket{issue_ticket(ref)});
+  if (m.has<attr::MobilityTicket>()) add_ticket(reply, ref);
   return reply;
 }
 

@@ -93,25 +93,29 @@ std::optional<Reply> Dispatcher::check_own_ticket(const Request& r, const Alloca
   return Reply::error(ErrorCode::kAllocationMismatch, key);
 }
 
-Bytes Dispatcher::issue_ticket(Allocation& a) {
-  a.ticket_serial = ++ticket_serial_;
+void Dispatcher::add_ticket(Reply& reply, Allocation& a) {
+  a.ticket_serial = ++ticket_serial_;  // whatever was issued before names nothing now
   const auth::TicketCodec::Fields f{.worker = static_cast<std::uint16_t>(worker_index()),
                                     .index = a.index,
                                     .serial = a.ticket_serial,
                                     .expires = a.expires,
-                                    .username = a.username};
+                                    .user_tag = deps_.tickets->user_tag(a.username)};
+  auto ticket = deps_.tickets->make(f);
+  if (!ticket) return;
+  ticket_buf_ = *ticket;
   ++counters_.mobility_tickets;
-  return Bytes(ticket_buf_.data(), deps_.tickets->make(f, ticket_buf_));
+  reply.with(attr::MobilityTicket{Bytes(ticket_buf_.data(), ticket_buf_.size())});
 }
 
 std::optional<MoveRefusal> Dispatcher::claim_move(const Allocation* a, std::uint64_t serial,
                                                   std::string_view user, const FiveTuple& to,
                                                   TimePoint now) {
   // RFC 8016 §3.2: the ticket must name this allocation as it is now; tickets never extend it.
-  if (a == nullptr || serial == 0 || a->ticket_serial != serial || a->username != user ||
-      a->expires <= now) {
+  if (a == nullptr || serial == 0 || a->ticket_serial != serial || a->expires <= now) {
     return MoveRefusal::kStale;
   }
+  // The user tag matched (move_allocation); a tag collision of another user ends here.
+  if (a->username != user) return MoveRefusal::kWrongUser;
   if (a->tcp || a->tuple.transport != to.transport) return MoveRefusal::kForbidden;
   if (!deps_.quotas.move(a->tuple.client, to.client)) return MoveRefusal::kQuota;
   return std::nullopt;
@@ -130,7 +134,7 @@ Reply Dispatcher::move_allocation(const Request& r, const Auth& auth) {
   auto ticket = r.message.get<attr::MobilityTicket>();
   auto f = ticket ? deps_.tickets->open(ticket->value) : std::nullopt;
   if (!f || f->expires <= r.now) return refuse(MoveRefusal::kBadTicket);
-  if (f->username != auth.username) {
+  if (f->user_tag != deps_.tickets->user_tag(auth.username)) {
     ++counters_.auth_wrong_user;
     return refuse(MoveRefusal::kWrongUser);
   }
@@ -259,6 +263,7 @@ void Dispatcher::on_move_answer(MoveAnswer& answer, TimePoint now) {
   answer.relay_count = 0;  // the relays are this worker's now
   Allocation& a = allocations_->adopt(m, answer.tuple, *first, second, now);
   ++counters_.mobility_moves;
+  ++counters_.mobility_moves_across;
   respond(r, refresh_allocation(r, a));
 }
 

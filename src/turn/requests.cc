@@ -76,7 +76,7 @@ Reply Dispatcher::refresh_allocation(const Request& r, Allocation& a) {
   allocations_->refresh(a, family, r.now + lifetime);
   Reply reply = Reply::success(a.integrity_key()).remembered_in(a);
   reply.with(attr::Lifetime{static_cast<std::uint32_t>(lifetime.count())});
-  if (m.has<attr::MobilityTicket>()) reply.with(attr::MobilityTicket{issue_ticket(a)});
+  if (m.has<attr::MobilityTicket>()) add_ticket(reply, a);
   return reply;
 }
 

@@ -98,6 +98,7 @@ struct Counters {
   // answers the move), moves refused by reason (MoveRefusal order).
   Counter mobility_tickets;
   Counter mobility_moves;
+  Counter mobility_moves_across;  // of those, moves from another worker
   std::array<Counter, kMoveRefusals> mobility_refused;
   void refuse_move(MoveRefusal why) { ++mobility_refused[static_cast<std::size_t>(why)]; }
 

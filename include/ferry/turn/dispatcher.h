@@ -137,7 +137,9 @@ class Dispatcher {
   bool mobility_on() const { return settings_.mobility && deps_.tickets != nullptr; }
   std::optional<Reply> check_mobility(const Request& r, const auth::Md5Key* key, bool tcp);
   std::optional<Reply> check_own_ticket(const Request& r, const Allocation& a);
-  Bytes issue_ticket(Allocation& a);  // the ticket's bytes live in ticket_buf_
+  // A fresh ticket for `a` added to `reply` (none when it cannot be made: the answer then
+  // carries no ticket and the allocation cannot move).
+  void add_ticket(Reply& reply, Allocation& a);
   Reply move_allocation(const Request& r, const Auth& auth);
   // Why `a` may not move to `to` now, or nullopt: then its max-allocations-per-ip unit has
   // moved to `to`'s address already.
@@ -192,7 +194,7 @@ class Dispatcher {
   std::uint64_t indication_counter_ = 0;
   // RFC 8016: the last ticket serial issued here, and the ticket being sent.
   std::uint64_t ticket_serial_ = 0;
-  std::array<std::uint8_t, auth::TicketCodec::kMaxSize> ticket_buf_{};
+  auth::TicketCodec::Ticket ticket_buf_{};
   // bps-capacity's worker share, per direction.
   RateGate capacity_to_peer_;
   RateGate capacity_to_client_;
