@@ -354,6 +354,20 @@ TEST_F(MobilityTest, StreamsAndTcpRelaysGet405) {
   EXPECT_TRUE(h.server->has_allocation(alice.tuple()));
 }
 
+// DTLS carries one message per record, like UDP: its allocations move, to DTLS 5-tuples only.
+TEST_F(MobilityTest, DtlsAllocationsMoveBetweenDtlsTuples) {
+  h.start();
+  TurnClient dtls{h, {addr("198.51.100.7:41000"), addr("192.0.2.1:5349"), Transport::kDtls}};
+  auto ticket = ticket_of(dtls.allocate(udp_with_ticket()));
+  TurnClient udp{h, udp_tuple("198.51.100.8:41001")};
+  EXPECT_EQ(move_with(udp, ticket).error(), 405);
+  TurnClient next{h, {addr("198.51.100.8:41002"), addr("192.0.2.1:5349"), Transport::kDtls}};
+  Reply r = move_with(next, ticket);
+  ASSERT_TRUE(r.success()) << r.error();
+  EXPECT_TRUE(h.server->has_allocation(next.tuple()));
+  EXPECT_FALSE(h.server->has_allocation(dtls.tuple()));
+}
+
 TEST_F(MobilityTest, NoAuthGivesNoTickets) {
   h.settings.auth_required = false;
   h.start();
