@@ -44,7 +44,10 @@ inline constexpr OptionSpec kProtocolOptions[] = {
     Opt(kProtocol, "stun-only", kFlag, "answer STUN Binding requests only; no TURN").letter('S'),
     Opt(kProtocol, "no-stun", kFlag, "answer TURN requests only; no plain STUN Binding"),
     Opt(kProtocol, "secure-stun", kFlag, "require credentials for Binding requests too"),
-    Opt(kProtocol, "mobility", kFlag, "RFC 8016 mobility: let an allocation follow a new address"),
+    Opt(kProtocol, "mobility", kFlag,
+        "RFC 8016 mobility: a UDP or DTLS allocation asked for with MOBILITY-TICKET may follow "
+        "its client to a new address (off: such requests are answered 405)")
+        .to<&turn::Settings::mobility>(),
     Opt(kProtocol, "sha256", kFlag, "force SHA-256 message integrity")
         .obsolete(
             "SHA-256 integrity is negotiated per RFC 8489 (PASSWORD-ALGORITHMS); nothing to set"),

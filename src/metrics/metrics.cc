@@ -169,6 +169,27 @@ void tcp_relay(Writer& w) {
           [](const net::WorkerStats& x) { return x.net->tcp_relay_bytes_to_client.get(); });
 }
 
+// RFC 8016 mobility.
+void mobility(Writer& w) {
+  w.single("ferry_mobility_tickets_total", "counter",
+           "RFC 8016 mobility tickets issued (Allocate or Refresh with MOBILITY-TICKET).",
+           field(&Counters::mobility_tickets));
+  w.single("ferry_mobility_moves_total", "counter",
+           "Allocations moved to a new client 5-tuple by a mobility ticket (RFC 8016 §3.2).",
+           field(&Counters::mobility_moves));
+  w.single("ferry_mobility_moves_across_workers_total", "counter",
+           "Of the moves, those whose allocation came from another worker.",
+           field(&Counters::mobility_moves_across));
+  w.family("ferry_mobility_refused_total", "counter",
+           "Mobility requests refused, by reason (405 forbidden, 400 bad_ticket, 441 wrong_user, "
+           "437 stale_ticket or occupied, 486 quota, 508 busy).");
+  for (std::size_t i = 0; i < turn::kMoveRefusals; ++i) {
+    w.total("ferry_mobility_refused_total",
+            "reason=\"" + std::string(turn::kMoveRefusalNames[i]) + "\"",
+            [i](const net::WorkerStats& x) { return core(x).mobility_refused[i].get(); });
+  }
+}
+
 void stun(Writer& w) {
   w.single("ferry_binding_requests_total", "counter", "STUN Binding requests answered.",
            field(&Counters::binding_requests));
@@ -342,6 +363,7 @@ std::string render_metrics(const MetricsInput& in) {
   process(w, in);
   allocations(w);
   tcp_relay(w);
+  mobility(w);
   stun(w);
   auth(w);
   traffic(w);

@@ -150,6 +150,14 @@ Result<turn::Relay> RelayPool::open(const Address& ip, bool even_port) {
 }
 
 Result<turn::Relay> RelayPool::adopt(int fd, const Address& bound) {
+  auto relay = watch(fd, bound);
+  // A relay nobody would ever read (ENOMEM, ENOSPC: max_user_watches): refuse it (508) rather
+  // than hand out an address whose peers' data is never delivered.
+  if (!relay) ::close(fd);
+  return relay;
+}
+
+Result<turn::Relay> RelayPool::watch(int fd, const Address& bound) {
   epoll_event ev{};
   ev.events = EPOLLIN;  // level-triggered: what one wake-up leaves unread is reported again
   turn::RelayId id;
@@ -162,9 +170,6 @@ Result<turn::Relay> RelayPool::adopt(int fd, const Address& bound) {
   }
   ev.data.u32 = id;
   if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
-    // A relay nobody would ever read (ENOMEM, ENOSPC: max_user_watches): refuse it (508)
-    // rather than hand out an address whose peers' data is never delivered.
-    ::close(fd);
     free_.push_back(id);
     return Error{"cannot watch the relay socket"};
   }
@@ -219,6 +224,29 @@ void RelayPool::close(turn::RelayId id) {
   if (registry_ != nullptr) registry_->remove(bound_[id]);
   free_.push_back(id);
   --open_;
+}
+
+Result<turn::MovedRelay> RelayPool::detach(turn::RelayId id) {
+  if (id >= fds_.size() || fds_[id] < 0) return Error{"no such relay"};
+  // Off this worker's epoll set: from now on only the adopting worker reads it. A send batch
+  // never holds it here (the owner flushes after every batch; moves run between batches).
+  (void)epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fds_[id], nullptr);
+  turn::MovedRelay moved{fds_[id], bound_[id], df_[id]};
+  fds_[id] = -1;
+  free_.push_back(id);
+  --open_;
+  return moved;
+}
+
+Result<turn::Relay> RelayPool::attach(const turn::MovedRelay& moved) {
+  auto relay = watch(moved.handle, moved.address);
+  if (relay && moved.dont_fragment) df_[relay->id] = true;
+  return relay;
+}
+
+void RelayPool::close_moved(const turn::MovedRelay& moved) {
+  if (moved.handle >= 0) ::close(moved.handle);
+  if (registry_ != nullptr) registry_->remove(moved.address);
 }
 
 void RelayPool::close_pending() {

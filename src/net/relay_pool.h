@@ -16,6 +16,7 @@
 #include "ferry/common/expected.h"
 #include "ferry/event/event_loop.h"
 #include "ferry/turn/egress.h"
+#include "ferry/turn/mobility.h"
 #include "ferry/turn/relay_registry.h"
 #include "reservations.h"
 
@@ -61,6 +62,13 @@ class RelayPool final : public turn::RelayAllocator {
   Result<turn::Relay> claim(const Token& token, TimePoint now) override;
   bool can_dont_fragment() const override;
   bool set_dont_fragment(turn::RelayId id) override;
+  // RFC 8016 mobility: the relay leaves this pool without being closed (its descriptor goes
+  // with the allocation to another worker's pool; it stays marked in the registry), joins
+  // this pool under a new id (on failure the descriptor is left to the caller), or, adopted
+  // by nobody, is closed and unmarked.
+  Result<turn::MovedRelay> detach(turn::RelayId id);
+  Result<turn::Relay> attach(const turn::MovedRelay& moved);
+  void close_moved(const turn::MovedRelay& moved);
   // Whether the relay sends everything with DF (set_dont_fragment was called on it).
   bool dont_fragment(turn::RelayId id) const { return id < df_.size() && df_[id]; }
 
@@ -81,6 +89,8 @@ class RelayPool final : public turn::RelayAllocator {
   int try_bind(const Address& ip, std::uint16_t port);
   // Puts a bound relay socket on the epoll set; closes it and fails if that is refused.
   Result<turn::Relay> adopt(int fd, const Address& bound);
+  // As adopt(), but a refused socket is left open (the caller's).
+  Result<turn::Relay> watch(int fd, const Address& bound);
 
   std::uint16_t min_port_;
   std::uint16_t max_port_;

@@ -162,10 +162,24 @@ Expected<void> Runtime::start() {
     shared_->open_tcp_relays = open_tcp_relays_.get();
   }
   if (settings_.turn.tcp_relay && n > 1) {
-    auto handoffs = Handoffs::create(n);
+    auto handoffs = Handoffs::create(n, kHandoffQueueLimit);
     if (!handoffs) return std::move(handoffs).failure();
     handoffs_ = std::move(*handoffs);
     shared_->handoffs = handoffs_.get();
+  }
+  // RFC 8016: one ticket key for all workers (a ticket names the worker holding its
+  // allocation), from the CSPRNG or no start; mailboxes when allocations can change worker.
+  if (settings_.turn.mobility) {
+    auto tickets = auth::TicketCodec::with_random_key();
+    if (!tickets) return std::move(tickets).failure();
+    tickets_.emplace(*tickets);
+    shared_->tickets = &*tickets_;
+    if (n > 1) {
+      auto moves = MobilityMailboxes::create(n, kMobilityQueueLimit);
+      if (!moves) return std::move(moves).failure();
+      moves_ = std::move(*moves);
+      shared_->moves = moves_.get();
+    }
   }
   // Bind everything before starting any thread, so a port in use fails the start cleanly.
   for (unsigned i = 0; i < n; ++i) {

@@ -42,6 +42,8 @@ Worker::~Worker() {
   core_.reset();  // closes every relay through the pool, returns quotas
   tcp_relays_.reset();
   handoff_ev_.reset();
+  mobility_ev_.reset();
+  mobility_.reset();
   relays_.reset();
   tick_ev_.reset();
   for (auto& l : tcp_listeners_) {
@@ -76,9 +78,10 @@ Expected<void> Worker::open_sockets() {
   if (!pool) return std::move(pool).failure();
   relays_ = std::move(*pool);
   if (auto opened = open_tcp_relays(); !opened) return opened;  // RFC 6062
-  core_ = std::make_unique<turn::Dispatcher>(
-      turn::Dependencies{settings_.turn, *this, *relays_, shared_.credentials, shared_.nonces,
-                         shared_.quotas, &shared_.open_relays, tcp_relays_.get()});
+  if (auto opened = open_mobility(); !opened) return opened;    // RFC 8016
+  core_ = std::make_unique<turn::Dispatcher>(turn::Dependencies{
+      settings_.turn, *this, *relays_, shared_.credentials, shared_.nonces, shared_.quotas,
+      &shared_.open_relays, tcp_relays_.get(), shared_.tickets, mobility_.get()});
   if (tcp_relays_ != nullptr) tcp_relays_->set_core(core_.get());
   // The peer policy refuses the host's own addresses; they can change while we run.
   auto watch = HostAddressWatch::create(base, [this](std::vector<Address> ips_now) {

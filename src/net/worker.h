@@ -30,6 +30,7 @@
 #include "tcp_connection.h"
 #include "tcp_relays.h"
 #include "udp_batch.h"
+#include "worker_mobility.h"
 
 struct bufferevent;
 
@@ -48,6 +49,10 @@ struct WorkerShared {
   const tls::TlsHolder* tls = nullptr;             // null: no TURN over TLS or DTLS
   Handoffs* handoffs = nullptr;                    // RFC 6062 ConnectionBinds for another worker
   turn::RelayRegistry* open_tcp_relays = nullptr;  // RFC 6062: TCP allocations' addresses
+  // RFC 8016 mobility: the ticket key (null: mobility off) and, with several workers, the
+  // mailboxes that move allocations between them.
+  const auth::TicketCodec* tickets = nullptr;
+  MobilityMailboxes* moves = nullptr;
 };
 
 // Ownership and calls. A Worker owns everything it runs: its event loop, listeners, UDP
@@ -156,6 +161,9 @@ class Worker final : public turn::Egress {
   void adopt(HandedConnection& h);
   void tcp_relay_tick(TimePoint now);
   Expected<void> open_tcp_relays();
+  // RFC 8016 (worker_mobility.cc): moves asked of and answered to this worker.
+  Expected<void> open_mobility();
+  static void on_mobility(evutil_socket_t fd, short what, void* arg);
   // A ConnectionBind on data connection `c` naming a connection id another worker owns
   // (handoff_to_ is set).
   bool foreign_connection_bind(const TcpConnection& c, Bytes message);
@@ -189,6 +197,9 @@ class Worker final : public turn::Egress {
   // reports to it.
   std::unique_ptr<TcpRelays> tcp_relays_;
   event::EventPtr handoff_ev_;
+  // RFC 8016: before the core, which calls it.
+  std::unique_ptr<WorkerMobility> mobility_;
+  event::EventPtr mobility_ev_;
   unsigned handoff_to_ = 0;         // on_stream_message -> hand_off
   turn::ConnectionId pipe_id_ = 0;  // on_stream_message -> start_pipe
   // Refused ConnectionBinds, closed by the tick half a second on (their answer has left).

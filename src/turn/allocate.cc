@@ -193,6 +193,7 @@ Reply Dispatcher::handle_allocate(const Request& r) {
     return Reply::error(ErrorCode::kTryAlternate, key).with(attr::AlternateServer{to});
   }
   if (auto refusal = check_allocate_attributes(r, key)) return *refusal;
+  if (auto refusal = check_mobility(r, key, wants_tcp(m))) return *refusal;  // RFC 8016
   if (m.has<attr::AdditionalAddressFamily>()) return allocate_dual(r, auth);
   Address ip = relay_ip_for(t, requested_family(t, m));
   if (ip.empty() && !m.has<attr::ReservationToken>()) {
@@ -218,6 +219,7 @@ Reply Dispatcher::handle_allocate(const Request& r) {
   reply.with(attr::Lifetime{static_cast<std::uint32_t>(lifetime.count())});
   reply.with(attr::XorMappedAddress{t.client});  // §7.3: the client's server-reflexive address
   if (reserved) reply.with(attr::ReservationToken{*reserved});
+  if (m.has<attr::MobilityTicket>()) add_ticket(reply, ref);
   return reply;
 }
 
@@ -276,6 +278,7 @@ Reply Dispatcher::allocate_dual(const Request& r, const Auth& auth) {
   reply.with(attr::Lifetime{static_cast<std::uint32_t>(lifetime.count())});
   reply.with(attr::XorMappedAddress{t.client});
   if (failed) reply.with(*failed);
+  if (m.has<attr::MobilityTicket>()) add_ticket(reply, ref);
   return reply;
 }
 

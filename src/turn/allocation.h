@@ -73,6 +73,9 @@ struct Allocation {
   // The relay family it was counted under (Counters::allocations_created), kept: a dual
   // allocation that loses its first family relays on the other until it ends.
   bool counted_v6 = false;
+  // RFC 8016: the serial in the one ticket that can move this allocation (0: none issued).
+  // Issuing a ticket changes it, so a used or superseded ticket names nothing.
+  std::uint64_t ticket_serial = 0;
   // The last response, for retransmitted requests (RFC 8656 §7.2, RFC 8489 §6.3.1).
   stun::TransactionId last_tid{};
   std::vector<std::uint8_t> last_response;

@@ -68,7 +68,24 @@ void AllocationTable::unindex_relay(RelayId relay, const Allocation& a) {
   if (relay < relay_index_.size() && relay_index_[relay] == a.index) relay_index_[relay] = kNone;
 }
 
+void AllocationTable::retuple(Allocation& a, const FiveTuple& t) {
+  unplace(a);
+  a.tuple = t;
+  place({tag_of(t), a.index});
+}
+
 void AllocationTable::erase(Allocation& a) {
+  const std::uint32_t index = a.index;
+  unplace(a);
+  unindex_relay(a.relay.id, a);
+  if (a.dual()) unindex_relay(a.second_relay, a);
+  used_[index] = false;
+  (*chunks_[index / kChunk])[index % kChunk].reset();  // `a` is gone from here on
+  free_.push_back(index);
+  --size_;
+}
+
+void AllocationTable::unplace(const Allocation& a) {
   const std::uint32_t index = a.index;
   const std::uint32_t tag = tag_of(a.tuple);
   const std::size_t mask = slots_.size() - 1;
@@ -86,12 +103,6 @@ void AllocationTable::erase(Allocation& a) {
     }
   }
   slots_[hole] = Slot{};
-  unindex_relay(a.relay.id, a);
-  if (a.dual()) unindex_relay(a.second_relay, a);
-  used_[index] = false;
-  (*chunks_[index / kChunk])[index % kChunk].reset();  // `a` is gone from here on
-  free_.push_back(index);
-  --size_;
 }
 
 }  // namespace ferry::turn

@@ -50,6 +50,8 @@ class AllocationTable {
 
   // A new, default-initialised allocation for `t` on relay `relay` (neither indexed yet).
   Allocation& insert(const FiveTuple& t, RelayId relay);
+  // RFC 8016 mobility: `a` is found by `t` from now on, no longer by its old 5-tuple.
+  void retuple(Allocation& a, const FiveTuple& t);
   // Erases `a` and its index entries (its second relay's too).
   void erase(Allocation& a);
   // by_relay(relay) finds `a` too, or no longer (a dual allocation's second relay, RFC 8656
@@ -82,6 +84,8 @@ class AllocationTable {
   }
   std::uint32_t find_index(const FiveTuple& t) const;
   void place(Slot s);
+  // Takes `a`'s 5-tuple slot out (backward-shift deletion).
+  void unplace(const Allocation& a);
   void rehash(std::size_t capacity);
 
   std::vector<std::unique_ptr<Chunk>> chunks_;

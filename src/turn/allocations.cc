@@ -1,6 +1,8 @@
 // Allocation lifetimes: insertion, removal, the expiry timers.
 #include "allocations.h"
 
+#include "moved_allocation.h"
+
 #include <algorithm>
 
 namespace ferry::turn {
@@ -171,6 +173,57 @@ void Allocations::on_timer(Allocation& a, TimePoint now) {
   for (const Channel& c : a.channels) next = std::min(next, c.expires + deps_.channel_rest);
   a.timer_stamp = 0;  // this entry has fired: schedule unconditionally
   schedule(a, next);
+}
+
+}  // namespace ferry::turn
+
+// RFC 8016 mobility: an allocation leaves one worker and joins another.
+namespace ferry::turn {
+
+void MovedAllocationDeleter::operator()(MovedAllocation* m) const {
+  delete m;
+}
+
+MovedAllocationPtr Allocations::detach(Allocation& a) {
+  MovedAllocationPtr m(new MovedAllocation);
+  if (SecondRelay* s = second(a)) {
+    m->second = *s;
+    seconds_.erase(a.index);
+  }
+  m->allocation = std::move(a);  // what erase() reads (5-tuple, index, relay ids) stays in `a`
+  table_.erase(a);
+  return m;
+}
+
+Allocation& Allocations::adopt(MovedAllocation& m, const FiveTuple& t, const Relay& first,
+                               const std::optional<Relay>& second, TimePoint now) {
+  Allocation& a = table_.insert(t, first.id);
+  const std::uint32_t index = a.index;
+  a = std::move(m.allocation);
+  a.index = index;
+  a.tuple = t;
+  a.relay = first;
+  a.second_relay = kNoRelay;
+  if (second && m.second) {
+    table_.index_relay(second->id, a);
+    a.second_relay = second->id;
+    SecondRelay s = *m.second;
+    s.relay = *second;
+    seconds_[index] = s;
+  }
+  a.timer_stamp = 0;
+  schedule(a, now);
+  return a;
+}
+
+void Allocations::abandon(MovedAllocation& m, const FiveTuple& t) {
+  const Allocation& a = m.allocation;
+  deps_.quotas.release(a.username, t.client);
+  if (m.second) deps_.quotas.release_relay();
+  Counters& c = deps_.counters;
+  c.permissions_ended.add(a.permissions.size());
+  c.channels_ended.add(a.channels.size());
+  ++c.allocations_ended[allocation_slot(t.transport, a.counted_v6)];
 }
 
 }  // namespace ferry::turn

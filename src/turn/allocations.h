@@ -16,6 +16,7 @@
 #include "ferry/common/time.h"
 #include "ferry/turn/counters.h"
 #include "ferry/turn/egress.h"
+#include "ferry/turn/mobility.h"
 #include "ferry/turn/quotas.h"
 #include "ferry/turn/relay_registry.h"
 #include "timer_wheel.h"
@@ -53,6 +54,22 @@ class Allocations {
   Allocation& insert(const FiveTuple& t, const Relay& relay, TimePoint expires);
   // Counts and gives back what the allocation held, then erases it.
   void remove(Allocation& a);
+
+  // RFC 8016 mobility (mobility.cc). The live allocation at table position `index`, if any.
+  Allocation* at(std::uint32_t index) { return table_.live(index); }
+  // `a` is found by `t` from now on (a move within this worker).
+  void retuple(Allocation& a, const FiveTuple& t) { table_.retuple(a, t); }
+  // Takes `a` out of this worker without ending it: its table entries, timer and second-relay
+  // record go; its relays (detached by the caller), quota units and open-relay marks stay with
+  // it. Nothing is counted: the allocation goes on elsewhere.
+  MovedAllocationPtr detach(Allocation& a);
+  // Puts a moved allocation into this worker on `t`, on relays `first` (and `second` for a
+  // dual one), its timer due at `now` (the first expire() finds its next deadline).
+  Allocation& adopt(MovedAllocation& m, const FiveTuple& t, const Relay& first,
+                    const std::optional<Relay>& second, TimePoint now);
+  // A moved allocation that cannot be adopted on `t` ends here: its quota units (moved to
+  // t's client) come back and it is counted as ended (its relays are the caller's to close).
+  void abandon(MovedAllocation& m, const FiveTuple& t);
 
   // Makes `a` a dual allocation (RFC 8656 §7.2): `relay`, of the other family, beside its
   // first, reported to the client as `reported`, holding one more unit of total-quota (taken

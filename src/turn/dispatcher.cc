@@ -119,7 +119,14 @@ Reply Dispatcher::on_allocation(const Request& r, Handler handler) {
   if (auto refusal = authenticate(r, auth)) return *refusal;
   const auth::Md5Key* key = auth.authenticated ? &auth.key : nullptr;
   Allocation* found = allocations_->current(r.tuple, r.now);
+  const bool ticketed = r.method == Method::kRefresh && r.message.has<stun::attr::MobilityTicket>();
+  if (ticketed && !mobility_on()) {
+    counters_.refuse_move(MoveRefusal::kForbidden);
+    return Reply::error(ErrorCode::kMobilityForbidden, key);  // RFC 8016 §3.4
+  }
   if (found == nullptr) {
+    // RFC 8016 §3.2: a ticket from a new 5-tuple moves its allocation here.
+    if (ticketed) return move_allocation(r, auth);
     // RFC 8656 §7.4 etc.: no allocation on this 5-tuple.
     return Reply::error(ErrorCode::kAllocationMismatch, key);
   }

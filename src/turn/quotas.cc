@@ -35,6 +35,21 @@ void Quotas::release(std::string_view user, const Address& client) {
   }
 }
 
+bool Quotas::move(const Address& from, const Address& to) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (from.empty() || to.empty()) return from.empty() == to.empty();
+  const Address old_key = ip_of(from);
+  const Address new_key = ip_of(to);
+  if (old_key == new_key) return true;
+  auto there = per_ip_.find(new_key);
+  if (per_ip_quota_ != 0 && there != per_ip_.end() && there->second >= per_ip_quota_) return false;
+  if (auto here = per_ip_.find(old_key); here != per_ip_.end() && --here->second == 0) {
+    per_ip_.erase(here);
+  }
+  ++per_ip_[new_key];
+  return true;
+}
+
 bool Quotas::acquire_relay() {
   std::lock_guard<std::mutex> lock(mu_);
   if (total_quota_ != 0 && total_ >= total_quota_) return false;

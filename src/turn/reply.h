@@ -57,7 +57,7 @@ class Reply {
                    stun::attr::XorRelayedAddress, stun::attr::Lifetime,
                    stun::attr::ReservationToken, stun::attr::AddressErrorCode,
                    stun::attr::UnknownAttributes, stun::attr::AlternateServer,
-                   stun::attr::ConnectionId>;
+                   stun::attr::ConnectionId, stun::attr::MobilityTicket>;
   // Allocate's success has 5 today; room for a second XOR-RELAYED-ADDRESS (RFC 8656 §7.1,
   // dual stack) and ALTERNATE-SERVER. More is a programming error (assert in with()).
   static constexpr std::size_t kMaxAttributes = 8;

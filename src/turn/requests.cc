@@ -40,6 +40,16 @@ int peer_addresses(const MessageView& m, std::span<Address> out) {
 // none under no-auth: a.integrity_key().
 
 Reply Dispatcher::handle_refresh(const Request& r, Allocation& a) {
+  // RFC 8016 §3.2: MOBILITY-TICKET from the allocation's own 5-tuple asks for a fresh ticket.
+  if (r.message.has<attr::MobilityTicket>()) {
+    if (auto refusal = check_own_ticket(r, a)) return *refusal;
+  }
+  return refresh_allocation(r, a);
+}
+
+// The Refresh proper, also for one that just moved `a` here (RFC 8016 §3.2: the answer to it
+// carries a new ticket).
+Reply Dispatcher::refresh_allocation(const Request& r, Allocation& a) {
   const MessageView& m = r.message;
   // §8.1-8.2: REQUESTED-ADDRESS-FAMILY names the family to refresh (or delete) of a dual
   // allocation; a family the allocation does not have is 443. Without it, every family.
@@ -64,9 +74,10 @@ Reply Dispatcher::handle_refresh(const Request& r, Allocation& a) {
   }
   Seconds lifetime = granted_lifetime(m);
   allocations_->refresh(a, family, r.now + lifetime);
-  return Reply::success(a.integrity_key())
-      .remembered_in(a)
-      .with(attr::Lifetime{static_cast<std::uint32_t>(lifetime.count())});
+  Reply reply = Reply::success(a.integrity_key()).remembered_in(a);
+  reply.with(attr::Lifetime{static_cast<std::uint32_t>(lifetime.count())});
+  if (m.has<attr::MobilityTicket>()) add_ticket(reply, a);
+  return reply;
 }
 
 Reply Dispatcher::handle_create_permission(const Request& r, Allocation& a) {

@@ -21,6 +21,12 @@ class SmallVector {
   SmallVector() = default;
   SmallVector(const SmallVector&) = delete;
   SmallVector& operator=(const SmallVector&) = delete;
+  // Moved with its allocation to another worker (RFC 8016 mobility); `o` is left empty.
+  SmallVector(SmallVector&& o) noexcept { take(o); }
+  SmallVector& operator=(SmallVector&& o) noexcept {
+    if (this != &o) take(o);
+    return *this;
+  }
   ~SmallVector() = default;
 
   T* begin() { return data(); }
@@ -54,6 +60,15 @@ class SmallVector {
   T* data() { return heap_ ? heap_.get() : reinterpret_cast<T*>(inline_); }
   const T* data() const { return heap_ ? heap_.get() : reinterpret_cast<const T*>(inline_); }
   std::size_t capacity() const { return heap_ ? heap_capacity_ : N; }
+
+  void take(SmallVector& o) {
+    heap_ = std::move(o.heap_);
+    heap_capacity_ = o.heap_capacity_;
+    size_ = o.size_;
+    if (!heap_) std::memcpy(static_cast<void*>(inline_), o.inline_, size_ * sizeof(T));
+    o.size_ = 0;
+    o.heap_capacity_ = 0;
+  }
 
   void grow() {
     std::size_t cap = capacity() * 2;

@@ -167,11 +167,17 @@ struct CoreHarness {
   TimePoint now = TimePoint(Seconds(1000000));
   turn::RelayRegistry* open_relays = nullptr;  // set before start() to test relay-to-relay
   turn::TcpRelayNet* tcp_relays = nullptr;     // set before start() for RFC 6062
+  // RFC 8016 mobility: set before start() (with settings.mobility); `shared_quotas` replaces
+  // `quotas` (workers that share one, or a max-allocations-per-ip test).
+  const auth::TicketCodec* tickets = nullptr;
+  turn::MobilityNet* mobility = nullptr;
+  turn::Quotas* shared_quotas = nullptr;
 
   // Builds the server from the current settings (call after changing them).
   void start() {
     server = std::make_unique<turn::Dispatcher>(turn::Dependencies{
-        settings, egress, relays, users, nonces, quotas, open_relays, tcp_relays});
+        settings, egress, relays, users, nonces, shared_quotas != nullptr ? *shared_quotas : quotas,
+        open_relays, tcp_relays, tickets, mobility});
   }
   void advance(Seconds s) { now += s; }
 };

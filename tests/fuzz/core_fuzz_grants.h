@@ -36,6 +36,18 @@ class Grants {
     const Spec& s = sent.spec;
     const auto method = static_cast<Method>(m.method());
     const bool replay = md.alive && m.transaction_id() == md.last_tid;
+    if (!replay && (method == Method::kAllocate || method == Method::kRefresh)) {
+      // RFC 8016 §3.1-3.2: a success to a request asking for a ticket carries a fresh one (a
+      // deletion none); no other success carries one.
+      auto t = m.get<attr::MobilityTicket>();
+      const bool deleted = method == Method::kRefresh && granted(m) == 0;
+      if (s.ticket && !deleted) {
+        require(t && t->value.size() == auth::TicketCodec::kSize, "a ticket asked for, none given");
+        require(!is_stream(c.tuple.transport), "a ticket for a stream's allocation");
+      } else {
+        require(!t, "a ticket nobody asked for");
+      }
+    }
     if (method == Method::kAllocate) {
       apply_allocate(ti, m, sent, replay);
       return;

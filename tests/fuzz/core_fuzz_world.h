@@ -20,6 +20,7 @@
 #include "ferry/auth/credential_store.h"
 #include "ferry/auth/long_term_key.h"
 #include "ferry/auth/nonce.h"
+#include "ferry/auth/ticket.h"
 #include "ferry/stun/attributes.h"
 #include "ferry/stun/message.h"
 #include "ferry/turn/counters.h"
@@ -83,6 +84,9 @@ struct Spec {
   bool fingerprint = false;
   bool unknown = false;
   bool after_mi = false;  // LIFETIME 0 and a refused peer after MESSAGE-INTEGRITY: ignored
+  // RFC 8016: an empty MOBILITY-TICKET on Allocate and Refresh (asks for a ticket; from a
+  // 5-tuple without an allocation, an empty ticket names nothing: 400). Nothing ever moves.
+  bool ticket = false;
   std::array<Address, 3> peers{};
   std::size_t npeers = 0;
   bool number = false;
@@ -229,6 +233,7 @@ inline turn::Settings base_settings() {
   for (const char* r : {"192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"})
     s.peers.allowed.push_back(*turn::AddressRange::parse(r));
   s.peers.own_addresses = {with_port(kHost4, 3478), with_port(kHost6, 3478)};
+  s.mobility = true;
   return s;
 }
 
@@ -344,6 +349,7 @@ struct World {
   std::array<auth::Md5Key, 2> other_realm_keys{};
   auth::Md5Key mallory_key{};
 
+  auth::TicketCodec tickets{auth::TicketCodec::Key{0x24}};
   std::optional<turn::Quotas> quotas;
   TrackingRelays relays;
   TcpNet tcp;

@@ -93,7 +93,7 @@ class CoreFuzz {
     w_.tcp.reset();
     w_.server = std::make_unique<turn::Dispatcher>(
         turn::Dependencies{w_.settings, w_.egress, w_.relays, w_.users, w_.nonces, *w_.quotas,
-                           &w_.registry, w_.tcp_on ? &w_.tcp : nullptr});
+                           &w_.registry, w_.tcp_on ? &w_.tcp : nullptr, &w_.tickets});
     w_.server->set_host_addresses({kHost4, kHost6}, w_.now);
     w_.policy.set_host_addresses({kHost4, kHost6});
     for (w_.step = 0; w_.step < kMaxSteps && !in.empty(); ++w_.step) {
@@ -288,7 +288,7 @@ class CoreFuzz {
   }
 
   // Rarer attributes: DONT-FRAGMENT, ADDITIONAL-ADDRESS-FAMILY, FINGERPRINT, an unknown
-  // comprehension-required attribute, attributes after MESSAGE-INTEGRITY.
+  // comprehension-required attribute, attributes after MESSAGE-INTEGRITY, MOBILITY-TICKET.
   void extras_from(Input& in, Spec& s) {
     const std::uint8_t e = in.u8();
     s.dont_fragment = (e & 1) != 0;
@@ -297,6 +297,7 @@ class CoreFuzz {
     s.fingerprint = (e & 8) != 0;
     s.unknown = (e & 16) != 0;
     s.after_mi = (e & 32) != 0;
+    s.ticket = (e & 64) != 0;
   }
 
   // ---- steps ----
@@ -630,6 +631,9 @@ class CoreFuzz {
     if (s.method == Method::kChannelBind && s.number) b.add(attr::ChannelNumber{s.number_value});
     if (s.connection_id) b.add(attr::ConnectionId{s.connection_id_value});
     for (std::size_t i = 0; i < s.npeers; ++i) b.add(attr::XorPeerAddress{s.peers[i]});
+    if (s.ticket && (s.method == Method::kAllocate || s.method == Method::kRefresh)) {
+      b.add(attr::MobilityTicket{});
+    }
     if (s.unknown) {
       const std::array<std::uint8_t, 4> v{};
       b.add_raw(kUnknownRequiredAttribute, Bytes(v.data(), v.size()));

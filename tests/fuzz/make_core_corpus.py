@@ -152,6 +152,12 @@ SEEDS = {
     "dual_stack_listening": [0, 0x30] + allocate(3, flags=0x40, extra=[0]) + allocate(0, flags=0x80, extra=[0x06])
     + allocate(1) + op(REFRESH, 0) + [3, LT0, 0, AUTO] + permission(0, [DOC6]) + peer(0, DOC6, b"v6")
     + advance(700, tick=True),
+    # RFC 8016 (extras bit 6: an empty MOBILITY-TICKET): a UDP Allocate gets a ticket, a TCP
+    # one 405; a Refresh on the allocation asks for a fresh ticket; from a 5-tuple without an
+    # allocation an empty ticket names nothing (400); the deletion carries none.
+    "mobility_tickets": [0, 0] + allocate(0, flags=0x80, extra=[0x40]) + allocate(2, flags=0x80, extra=[0x40])
+    + permission(0, [DOC4]) + op(REFRESH, 0) + [0x81, 3, 0x40, AUTO] + op(REFRESH, 1) + [0x80, 0x40, AUTO]
+    + send(0, DOC4, b"still") + peer(0, DOC4, b"back") + op(REFRESH, 0) + [0x81, LT0, 0x40, AUTO],
 }
 
 

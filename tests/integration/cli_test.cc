@@ -77,7 +77,7 @@ TEST(Cli, CoturnPackagedConfigChecksWithoutWarnings) {
   // The second real-world config warns for exactly what it loses, nothing else.
   TempDir d;
   r = run_program({turnserver_path(), "--check-config", "-c", d.write("b.conf", kRealWorld2)});
-  for (const char* lost : {"use-auth-secret", "static-auth-secret", "sha256", "mobility"}) {
+  for (const char* lost : {"use-auth-secret", "static-auth-secret", "sha256"}) {
     EXPECT_TRUE(contains(r.output, lost)) << lost << "\n" << r.output;
   }
   for (const char* always : {"no-loopback-peers", "no-multicast-peers", "no-cli", "lt-cred-mech"}) {

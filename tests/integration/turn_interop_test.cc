@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "http_client.h"
 #include "server_process.h"
 
 namespace ferry::testing {
@@ -120,6 +121,42 @@ TEST_F(TurnInteropTest, WrongPasswordCannotAllocate) {
   auto r = uclient({"-s"}, "wrong");
   EXPECT_NE(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("Cannot complete Allocation"), std::string::npos) << r.output;
+}
+
+// RFC 8016: -M asks for a MOBILITY-TICKET in each Allocate, then refreshes from a new socket
+// (a new source port: a new 5-tuple, hashed to either worker) with the ticket, and relays on.
+class TurnInteropMobilityTest : public TurnInteropTest {
+ protected:
+  void SetUp() override {
+    web_ = free_port();
+    start("relay-ip=127.0.0.1\nmobility\nprometheus\nweb-listening-port=" + std::to_string(web_) +
+              "\n",
+          "127.0.0.1");
+  }
+  std::uint16_t web_ = 0;
+};
+
+TEST_F(TurnInteropMobilityTest, MovedAllocationsRelayWithoutLoss) {
+  auto r = uclient({"-M"});
+  expect_no_loss(r);
+  EXPECT_EQ(r.output.find("read_mobility_ticket: ERROR"), std::string::npos) << r.output;
+  expect_no_loss(uclient({"-M", "-c", "-s"}));
+  auto metrics = http_get(*Address::parse_ip("127.0.0.1", web_), "/metrics");
+  ASSERT_TRUE(metrics);
+  // Every client moved its allocation at least once; none was refused.
+  EXPECT_EQ(metrics->body.find("ferry_mobility_moves_total 0\n"), std::string::npos)
+      << metrics->body;
+  EXPECT_NE(metrics->body.find("ferry_mobility_refused_total{reason=\"bad_ticket\"} 0\n"),
+            std::string::npos)
+      << metrics->body;
+}
+
+// Without `mobility` (the default) the ticket request is refused 405 (RFC 8016 §3.4), as coturn
+// refuses it, and the client gives up.
+TEST_F(TurnInteropTest, MobilityOffIsRefused405) {
+  auto r = uclient({"-M"});
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("405"), std::string::npos) << r.output;
 }
 
 }  // namespace

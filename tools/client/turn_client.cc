@@ -52,6 +52,7 @@ AllocateResult TurnClient::allocate(std::string_view user, std::string_view pass
     if (options.requested_family) b.add(attr::RequestedAddressFamily{*options.requested_family});
     if (options.dual) b.add(attr::AdditionalAddressFamily{Family::kV6});
     if (options.dont_fragment) b.add(attr::DontFragment{});
+    if (options.mobility) b.add(attr::MobilityTicket{});
   };
   Credentials saved = creds_;
   if (!creds_.known || creds_.user != user || creds_.password != password) {
@@ -77,6 +78,7 @@ AllocateResult TurnClient::allocate(std::string_view user, std::string_view pass
   if (!r.relayed_all.empty()) r.relayed = r.relayed_all.front();
   if (auto a = m->get<attr::XorMappedAddress>()) r.mapped = a->address;
   if (auto l = m->get<attr::Lifetime>()) r.lifetime = l->seconds;
+  if (auto t = m->get<attr::MobilityTicket>()) r.ticket.assign(t->value.begin(), t->value.end());
   if (auto e = m->get<attr::AddressErrorCode>()) {
     r.address_error_family = e->family;
     r.address_error_code = e->code;
@@ -108,6 +110,27 @@ RefreshResult TurnClient::refresh(std::uint32_t lifetime, Family family) {
   if ((r.ok && lifetime == 0 && family == Family::kNone) || r.error_code == 437) {
     permissions_.clear();
     channels_.clear();
+  }
+  return r;
+}
+
+RefreshResult TurnClient::move(std::string_view user, std::string_view password, Bytes ticket,
+                               const TurnClient* from) {
+  if (!creds_.known || creds_.user != user || creds_.password != password) {
+    creds_ = Credentials{std::string(user), std::string(password)};
+  }
+  std::vector<std::uint8_t> copy(ticket.begin(), ticket.end());
+  auto add = [&copy](stun::MessageBuilder& b) { b.add(attr::MobilityTicket{view(copy)}); };
+  Response resp;
+  RefreshResult r;
+  static_cast<TurnStatus&>(r) = authenticated(stun::Method::kRefresh, add, &resp);
+  if (!r.ok) return r;
+  auto m = stun::MessageView::parse(view(resp));
+  if (auto l = m->get<attr::Lifetime>()) r.lifetime = l->seconds;
+  if (auto t = m->get<attr::MobilityTicket>()) r.ticket.assign(t->value.begin(), t->value.end());
+  if (from != nullptr && from != this) {
+    permissions_ = from->permissions_;
+    channels_ = from->channels_;
   }
   return r;
 }
@@ -221,15 +244,15 @@ TurnStatus TurnClient::request(stun::Method method, const AddAttributes& add, Re
 // nonce, and the request is sent again with them. Credentials cached from an earlier allocation
 // are used at once; a 401 to them (say, a server restarted with another realm) is learnt from in
 // the same way, once.
-TurnStatus TurnClient::authenticate_allocate(const AddAttributes& add, Response* out) {
-  TurnStatus st = request(stun::Method::kAllocate, add, out);
+TurnStatus TurnClient::authenticated(stun::Method method, const AddAttributes& add, Response* out) {
+  TurnStatus st = request(method, add, out);
   if (st.error_code != 401) return st;
   std::string why;
   if (!learn_challenge(*out, &why)) {
     st.reason = why;
     return st;
   }
-  return request(stun::Method::kAllocate, add, out);
+  return request(method, add, out);
 }
 
 Bytes TurnClient::build_request(stun::Method method, const AddAttributes& add,

@@ -46,6 +46,7 @@ struct AllocateOptions {
   std::optional<Family> requested_family;  // REQUESTED-ADDRESS-FAMILY
   bool dual = false;           // ADDITIONAL-ADDRESS-FAMILY IPv6: an IPv4 and an IPv6 relay
   bool dont_fragment = false;  // DONT-FRAGMENT: relays that send with DF
+  bool mobility = false;       // RFC 8016 §3.1: an empty MOBILITY-TICKET asks for a ticket
 };
 
 struct AllocateResult : TurnStatus {
@@ -58,10 +59,12 @@ struct AllocateResult : TurnStatus {
   // (440, 508); Family::kNone and 0 when absent.
   Family address_error_family = Family::kNone;
   std::uint16_t address_error_code = 0;
+  std::vector<std::uint8_t> ticket;  // MOBILITY-TICKET (RFC 8016), when asked for and given
 };
 
 struct RefreshResult : TurnStatus {
-  std::uint32_t lifetime = 0;  // LIFETIME granted; 0 after a deletion
+  std::uint32_t lifetime = 0;        // LIFETIME granted; 0 after a deletion
+  std::vector<std::uint8_t> ticket;  // MOBILITY-TICKET (RFC 8016) of a move or a ticket refresh
 };
 
 // Data relayed from a peer: a Data indication (RFC 8656 §11.4) or ChannelData (§12.6).
@@ -92,6 +95,12 @@ class TurnClient {
   // The same for one family of a dual allocation (REQUESTED-ADDRESS-FAMILY, §8.1): LIFETIME 0
   // deletes that family alone.
   RefreshResult refresh(std::uint32_t lifetime, Family family);
+  // RFC 8016 §3.2: from this client's (new) 5-tuple, a Refresh carrying `ticket` moves the
+  // allocation it names here. `from`, when given, is the client that held it: its permissions
+  // and channels are this client's from now on. An empty ticket on the allocation's own
+  // 5-tuple asks for a fresh one.
+  RefreshResult move(std::string_view user, std::string_view password, Bytes ticket,
+                     const TurnClient* from = nullptr);
   // RFC 8656 §10.1: one CreatePermission with an XOR-PEER-ADDRESS per peer (ports ignored).
   TurnStatus create_permission(std::span<const Address> peers);
   TurnStatus create_permission(const Address& peer) { return create_permission({&peer, 1}); }
@@ -122,7 +131,11 @@ class TurnClient {
   using AddAttributes = std::function<void(stun::MessageBuilder&)>;
 
   TurnStatus request(stun::Method method, const AddAttributes& add, Response* out);
-  TurnStatus authenticate_allocate(const AddAttributes& add, Response* out);
+  TurnStatus authenticate_allocate(const AddAttributes& add, Response* out) {
+    return authenticated(stun::Method::kAllocate, add, out);
+  }
+  // The request, and again with the credentials when a 401 named REALM and NONCE.
+  TurnStatus authenticated(stun::Method method, const AddAttributes& add, Response* out);
   Bytes build_request(stun::Method method, const AddAttributes& add,
                       const stun::TransactionId& tid);
   void add_credentials(stun::MessageBuilder& b) const;

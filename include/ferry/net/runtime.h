@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ferry/auth/nonce.h"
+#include "ferry/auth/ticket.h"
 #include "ferry/common/expected.h"
 #include "ferry/common/logger.h"
 #include "ferry/common/result.h"
@@ -21,7 +22,12 @@ class Worker;
 struct WorkerShared;
 class Reservations;
 class ConnectionLimits;
-class Handoffs;
+template <class T>
+class Mailboxes;
+struct HandedConnection;
+struct MobilityMail;
+using Handoffs = Mailboxes<HandedConnection>;
+using MobilityMailboxes = Mailboxes<MobilityMail>;
 
 class Runtime {
  public:
@@ -59,6 +65,8 @@ class Runtime {
   std::unique_ptr<ConnectionLimits> connections_;         // made at start, from RLIMIT_NOFILE
   std::unique_ptr<tls::TlsHolder> tls_;                   // loaded at start when TLS or DTLS is on
   std::unique_ptr<Handoffs> handoffs_;                    // RFC 6062 ConnectionBind across workers
+  std::optional<auth::TicketCodec> tickets_;              // RFC 8016, keyed at start
+  std::unique_ptr<MobilityMailboxes> moves_;              // RFC 8016 moves across workers
   std::unique_ptr<WorkerShared> shared_;                  // the above, for the workers
   std::vector<std::unique_ptr<Worker>> workers_;
   bool running_ = false;

@@ -18,6 +18,7 @@ enum class ErrorCode : std::uint16_t {
   kBadRequest = 400,                    // RFC 8489 §14.8
   kUnauthorized = 401,                  // RFC 8489 §14.8
   kForbidden = 403,                     // RFC 8656 §19
+  kMobilityForbidden = 405,             // RFC 8016 §3.4
   kUnknownAttribute = 420,              // RFC 8489 §14.8
   kAllocationMismatch = 437,            // RFC 8656 §19
   kStaleNonce = 438,                    // RFC 8489 §14.8
@@ -46,6 +47,8 @@ constexpr std::string_view reason_phrase(ErrorCode c) {
       return "Unauthorized";
     case ErrorCode::kForbidden:
       return "Forbidden";
+    case ErrorCode::kMobilityForbidden:
+      return "Mobility Forbidden";
     case ErrorCode::kUnknownAttribute:
       return "Unknown Attribute";
     case ErrorCode::kAllocationMismatch:
@@ -80,6 +83,7 @@ constexpr std::optional<ErrorCode> to_error_code(std::uint16_t n) {
     case ErrorCode::kBadRequest:
     case ErrorCode::kUnauthorized:
     case ErrorCode::kForbidden:
+    case ErrorCode::kMobilityForbidden:
     case ErrorCode::kUnknownAttribute:
     case ErrorCode::kAllocationMismatch:
     case ErrorCode::kStaleNonce:
@@ -102,6 +106,7 @@ inline constexpr std::array kErrorCodes = {
     ErrorCode::kBadRequest,
     ErrorCode::kUnauthorized,
     ErrorCode::kForbidden,
+    ErrorCode::kMobilityForbidden,
     ErrorCode::kUnknownAttribute,
     ErrorCode::kAllocationMismatch,
     ErrorCode::kStaleNonce,

@@ -37,6 +37,20 @@ constexpr std::size_t allocation_slot(Transport t, bool relay_v6) {
   return static_cast<std::size_t>(t) * 2 + (relay_v6 ? 1 : 0);
 }
 
+// RFC 8016 mobility: why a move was refused (metrics label, in this order).
+enum class MoveRefusal : std::uint8_t {
+  kForbidden,  // 405: mobility off, a stream transport, a TCP relay, a change of transport
+  kBadTicket,  // 400: not a ticket of ours, or past its expiry
+  kWrongUser,  // 441: a ticket of another user than the request's credentials
+  kStale,      // 437: the ticket was used or superseded, or its allocation ended
+  kOccupied,   // 437: the new 5-tuple has an allocation of its own
+  kQuota,      // 486: max-allocations-per-ip of the new address is reached
+  kBusy,       // 508 or no answer: a worker's queue was full, or the relays could not move
+};
+inline constexpr std::size_t kMoveRefusals = 7;
+inline constexpr std::array<const char*, kMoveRefusals> kMoveRefusalNames = {
+    "forbidden", "bad_ticket", "wrong_user", "stale_ticket", "occupied", "quota", "busy"};
+
 struct Counters {
   Counter binding_requests;
   Counter binding_responses;
@@ -80,6 +94,13 @@ struct Counters {
   Counter tcp_peers_refused;
   Counter tcp_binds;
   Counter tcp_binds_refused;
+  // RFC 8016: tickets issued, allocations moved to a new 5-tuple (counted by the worker that
+  // answers the move), moves refused by reason (MoveRefusal order).
+  Counter mobility_tickets;
+  Counter mobility_moves;
+  Counter mobility_moves_across;  // of those, moves from another worker
+  std::array<Counter, kMoveRefusals> mobility_refused;
+  void refuse_move(MoveRefusal why) { ++mobility_refused[static_cast<std::size_t>(why)]; }
 
   std::uint64_t error_responses_total() const {
     std::uint64_t n = 0;

@@ -12,11 +12,13 @@
 
 #include "ferry/auth/credential_store.h"
 #include "ferry/auth/nonce.h"
+#include "ferry/auth/ticket.h"
 #include "ferry/common/address.h"
 #include "ferry/common/bytes.h"
 #include "ferry/common/time.h"
 #include "ferry/turn/counters.h"
 #include "ferry/turn/egress.h"
+#include "ferry/turn/mobility.h"
 #include "ferry/turn/peer_policy.h"
 #include "ferry/turn/quotas.h"
 #include "ferry/turn/rate_gate.h"
@@ -53,6 +55,10 @@ struct Dependencies {
   RelayRegistry* open_relays = nullptr;
   // RFC 6062 TCP allocations; null: REQUESTED-TRANSPORT TCP is answered 442.
   TcpRelayNet* tcp_relays = nullptr;
+  // RFC 8016 mobility (with Settings::mobility): the ticket key every worker shares, and the
+  // way to the other workers (null: one worker, moves stay within it).
+  const auth::TicketCodec* tickets = nullptr;
+  MobilityNet* mobility = nullptr;
 };
 
 class Dispatcher {
@@ -78,6 +84,10 @@ class Dispatcher {
   bool on_peer_accepted(RelayId relay, ConnectionId id, const Address& peer, TimePoint now);
   // A peer data connection ended (closed by either side, or its ConnectionBind never came).
   void on_peer_connection_closed(ConnectionId id);
+  // RFC 8016 mobility (mobility.cc), from the MobilityNet: another worker asks this one, the
+  // owner, to give up an allocation; the owner's answer to a move this worker asked for.
+  void on_move_ask(MoveAsk& ask, TimePoint now);
+  void on_move_answer(MoveAnswer& answer, TimePoint now);
   // Ends what has expired: allocations, permissions, channels (call about once a second; the
   // cost is the expiring allocations', not all of them: a timer wheel).
   void expire(TimePoint now);
@@ -112,6 +122,7 @@ class Dispatcher {
   Reply handle_allocate(const Request& r);
   Reply allocate_dual(const Request& r, const Auth& auth);
   Reply handle_refresh(const Request& r, Allocation& a);
+  Reply refresh_allocation(const Request& r, Allocation& a);
   Reply handle_create_permission(const Request& r, Allocation& a);
   Reply handle_channel_bind(const Request& r, Allocation& a);
   // RFC 6062 (tcp_relay.cc).
@@ -122,6 +133,21 @@ class Dispatcher {
   void end_tcp(Allocation& a);
   void send_connect_answer(Allocation& a, ConnectionId id, bool ok);
   void handle_send(const stun::MessageView& m, Allocation& a, TimePoint now);
+  // RFC 8016 (mobility.cc).
+  bool mobility_on() const { return settings_.mobility && deps_.tickets != nullptr; }
+  std::optional<Reply> check_mobility(const Request& r, const auth::Md5Key* key, bool tcp);
+  std::optional<Reply> check_own_ticket(const Request& r, const Allocation& a);
+  // A fresh ticket for `a` added to `reply` (none when it cannot be made: the answer then
+  // carries no ticket and the allocation cannot move).
+  void add_ticket(Reply& reply, Allocation& a);
+  Reply move_allocation(const Request& r, const Auth& auth);
+  // Why `a` may not move to `to` now, or nullopt: then its max-allocations-per-ip unit has
+  // moved to `to`'s address already.
+  std::optional<MoveRefusal> claim_move(const Allocation* a, std::uint64_t serial,
+                                        std::string_view user, const FiveTuple& to, TimePoint now);
+  // The moved allocation `m` cannot be adopted: its relays close, its quota comes back.
+  void abandon_move(MoveAnswer& answer, MoveRefusal why);
+  unsigned worker_index() const { return deps_.mobility ? deps_.mobility->worker() : 0; }
   void handle_channel_data(const FiveTuple& t, Bytes packet, TimePoint now);
 
   // RFC 8489 §9.2.4: checks the long-term credential; the refusal to send when it fails.
@@ -166,6 +192,9 @@ class Dispatcher {
   // Data indications and ChannelData to clients are assembled here (one copy per packet).
   std::array<std::uint8_t, 65536 + 64> relay_buf_{};
   std::uint64_t indication_counter_ = 0;
+  // RFC 8016: the last ticket serial issued here, and the ticket being sent.
+  std::uint64_t ticket_serial_ = 0;
+  auth::TicketCodec::Ticket ticket_buf_{};
   // bps-capacity's worker share, per direction.
   RateGate capacity_to_peer_;
   RateGate capacity_to_client_;

@@ -27,6 +27,10 @@ class Quotas {
   bool acquire(std::string_view user, const Address& client = {});
   // Gives back what acquire() took, with the same arguments.
   void release(std::string_view user, const Address& client = {});
+  // RFC 8016 mobility: an allocation's client moves from `from` to `to`. Its unit of
+  // max-allocations-per-ip follows it: false (nothing changed) when `to`'s address has none
+  // left. user-quota and total-quota are unchanged (the same allocation, the same user).
+  bool move(const Address& from, const Address& to);
   // A dual allocation's second relay (RFC 8656 §7.2): one more unit of total-quota only. The
   // allocation counts once against user-quota and max-allocations-per-ip (as in coturn: those
   // count allocations, the unit RFC 8656's 486 speaks of), but the total is also the bound on

@@ -105,6 +105,10 @@ struct Settings {
   // turnutils_uclient picks numbers above 0x4FFF); `rfc8656-channel-numbers` narrows it to
   // RFC 8656 §12's 0x4000..0x4FFF.
   std::uint16_t max_channel_number = 0x7FFF;
+  // RFC 8016 (`mobility`): an allocation asked for with MOBILITY-TICKET gets a ticket that lets
+  // its owner move it to a new 5-tuple. Off: such requests are answered 405 (Mobility
+  // Forbidden, §3.4), as coturn answers them.
+  bool mobility = false;
   std::vector<ExternalIp> external_ips;
   // relay-ip: addresses for relay sockets; empty -> the listening address the request used.
   std::vector<Address> relay_ips;
