@@ -492,6 +492,34 @@ TEST_F(CrossWorkerTest, VanishedOrReplayedGetsAnErrorAnswer) {
   EXPECT_EQ(world.quotas.total(), 0u);
 }
 
+// Abuse: ticket serials are counted per worker, so a moved allocation must not keep the serial
+// its old worker gave it. Here the move's Refresh fails after the adoption (443: a family the
+// allocation lacks), so no fresh ticket replaces it: a dead ticket of an earlier allocation in
+// the same table slot of worker 1, with the same serial, must not take it over.
+TEST_F(CrossWorkerTest, AnOldTicketOfTheReusedSlotCannotTakeOverAMovedAllocation) {
+  TurnClient early{world.w[1], udp_tuple("198.51.100.20:41000")};
+  Reply first = early.allocate(udp_with_ticket());
+  ASSERT_TRUE(first.success()) << first.error();
+  auto dead = ticket_of(first);  // worker 1, slot 0, worker 1's serial 1
+  ASSERT_TRUE(early.refresh(0).success());
+  auto ticket = allocate_on_0();  // worker 0, slot 0, worker 0's serial 1
+  if (moved.nonce().empty()) moved.challenge();
+  const std::vector<std::uint8_t> copy = ticket;
+  moved.request(Method::kRefresh, [copy](stun::MessageBuilder& b) {
+    b.add(attr::MobilityTicket{Bytes(copy.data(), copy.size())});
+    b.add(attr::RequestedAddressFamily{Family::kV6});
+  });
+  world.pump();
+  Reply r(world.w[1].egress.client.back().data);
+  EXPECT_EQ(r.error(), 443);
+  ASSERT_TRUE(world.w[1].server->has_allocation(moved.tuple()));
+  // The dead ticket, from yet another address, names nothing.
+  TurnClient thief{world.w[1], udp_tuple("198.51.100.21:41001")};
+  EXPECT_EQ(move_with(thief, dead).error(), 437);
+  EXPECT_TRUE(world.w[1].server->has_allocation(moved.tuple()));
+  EXPECT_FALSE(world.w[1].server->has_allocation(thief.tuple()));
+}
+
 TEST_F(CrossWorkerTest, RelaysThatCannotAttachAreClosedAndCounted) {
   auto ticket = allocate_on_0();
   world.net[1].refuse_attach = true;
