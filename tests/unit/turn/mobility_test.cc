@@ -281,6 +281,24 @@ TEST_F(MobilityTest, UsedAndSupersededTicketsAre437) {
   EXPECT_TRUE(move_with(third, ticket_of(fresh)).success());
 }
 
+// Abuse: a used ticket names nothing even when the move's Refresh failed after the move (443:
+// a family the allocation lacks), so no fresh ticket superseded it.
+TEST_F(MobilityTest, UsedTicketOfAMoveWhoseRefreshFailedIs437) {
+  auto ticket = allocate_alice();
+  moved.challenge();
+  const std::vector<std::uint8_t> copy = ticket;
+  Reply r = moved.request(Method::kRefresh, [copy](stun::MessageBuilder& b) {
+    b.add(attr::MobilityTicket{Bytes(copy.data(), copy.size())});
+    b.add(attr::RequestedAddressFamily{Family::kV6});
+  });
+  EXPECT_EQ(r.error(), 443);
+  ASSERT_TRUE(h.server->has_allocation(moved.tuple()));
+  TurnClient third{h, udp_tuple("198.51.100.9:40002")};
+  EXPECT_EQ(move_with(third, ticket).error(), 437);
+  EXPECT_TRUE(h.server->has_allocation(moved.tuple()));
+  EXPECT_FALSE(h.server->has_allocation(third.tuple()));
+}
+
 // Abuse: unbounded retention. A ticket expires with the lifetime its allocation had, never
 // extends it, and nothing is left once the allocation is gone.
 TEST_F(MobilityTest, TicketsDieWithTheirAllocation) {
