@@ -211,6 +211,11 @@ Allocation& Allocations::adopt(MovedAllocation& m, const FiveTuple& t, const Rel
     s.relay = *second;
     seconds_[index] = s;
   }
+  // Ticket serials count per worker: the serial from the old worker may be one this worker
+  // issued for an earlier allocation in this slot, whose dead ticket would name this one. The
+  // move's answer issues a fresh ticket; until then (the Refresh failed after the adoption)
+  // no ticket names it.
+  a.ticket_serial = 0;
   a.timer_stamp = 0;
   schedule(a, now);
   return a;

@@ -142,6 +142,7 @@ Reply Dispatcher::move_allocation(const Request& r, const Auth& auth) {
     Allocation* a = allocations_->at(f->index);
     if (auto why = claim_move(a, f->serial, auth.username, r.tuple, r.now)) return refuse(*why);
     allocations_->retuple(*a, r.tuple);
+    a->ticket_serial = 0;  // the ticket is used, even if the Refresh below fails (no new one)
     ++counters_.mobility_moves;
     return refresh_allocation(r, *a);
   }

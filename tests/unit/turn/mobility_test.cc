@@ -281,6 +281,24 @@ TEST_F(MobilityTest, UsedAndSupersededTicketsAre437) {
   EXPECT_TRUE(move_with(third, ticket_of(fresh)).success());
 }
 
+// Abuse: a used ticket names nothing even when the move's Refresh failed after the move (443:
+// a family the allocation lacks), so no fresh ticket superseded it.
+TEST_F(MobilityTest, UsedTicketOfAMoveWhoseRefreshFailedIs437) {
+  auto ticket = allocate_alice();
+  moved.challenge();
+  const std::vector<std::uint8_t> copy = ticket;
+  Reply r = moved.request(Method::kRefresh, [copy](stun::MessageBuilder& b) {
+    b.add(attr::MobilityTicket{Bytes(copy.data(), copy.size())});
+    b.add(attr::RequestedAddressFamily{Family::kV6});
+  });
+  EXPECT_EQ(r.error(), 443);
+  ASSERT_TRUE(h.server->has_allocation(moved.tuple()));
+  TurnClient third{h, udp_tuple("198.51.100.9:40002")};
+  EXPECT_EQ(move_with(third, ticket).error(), 437);
+  EXPECT_TRUE(h.server->has_allocation(moved.tuple()));
+  EXPECT_FALSE(h.server->has_allocation(third.tuple()));
+}
+
 // Abuse: unbounded retention. A ticket expires with the lifetime its allocation had, never
 // extends it, and nothing is left once the allocation is gone.
 TEST_F(MobilityTest, TicketsDieWithTheirAllocation) {
@@ -490,6 +508,34 @@ TEST_F(CrossWorkerTest, VanishedOrReplayedGetsAnErrorAnswer) {
   EXPECT_TRUE(r.integrity_ok(moved.key()));
   EXPECT_EQ(world.w[1].server->allocation_count(), 0u);
   EXPECT_EQ(world.quotas.total(), 0u);
+}
+
+// Abuse: ticket serials are counted per worker, so a moved allocation must not keep the serial
+// its old worker gave it. Here the move's Refresh fails after the adoption (443: a family the
+// allocation lacks), so no fresh ticket replaces it: a dead ticket of an earlier allocation in
+// the same table slot of worker 1, with the same serial, must not take it over.
+TEST_F(CrossWorkerTest, AnOldTicketOfTheReusedSlotCannotTakeOverAMovedAllocation) {
+  TurnClient early{world.w[1], udp_tuple("198.51.100.20:41000")};
+  Reply first = early.allocate(udp_with_ticket());
+  ASSERT_TRUE(first.success()) << first.error();
+  auto dead = ticket_of(first);  // worker 1, slot 0, worker 1's serial 1
+  ASSERT_TRUE(early.refresh(0).success());
+  auto ticket = allocate_on_0();  // worker 0, slot 0, worker 0's serial 1
+  if (moved.nonce().empty()) moved.challenge();
+  const std::vector<std::uint8_t> copy = ticket;
+  moved.request(Method::kRefresh, [copy](stun::MessageBuilder& b) {
+    b.add(attr::MobilityTicket{Bytes(copy.data(), copy.size())});
+    b.add(attr::RequestedAddressFamily{Family::kV6});
+  });
+  world.pump();
+  Reply r(world.w[1].egress.client.back().data);
+  EXPECT_EQ(r.error(), 443);
+  ASSERT_TRUE(world.w[1].server->has_allocation(moved.tuple()));
+  // The dead ticket, from yet another address, names nothing.
+  TurnClient thief{world.w[1], udp_tuple("198.51.100.21:41001")};
+  EXPECT_EQ(move_with(thief, dead).error(), 437);
+  EXPECT_TRUE(world.w[1].server->has_allocation(moved.tuple()));
+  EXPECT_FALSE(world.w[1].server->has_allocation(thief.tuple()));
 }
 
 TEST_F(CrossWorkerTest, RelaysThatCannotAttachAreClosedAndCounted) {
