@@ -164,8 +164,9 @@ TEST_F(ReflectionTest, RateZeroTurnsTheLimitOff) {
   start("unauthenticated-response-rate=0\n");
   auto s = open_from("127.0.0.1");
   const FloodResult r = flood(s);
-  // Loopback may drop a few datagrams under a burst; far more than the 400 of a budget arrive.
-  EXPECT_GE(r.answers, kRequests * 9 / 10);
+  // Loopback drops datagrams under a burst on a loaded machine (88 % arrived once in CI);
+  // still far more than the 400 of a budget arrive, and none is counted as rate-limited.
+  EXPECT_GE(r.answers, kRequests * 3 / 4);
   EXPECT_EQ(metric("ferry_dropped_packets_total{reason=\"rate_limited\"}"), 0u);
 }
 

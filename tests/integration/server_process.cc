@@ -88,6 +88,18 @@ std::uint16_t free_port() {
   return 0;
 }
 
+std::uint16_t free_port_pair() {
+  for (int tries = 0; tries < 1000; ++tries) {
+    const std::uint16_t p = free_port();
+    const auto next = static_cast<std::uint16_t>(p + 1);
+    if (port_free(SOCK_DGRAM, "127.0.0.1", next) && port_free(SOCK_STREAM, "127.0.0.1", next) &&
+        port_free(SOCK_DGRAM, "::1", next) && port_free(SOCK_STREAM, "::1", next)) {
+      return p;
+    }
+  }
+  return 0;
+}
+
 TempDir::TempDir() {
   char tmpl[] = "/tmp/ferry-test-XXXXXX";
   path_ = mkdtemp(tmpl);

@@ -15,6 +15,10 @@ namespace ferry::testing {
 
 // A port free for both UDP and TCP on 127.0.0.1 and ::1 right now (a small race is accepted).
 std::uint16_t free_port();
+// A port P with P + 1 free too: coturn's turnutils_peer listens on both (RTP and RTCP) and
+// turnutils_uclient relays to both, so P + 1 must not be a port of the server under test
+// (its own endpoints are refused as peers: 403) nor another process's.
+std::uint16_t free_port_pair();
 
 // A fresh temporary directory, removed by the destructor.
 class TempDir {

@@ -319,7 +319,7 @@ TEST_F(TlsTest, CoturnClientOverTls) {
     GTEST_SKIP() << "coturn's client tools are not installed (tools/dev setup installs them)";
   }
   start();
-  const std::uint16_t peer_port = free_port();
+  const std::uint16_t peer_port = free_port_pair();
   ChildProcess echo({peer, "-L", "127.0.0.1", "-p", std::to_string(peer_port)});
   std::this_thread::sleep_for(Millis(200));
   auto r = run_program(

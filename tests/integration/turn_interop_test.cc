@@ -26,7 +26,9 @@ class TurnInteropTest : public ::testing::Test {
       GTEST_SKIP() << "coturn's client tools are not installed (tools/dev setup installs them)";
     }
     port_ = free_port();
-    peer_port_ = free_port();
+    do {
+      peer_port_ = free_port_pair();  // the server's port is not bound yet: never P or P + 1
+    } while (peer_port_ == port_ || peer_port_ + 1 == port_);
     peer_ip_ = peer_ip;
     server_ = std::make_unique<ServerProcess>(
         "listening-ip=127.0.0.1\nlistening-port=" + std::to_string(port_) + "\n" + relays +
