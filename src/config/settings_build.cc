@@ -22,6 +22,14 @@ namespace {
 
 using namespace detail;  // NOLINT: the named rows
 
+// Every listening address at `port` is one of the server's own endpoints: never a peer.
+void add_own_endpoints(net::ServerSettings& s, std::uint16_t port) {
+  for (Address ip : s.listen_ips) {
+    ip.set_port(port);
+    s.turn.peers.own_addresses.push_back(ip);
+  }
+}
+
 std::string quoted(const OptionSpec& spec) {
   return detail::quoted(spec.name);
 }
@@ -139,14 +147,8 @@ void derive(BuildContext& ctx, const HostFacts& host) {
   s.dtls = s.dtls && s.tls && s.tls_files.tls12;
   // The listening endpoints are never peers (no relaying to ourselves).
   t.peers.own_addresses.clear();
-  for (Address ip : s.listen_ips) {
-    ip.set_port(s.port);
-    t.peers.own_addresses.push_back(ip);
-    if (s.tls || s.dtls) {
-      ip.set_port(s.tls_port);
-      t.peers.own_addresses.push_back(ip);
-    }
-  }
+  add_own_endpoints(s, s.port);
+  if (s.tls || s.dtls) add_own_endpoints(s, s.tls_port);
   // Relays bind to relay-ip, else to the listening address the client used, or (a family
   // that address lacks, RFC 8656 §7.2) to a listening address of the family asked for.
   s.relay_addresses = t.relay_ips.empty() ? s.listen_ips : t.relay_ips;
@@ -227,10 +229,7 @@ void derive_nat_discovery(BuildContext& ctx) {
   nat.port = s.port;
   nat.alt_port = s.alt_port;
   // The alternate ports are this server's too: never a peer (no relaying to ourselves).
-  for (Address ip : s.listen_ips) {
-    ip.set_port(s.alt_port);
-    s.turn.peers.own_addresses.push_back(ip);
-  }
+  add_own_endpoints(s, s.alt_port);
   // TLS and DTLS get their own second port (coturn's alt-tls-listening-port): a client over
   // TLS learns OTHER-ADDRESS with it (mapping behaviour over TLS, §4.3).
   if (!s.tls && !s.dtls) {
@@ -258,10 +257,7 @@ void derive_nat_discovery(BuildContext& ctx) {
   }
   nat.tls_port = s.tls_port;
   nat.alt_tls_port = s.alt_tls_port;
-  for (Address ip : s.listen_ips) {
-    ip.set_port(s.alt_tls_port);
-    s.turn.peers.own_addresses.push_back(ip);
-  }
+  add_own_endpoints(s, s.alt_tls_port);
 }
 
 }  // namespace
