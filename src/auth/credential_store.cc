@@ -10,23 +10,25 @@ Expected<void> StaticUsers::add(std::string_view entry) {
   }
   auto name = entry.substr(0, colon);
   auto secret = entry.substr(colon + 1);
-  Md5Key key{};
+  UserKeys keys;
   if (secret.size() > 2 && secret[0] == '0' && (secret[1] == 'x' || secret[1] == 'X')) {
     auto k = parse_hex_key(secret);
     if (!k) return fail("a key given as 0x... must have exactly 32 hex digits");
-    key = *k;
+    keys.md5 = *k;  // the password is unknown: no SHA-256 key
   } else {
-    key = md5_key(name, realm_, secret);
+    keys.md5 = md5_key(name, realm_, secret);
+    keys.sha256 = sha256_key(name, realm_, secret);
   }
-  users_.insert_or_assign(std::string(name), key);
+  users_.insert_or_assign(std::string(name), keys);
   return {};
 }
 
-std::optional<Md5Key> StaticUsers::key(std::string_view user, std::string_view realm) const {
-  if (realm != realm_) return std::nullopt;
+Lookup StaticUsers::find(std::string_view user, std::string_view realm,
+                         std::int64_t /*unix_now: static accounts never expire*/) const {
+  if (realm != realm_) return {};
   auto it = users_.find(user);
-  if (it == users_.end()) return std::nullopt;
-  return it->second;
+  if (it == users_.end()) return {};
+  return {Lookup::Status::kFound, {it->second}};
 }
 
 }  // namespace ferry::auth

@@ -85,6 +85,10 @@ std::int64_t read_integer(const OptionSpec& spec, const BuildContext& ctx) {
   return ctx.config.integer(spec.name);
 }
 
+void read(const OptionSpec& spec, BuildContext& ctx, std::vector<std::string>& out) {
+  out = ctx.config.list(spec.name);
+}
+
 void read(const OptionSpec& spec, BuildContext& ctx, std::vector<Address>& out) {
   out.clear();
   for (const auto& item : items(spec, ctx)) {

@@ -54,6 +54,10 @@ inline LogOutputs& part_of<LogOutputs>(Settings& s) {
   return s.log;
 }
 template <>
+inline auth::AuthSettings& part_of<auth::AuthSettings>(Settings& s) {
+  return s.auth;
+}
+template <>
 inline tls::TlsSettings& part_of<tls::TlsSettings>(Settings& s) {
   return s.server.tls_files;
 }
@@ -63,6 +67,7 @@ inline tls::TlsSettings& part_of<tls::TlsSettings>(Settings& s) {
 // table knows (addresses, ranges, NAME:PASSWORD): those add an error naming the value's line.
 void read(const OptionSpec& spec, BuildContext& ctx, bool& out);
 void read(const OptionSpec& spec, BuildContext& ctx, std::string& out);
+void read(const OptionSpec& spec, BuildContext& ctx, std::vector<std::string>& out);
 void read(const OptionSpec& spec, BuildContext& ctx, std::vector<Address>& out);
 void read(const OptionSpec& spec, BuildContext& ctx, std::vector<turn::AddressRange>& out);
 void read(const OptionSpec& spec, BuildContext& ctx, std::vector<turn::ExternalIp>& out);

@@ -33,6 +33,28 @@ inline constexpr OptionSpec kRealm =
         .arg("REALM")
         .to<&turn::Settings::realm>();
 
+inline constexpr OptionSpec kUseAuthSecret =
+    Opt(kAuth, "use-auth-secret", kFlag,
+        "TURN REST API: accept time-limited passwords derived from a shared secret (user "
+        "accounts are then not consulted, as in coturn)")
+        .to<&auth::AuthSettings::use_auth_secret>();
+
+inline constexpr OptionSpec kStaticAuthSecret =
+    Opt(kAuth, "static-auth-secret", kList,
+        "shared secret of the TURN REST API (implies use-auth-secret); repeat to rotate: every "
+        "listed secret is valid")
+        .arg("SECRET")
+        .secret()
+        .to<&auth::AuthSettings::static_secrets>();
+
+inline constexpr OptionSpec kRestApiSeparator =
+    Opt(kAuth, "rest-api-separator", kString,
+        "character between the expiry time and the user name in REST user names")
+        .letter('C')
+        .def(":")
+        .arg("CHAR")
+        .to<&auth::AuthSettings::rest_separator>();
+
 inline constexpr OptionSpec kAuthOptions[] = {
     kLtCredMech,
     kNoAuth,
@@ -40,17 +62,9 @@ inline constexpr OptionSpec kAuthOptions[] = {
     kRealm,
     Opt(kAuth, "server-name", kString, "server name for third-party authorisation (default: realm)")
         .arg("NAME"),
-    Opt(kAuth, "use-auth-secret", kFlag,
-        "TURN REST API: accept time-limited passwords derived from a shared secret"),
-    Opt(kAuth, "static-auth-secret", kList,
-        "shared secret of the TURN REST API (implies use-auth-secret); repeat to rotate")
-        .arg("SECRET")
-        .secret(),
-    Opt(kAuth, "rest-api-separator", kString,
-        "character between the expiry time and the user name in REST user names")
-        .letter('C')
-        .def(":")
-        .arg("CHAR"),
+    kUseAuthSecret,
+    kStaticAuthSecret,
+    kRestApiSeparator,
     Opt(kAuth, "secret-ts-exp-time", kInt, "old lifetime setting for REST credentials")
         .arg("SECONDS")
         .obsolete("a REST credential expires at the timestamp inside its user name"),

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "ferry/auth/credential_store.h"
+#include "ferry/auth/rest_secrets.h"
 #include "ferry/net/runtime.h"
 #include "option_rows.h"
 #include "values.h"
@@ -50,23 +51,65 @@ void check_listening(BuildContext& ctx) {
   }
 }
 
+// A REST secret is the key to every credential: anyone holding one captured username and
+// password can test guesses of it offline, at billions a second.
+constexpr std::size_t kShortSecret = 16;
+
+void check_rest(BuildContext& ctx) {
+  const auto& cfg = ctx.config;
+  const auth::AuthSettings& a = ctx.settings.auth;
+  if (a.rest_separator.size() != 1) {
+    ctx.error(cfg.where(kRestApiSeparator.name), quoted(kRestApiSeparator) +
+                                                     " must be exactly one character, not '" +
+                                                     a.rest_separator + "'");
+  }
+  for (std::size_t i = 0; i < a.static_secrets.size(); ++i) {
+    const std::string& secret = a.static_secrets[i];
+    if (secret.empty()) {
+      ctx.error(cfg.where(kStaticAuthSecret.name, i),
+                quoted(kStaticAuthSecret) + " is empty: anyone could make valid credentials");
+    } else if (secret.size() < kShortSecret) {
+      ctx.warning(cfg.where(kStaticAuthSecret.name, i),
+                  quoted(kStaticAuthSecret) + " has " + std::to_string(secret.size()) +
+                      " characters: one captured credential lets an attacker guess it offline; "
+                      "use at least 32 random ones (openssl rand -hex 32)");
+    }
+  }
+  if (!a.rest_mode()) return;
+  if (!ctx.settings.users.empty()) {
+    // coturn ignores them silently; a drop-in keeps coturn's meaning, and says so.
+    ctx.warning(cfg.where(kUser.name),
+                quoted(kUser) + " accounts are not used: with " + quoted(kUseAuthSecret) +
+                    " only the REST secrets' credentials are valid (as in coturn)");
+  }
+  if (a.static_secrets.empty()) {
+    ctx.warning(cfg.where(kUseAuthSecret.name), quoted(kUseAuthSecret) + " without any " +
+                                                    quoted(kStaticAuthSecret) +
+                                                    ": TURN requests will be refused");
+  }
+}
+
 void check_credentials(BuildContext& ctx) {
   const auto& cfg = ctx.config;
   const auto& t = ctx.settings.server.turn;
+  const bool rest = ctx.settings.auth.rest_mode();
   const bool has_users = !ctx.settings.users.empty();
   if (!t.auth_required) {
     ctx.warning(cfg.where(kNoAuth.name),
                 quoted(kNoAuth) +
                     ": TURN without credentials -- anyone who reaches this server can relay "
                     "through it (an open relay)");
-  } else if (has_users && !cfg.is_set(kRealm.name)) {
+    return;
+  }
+  check_rest(ctx);
+  if ((has_users || rest) && !cfg.is_set(kRealm.name)) {
     // Browsers' long-term credentials break on an empty realm (CONFORMANCE.md), and coturn
     // configs without one exist: the default applies, and the operator is told.
-    ctx.warning(cfg.where(kUser.name), quoted(kRealm) + " is not set: using '" +
-                                           std::string(kRealm.default_value) +
-                                           "'; clients' keys depend on the realm, so set " +
-                                           std::string(kRealm.name) + "=YOUR.DOMAIN");
-  } else if (!has_users && cfg.is_set(kLtCredMech.name)) {
+    ctx.warning(cfg.where(rest ? kUseAuthSecret.name : kUser.name),
+                quoted(kRealm) + " is not set: using '" + std::string(kRealm.default_value) +
+                    "'; clients' keys depend on the realm, so set " + std::string(kRealm.name) +
+                    "=YOUR.DOMAIN");
+  } else if (!has_users && !rest && cfg.is_set(kLtCredMech.name)) {
     ctx.warning(cfg.where(kLtCredMech.name), quoted(kLtCredMech) + " without any " + quoted(kUser) +
                                                  ": TURN requests will be refused");
   }
@@ -107,6 +150,25 @@ void check_http(BuildContext& ctx) {
   }
 }
 
+// The credential store: the REST secrets in REST mode (and then only them, as coturn), the
+// static accounts otherwise. TURN is on only when some credential can be valid.
+void derive_credentials(Settings& p) {
+  turn::Settings& t = p.server.turn;
+  if (p.auth.rest_mode()) {
+    const char separator = p.auth.rest_separator.empty() ? ':' : p.auth.rest_separator[0];
+    t.turn_enabled = !t.auth_required || !p.auth.static_secrets.empty();
+    p.server.credentials =
+        std::make_shared<auth::RestSecrets>(p.auth.static_secrets, t.realm, separator);
+    return;
+  }
+  auto users = std::make_shared<auth::StaticUsers>(t.realm);
+  for (const auto& entry : p.users) {
+    (void)users->add(entry);  // checked line by line when the row was applied
+  }
+  t.turn_enabled = !t.auth_required || users->size() > 0;
+  p.server.credentials = std::move(users);
+}
+
 // Values that follow from others. Each is decided here once; Runtime and the core use them.
 void derive(BuildContext& ctx, const HostFacts& host) {
   Settings& p = ctx.settings;
@@ -123,12 +185,7 @@ void derive(BuildContext& ctx, const HostFacts& host) {
   for (const auto& e : t.external_ips)
     t.peers.public_aliases.push_back({e.public_ip, e.private_ip});
 
-  auto users = std::make_shared<auth::StaticUsers>(t.realm);
-  for (const auto& entry : p.users) {
-    (void)users->add(entry);  // checked line by line when the row was applied
-  }
-  t.turn_enabled = !t.auth_required || users->size() > 0;
-  s.credentials = std::move(users);
+  derive_credentials(p);
 
   p.http.metrics_off_text = "metrics are off: set " + quoted(kPrometheus) + " in turnserver.conf\n";
   p.http.explicit_endpoint =

@@ -222,11 +222,14 @@ void auth(Writer& w) {
       {"stale_nonce", &Counters::auth_stale_nonce},
       {"unknown_user", &Counters::auth_unknown_user},
       {"bad_integrity", &Counters::auth_bad_integrity},
+      {"expired", &Counters::auth_expired},
       {"wrong_user", &Counters::auth_wrong_user},
   };
-  w.family("ferry_auth_failures_total", "counter",
-           "Refused credentials by reason: bad_request (400), stale_nonce (438), unknown_user "
-           "and bad_integrity (401, a wrong password), wrong_user (441).");
+  w.family(
+      "ferry_auth_failures_total", "counter",
+      "Refused credentials by reason: bad_request (400), stale_nonce (438), unknown_user "
+      "and bad_integrity (401, a wrong password), expired (401, a TURN REST credential past its "
+      "expiry), wrong_user (441).");
   for (const auto& r : kReasons) {
     std::string labels = "reason=\"" + std::string(r.label) + "\"";
     w.total("ferry_auth_failures_total", labels, field(r.field));

@@ -18,6 +18,15 @@ namespace ferry::net {
 namespace {
 // Without configured users the store is empty: every TURN request is then refused anyway.
 const auth::StaticUsers kNoUsers{""};
+// The system's wall clock, for time-limited credentials (TURN REST expiries). Stateless.
+class SystemWallClock final : public WallClock {
+ public:
+  std::int64_t unix_seconds() const override {
+    return std::chrono::duration_cast<Seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+};
+const SystemWallClock kSystemWallClock;
 // Descriptors kept out of the TCP connections' share: listeners, epoll sets, eventfds, log
 // files, the HTTP listener and its clients, the database connections to come.
 constexpr std::size_t kReservedDescriptors = 256;
@@ -157,6 +166,7 @@ Expected<void> Runtime::start() {
   shared_ = std::make_unique<WorkerShared>(
       WorkerShared{settings_.credentials ? *settings_.credentials : kNoUsers, *nonces_, quotas_,
                    *reservations_, *open_relays_, *connections_, tls_.get()});
+  shared_->wall_clock = &kSystemWallClock;
   if (settings_.turn.tcp_relay) {
     open_tcp_relays_ = std::make_unique<turn::RelayRegistry>(settings_.relay_addresses);
     shared_->open_tcp_relays = open_tcp_relays_.get();

@@ -79,9 +79,10 @@ Expected<void> Worker::open_sockets() {
   relays_ = std::move(*pool);
   if (auto opened = open_tcp_relays(); !opened) return opened;  // RFC 6062
   if (auto opened = open_mobility(); !opened) return opened;    // RFC 8016
-  core_ = std::make_unique<turn::Dispatcher>(turn::Dependencies{
-      settings_.turn, *this, *relays_, shared_.credentials, shared_.nonces, shared_.quotas,
-      &shared_.open_relays, tcp_relays_.get(), shared_.tickets, mobility_.get()});
+  core_ = std::make_unique<turn::Dispatcher>(
+      turn::Dependencies{settings_.turn, *this, *relays_, shared_.credentials, shared_.nonces,
+                         shared_.quotas, &shared_.open_relays, tcp_relays_.get(), shared_.tickets,
+                         mobility_.get(), shared_.wall_clock});
   if (tcp_relays_ != nullptr) tcp_relays_->set_core(core_.get());
   // The peer policy refuses the host's own addresses; they can change while we run.
   auto watch = HostAddressWatch::create(base, [this](std::vector<Address> ips_now) {

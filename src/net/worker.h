@@ -53,6 +53,7 @@ struct WorkerShared {
   // mailboxes that move allocations between them.
   const auth::TicketCodec* tickets = nullptr;
   MobilityMailboxes* moves = nullptr;
+  const WallClock* wall_clock = nullptr;  // for TURN REST expiries (null: all read as expired)
 };
 
 // Ownership and calls. A Worker owns everything it runs: its event loop, listeners, UDP

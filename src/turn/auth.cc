@@ -1,4 +1,6 @@
 // The long-term credential check (RFC 8489 §9.2.4), run before any state changes.
+#include <limits>
+
 #include "allocation.h"
 #include "ferry/stun/attributes.h"
 #include "ferry/turn/dispatcher.h"
@@ -13,6 +15,9 @@ namespace {
 // Any fixed value will do: it only buys an unknown user the same HMAC a known one costs, and a
 // request that happens to verify under it is refused all the same.
 constexpr auth::Md5Key kUnknownUserKey{};
+
+// Without a wall clock every time-limited credential reads as expired (fail closed).
+constexpr std::int64_t kUnknownTime = std::numeric_limits<std::int64_t>::max();
 
 }  // namespace
 
@@ -40,15 +45,36 @@ std::optional<Reply> Dispatcher::authenticate(const Request& r, Auth& out) {
     ++counters_.auth_stale_nonce;
     return Reply::challenge(ErrorCode::kStaleNonce);
   }
-  auto key = deps_.credentials.key(user->value, realm->value);
-  // Unknown user and wrong password answer alike, so the answer does not reveal which names
-  // exist; the integrity compare is constant time. An unknown user still pays for the HMAC,
-  // keyed with a dummy key and its verdict ignored, so the answer's timing does not reveal the
-  // names either (issue 16 item 9; auth_timing_test counts the HMACs).
-  const auth::Md5Key& check_key = key ? *key : kUnknownUserKey;
-  const bool intact = stun::check_message_integrity(m, Bytes(check_key.data(), check_key.size()));
-  if (!key || !intact) {
-    ++(key ? counters_.auth_bad_integrity : counters_.auth_unknown_user);
+  const std::int64_t unix_now = deps_.wall_clock ? deps_.wall_clock->unix_seconds() : kUnknownTime;
+  const auth::Lookup found = deps_.credentials.find(user->value, realm->value, unix_now);
+  // Unknown user, expired credential and wrong password answer alike (§9.2.4 step 4: 401), so
+  // the answer does not reveal which names exist; the integrity compare is constant time. A
+  // request without a key still pays for one HMAC, keyed with a dummy key and its verdict
+  // ignored, so the answer's timing does not reveal the names either (issue 16 item 9;
+  // auth_timing_test counts the HMACs). While REST secrets rotate a name has one key per
+  // secret: the first that verifies is the one.
+  const auth::Md5Key* key = nullptr;
+  for (const auto& k : found.keys) {
+    if (stun::check_message_integrity(m, Bytes(k.md5.data(), k.md5.size()))) {
+      key = &k.md5;
+      break;
+    }
+  }
+  if (found.keys.empty()) {
+    (void)stun::check_message_integrity(m, Bytes(kUnknownUserKey.data(), kUnknownUserKey.size()));
+  }
+  if (key == nullptr) {
+    switch (found.status) {
+      case auth::Lookup::Status::kFound:
+        ++counters_.auth_bad_integrity;
+        break;
+      case auth::Lookup::Status::kUnknown:
+        ++counters_.auth_unknown_user;
+        break;
+      case auth::Lookup::Status::kExpired:
+        ++counters_.auth_expired;
+        break;
+    }
     return Reply::challenge(ErrorCode::kUnauthorized);
   }
   out.key = *key;

@@ -154,6 +154,12 @@ struct FakeTcpRelays : turn::TcpRelayNet {
   }
 };
 
+// A wall clock that reads what the test sets.
+struct FixedWallClock : WallClock {
+  std::int64_t now = 1'700'000'000;
+  std::int64_t unix_seconds() const override { return now; }
+};
+
 struct CoreHarness {
   // Every answer is seen: the unauthenticated-response limit has its own tests
   // (response_limiter_test.cc), which turn it on.
@@ -172,12 +178,16 @@ struct CoreHarness {
   const auth::TicketCodec* tickets = nullptr;
   turn::MobilityNet* mobility = nullptr;
   turn::Quotas* shared_quotas = nullptr;
+  // Another credential store than `users` (TURN REST secrets), set before start().
+  const auth::CredentialStore* credentials = nullptr;
+  FixedWallClock wall;
 
   // Builds the server from the current settings (call after changing them).
   void start() {
-    server = std::make_unique<turn::Dispatcher>(turn::Dependencies{
-        settings, egress, relays, users, nonces, shared_quotas != nullptr ? *shared_quotas : quotas,
-        open_relays, tcp_relays, tickets, mobility});
+    server = std::make_unique<turn::Dispatcher>(
+        turn::Dependencies{settings, egress, relays, credentials != nullptr ? *credentials : users,
+                           nonces, shared_quotas != nullptr ? *shared_quotas : quotas, open_relays,
+                           tcp_relays, tickets, mobility, &wall});
   }
   void advance(Seconds s) { now += s; }
 };

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 
 namespace ferry {
 
@@ -11,5 +12,14 @@ using TimePoint = Clock::time_point;
 using Duration = Clock::duration;
 using Seconds = std::chrono::seconds;
 using Millis = std::chrono::milliseconds;
+
+// Wall-clock time, for the few things that name a calendar moment (a TURN REST username carries
+// its expiry in Unix seconds). The core is given one (net/ reads the system clock; unit tests a
+// fixed value), never reads a clock itself.
+class WallClock {
+ public:
+  virtual ~WallClock() = default;
+  virtual std::int64_t unix_seconds() const = 0;
+};
 
 }  // namespace ferry

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "ferry/auth/settings.h"
 #include "ferry/common/address.h"
 #include "ferry/common/expected.h"
 #include "ferry/common/logger.h"
@@ -26,6 +27,7 @@ struct Settings {
   // `user` entries as written (NAME:PASSWORD, already checked); the credential store is made
   // from them and the realm once both are known.
   std::vector<std::string> users;
+  auth::AuthSettings auth;
   bool operator==(const Settings&) const = default;
 };
 

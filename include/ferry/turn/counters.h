@@ -63,6 +63,7 @@ struct Counters {
   Counter auth_stale_nonce;    // expired, forged or another address's nonce: 438
   Counter auth_unknown_user;   // no key for USERNAME in REALM: 401
   Counter auth_bad_integrity;  // wrong password (MESSAGE-INTEGRITY mismatch): 401
+  Counter auth_expired;        // a time-limited (TURN REST) credential past its expiry: 401
   Counter auth_wrong_user;     // the allocation belongs to another user: 441
   // Dropped without an answer.
   Counter dropped_malformed;      // not STUN, not ChannelData, or ChannelData without allocation

@@ -59,6 +59,9 @@ struct Dependencies {
   // way to the other workers (null: one worker, moves stay within it).
   const auth::TicketCodec* tickets = nullptr;
   MobilityNet* mobility = nullptr;
+  // Wall-clock time for time-limited credentials (TURN REST). Null: the time is unknown, so
+  // every time-limited credential reads as expired (fails closed).
+  const WallClock* wall_clock = nullptr;
 };
 
 class Dispatcher {

@@ -5,24 +5,46 @@
 namespace ferry::auth {
 namespace {
 
+constexpr std::int64_t kNow = 1'700'000'000;
+
+// The one MD5 key `user` has, or nullopt when the store does not find it.
+std::optional<Md5Key> md5_of(const CredentialStore& store, std::string_view user,
+                             std::string_view realm) {
+  Lookup l = store.find(user, realm, kNow);
+  if (l.status != Lookup::Status::kFound) return std::nullopt;
+  EXPECT_EQ(l.keys.size(), 1u);
+  return l.keys.at(0).md5;
+}
+
 TEST(StaticUsers, PasswordAndPrecomputedKeyForms) {
   StaticUsers users("north.gov");
   auto a = users.add("ninefingers:youhavetoberealistic");
   ASSERT_TRUE(a) << a.error();
   auto b = users.add("gorst:0x7da2270ccfa49786e0115366d3a3d14d");
   ASSERT_TRUE(b) << b.error();
-  EXPECT_EQ(users.key("ninefingers", "north.gov"),
+  EXPECT_EQ(md5_of(users, "ninefingers", "north.gov"),
             md5_key("ninefingers", "north.gov", "youhavetoberealistic"));
-  EXPECT_EQ(users.key("gorst", "north.gov"), md5_key("gorst", "north.gov", "hero"));
-  EXPECT_FALSE(users.key("gorst", "south.gov"));  // another realm
-  EXPECT_FALSE(users.key("nobody", "north.gov"));
-  EXPECT_FALSE(users.key("Gorst", "north.gov"));  // names are compared as bytes
+  EXPECT_EQ(md5_of(users, "gorst", "north.gov"), md5_key("gorst", "north.gov", "hero"));
+  EXPECT_FALSE(md5_of(users, "gorst", "south.gov"));  // another realm
+  EXPECT_FALSE(md5_of(users, "nobody", "north.gov"));
+  EXPECT_FALSE(md5_of(users, "Gorst", "north.gov"));  // names are compared as bytes
+  EXPECT_EQ(users.find("nobody", "north.gov", kNow).status, Lookup::Status::kUnknown);
+}
+
+// RFC 8489 §18.5.1.2: a SHA-256 key needs the password; coturn's 0x form holds only MD5.
+TEST(StaticUsers, ASha256KeyOnlyWhereThePasswordIsKnown) {
+  StaticUsers users("north.gov");
+  ASSERT_TRUE(users.add("ninefingers:youhavetoberealistic"));
+  ASSERT_TRUE(users.add("gorst:0x7da2270ccfa49786e0115366d3a3d14d"));
+  EXPECT_EQ(users.find("ninefingers", "north.gov", kNow).keys.at(0).sha256,
+            sha256_key("ninefingers", "north.gov", "youhavetoberealistic"));
+  EXPECT_FALSE(users.find("gorst", "north.gov", kNow).keys.at(0).sha256);
 }
 
 TEST(StaticUsers, PasswordMayContainColons) {
   StaticUsers users("r");
   ASSERT_TRUE(users.add("u:a:b:c"));
-  EXPECT_EQ(users.key("u", "r"), md5_key("u", "r", "a:b:c"));
+  EXPECT_EQ(md5_of(users, "u", "r"), md5_key("u", "r", "a:b:c"));
 }
 
 TEST(StaticUsers, MalformedEntriesAreRejected) {

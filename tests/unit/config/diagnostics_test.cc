@@ -165,12 +165,12 @@ TEST(ConfigRealWorld, SecondConfigLoadsWithWarningsOnly) {
   EXPECT_EQ(out.config.integer("stale-nonce"), 600);
   const auto text = all_messages(out);
   // Warned: what this server loses (not yet implemented) or what cannot be had (obsolete).
-  for (const char* name : {"sha256", "use-auth-secret"}) {
+  for (const char* name : {"sha256"}) {
     EXPECT_TRUE(contains(text, std::string("'") + name + "'")) << name << "\n" << text;
   }
   // Silent: what Ferry always does.
-  for (const char* name :
-       {"no-loopback-peers", "no-multicast-peers", "no-cli", "lt-cred-mech", "mobility"}) {
+  for (const char* name : {"no-loopback-peers", "no-multicast-peers", "no-cli", "lt-cred-mech",
+                           "mobility", "use-auth-secret", "static-auth-secret"}) {
     EXPECT_FALSE(contains(text, std::string("'") + name + "'")) << name << "\n" << text;
   }
 }

@@ -1,0 +1,121 @@
+// The TURN REST options: which store they build, and what the configuration is told.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "ferry/auth/credential_store.h"
+#include "ferry/auth/rest_secrets.h"
+#include "ferry/config/config.h"
+#include "ferry/config/settings.h"
+
+namespace ferry::config {
+namespace {
+
+HostFacts fixed_host() {
+  return {.local_addresses = [] { return std::vector<Address>{*Address::parse_ip("192.0.2.10")}; },
+          .cpus = 1};
+}
+
+Expected<std::vector<Address>> no_dns(const std::string&) {
+  return fail("no DNS in unit tests");
+}
+
+struct Built {
+  Settings settings;
+  std::vector<Diagnostic> diagnostics;
+  std::string text;
+  bool error = false;
+};
+
+Built build(const std::vector<std::pair<const char*, const char*>>& lines) {
+  Config cfg;
+  int n = 0;
+  for (const auto& [name, value] : lines) cfg.append(name, value, "r:" + std::to_string(++n));
+  Built b;
+  b.settings = build_settings(cfg, b.diagnostics, no_dns, fixed_host());
+  for (const auto& d : b.diagnostics) {
+    b.text += d.to_string() + "\n";
+    b.error = b.error || d.severity == Diagnostic::Severity::kError;
+  }
+  return b;
+}
+
+constexpr const char* kSecret = "0123456789abcdef0123456789abcdef";
+constexpr const char* kOtherSecret = "fedcba9876543210fedcba9876543210";
+
+// The store answers with the REST password's key under each secret, and not for `user` lines.
+TEST(RestSettings, StaticAuthSecretBuildsTheRestStoreAndImpliesUseAuthSecret) {
+  Built b = build({{"realm", "north.gov"},
+                   {"static-auth-secret", kSecret},
+                   {"static-auth-secret", kOtherSecret}});
+  EXPECT_TRUE(b.diagnostics.empty()) << b.text;
+  EXPECT_TRUE(b.settings.server.turn.turn_enabled);
+  ASSERT_NE(b.settings.server.credentials, nullptr);
+  const std::string name = "2000000000:alice";
+  auth::Lookup l = b.settings.server.credentials->find(name, "north.gov", 1'900'000'000);
+  ASSERT_EQ(l.status, auth::Lookup::Status::kFound);
+  ASSERT_EQ(l.keys.size(), 2u);
+  EXPECT_EQ(l.keys[0].md5, auth::md5_key(name, "north.gov", auth::rest_password(kSecret, name)));
+  EXPECT_EQ(l.keys[1].md5,
+            auth::md5_key(name, "north.gov", auth::rest_password(kOtherSecret, name)));
+  EXPECT_EQ(b.settings.server.credentials->find(name, "north.gov", 2'000'000'000).status,
+            auth::Lookup::Status::kExpired);
+}
+
+TEST(RestSettings, TheSeparatorIsOneCharacter) {
+  Built dash =
+      build({{"realm", "r"}, {"static-auth-secret", kSecret}, {"rest-api-separator", "-"}});
+  EXPECT_FALSE(dash.error) << dash.text;
+  EXPECT_EQ(dash.settings.server.credentials->find("2000000000-bob", "r", 1).status,
+            auth::Lookup::Status::kFound);
+  EXPECT_EQ(dash.settings.server.credentials->find("2000000000:bob", "r", 1).status,
+            auth::Lookup::Status::kUnknown);
+  Built two =
+      build({{"realm", "r"}, {"static-auth-secret", kSecret}, {"rest-api-separator", "::"}});
+  EXPECT_NE(two.text.find("r:3: error: 'rest-api-separator' must be exactly one character"),
+            std::string::npos)
+      << two.text;
+}
+
+// coturn ignores `user` lines in REST mode, silently; Ferry ignores them too, and says so.
+TEST(RestSettings, UserAccountsAreNotUsedInRestModeAndTheConfigurationIsTold) {
+  Built b = build({{"realm", "r"},
+                   {"use-auth-secret", "true"},
+                   {"static-auth-secret", kSecret},
+                   {"user", "alice:password"}});
+  EXPECT_NE(b.text.find("r:4: warning: 'user' accounts are not used: with 'use-auth-secret' only "
+                        "the REST secrets' credentials are valid"),
+            std::string::npos)
+      << b.text;
+  EXPECT_EQ(b.settings.server.credentials->find("alice", "r", 1).status,
+            auth::Lookup::Status::kUnknown);
+}
+
+TEST(RestSettings, AnEmptySecretIsAnErrorAndAShortOneAWarning) {
+  Built empty = build({{"realm", "r"}, {"static-auth-secret", ""}});
+  EXPECT_NE(empty.text.find("r:2: error: 'static-auth-secret' is empty"), std::string::npos)
+      << empty.text;
+  Built shorter = build({{"realm", "r"}, {"static-auth-secret", "diveinedu"}});
+  EXPECT_FALSE(shorter.error) << shorter.text;
+  EXPECT_NE(shorter.text.find("r:2: warning: 'static-auth-secret' has 9 characters"),
+            std::string::npos)
+      << shorter.text;
+}
+
+TEST(RestSettings, UseAuthSecretWithoutASecretRefusesTurnAndSaysSo) {
+  Built b = build({{"realm", "r"}, {"use-auth-secret", "true"}});
+  EXPECT_NE(b.text.find("r:2: warning: 'use-auth-secret' without any 'static-auth-secret': TURN "
+                        "requests will be refused"),
+            std::string::npos)
+      << b.text;
+  EXPECT_FALSE(b.settings.server.turn.turn_enabled);
+}
+
+TEST(RestSettings, WithoutARealmTheDefaultIsUsedAndTheConfigurationIsTold) {
+  Built b = build({{"static-auth-secret", kSecret}});
+  EXPECT_NE(b.text.find("warning: 'realm' is not set: using 'ferry'"), std::string::npos) << b.text;
+}
+
+}  // namespace
+}  // namespace ferry::config
