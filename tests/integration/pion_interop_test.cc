@@ -34,8 +34,8 @@ class PionInteropTest : public ::testing::Test {
         "listening-ip=127.0.0.1\nlistening-port=" + std::to_string(port_) +
             "\ntls-listening-port=" + std::to_string(tls_port_) + "\ncert=" + cert->cert +
             "\npkey=" + cert->key +
-            "\nrelay-ip=127.0.0.1\nmin-port=45000\nmax-port=45999\nrealm=example.org\n"
-            "user=alice:secret\nallow-loopback-peers\nrelay-threads=2\n",
+            "\nrelay-ip=127.0.0.1\nmin-port=45000\nmax-port=45999\nrealm=example.org\n" +
+            credentials() + "allow-loopback-peers\nrelay-threads=2\n",
         *Address::parse_ip("127.0.0.1", port_));
     ASSERT_TRUE(server_->ready()) << server_->log();
     peer_ = std::make_unique<ChildProcess>(std::vector<std::string>{
@@ -51,9 +51,12 @@ class PionInteropTest : public ::testing::Test {
       EXPECT_EQ(server_->stop(), 0) << server_->log();
     }
   }
+  // The configuration lines that give the server its credentials.
+  virtual std::string credentials() const { return "user=alice:secret\n"; }
 
   RunResult pion(const std::string& transport, const std::string& password = "secret",
-                 const std::string& server_name = "localhost") {
+                 const std::string& server_name = "localhost",
+                 const std::vector<std::string>& extra = {}) {
     const bool tls = transport == "tls";
     std::vector<std::string> argv{FERRY_PION_CLIENT,
                                   "-transport",
@@ -71,6 +74,7 @@ class PionInteropTest : public ::testing::Test {
                                   "-timeout",
                                   "25s"};
     if (tls) argv.insert(argv.end(), {"-ca", cert_, "-server-name", server_name});
+    argv.insert(argv.end(), extra.begin(), extra.end());
     return run_program(argv, Millis(40000));
   }
 
@@ -123,6 +127,36 @@ TEST_F(PionInteropTest, TlsClientRefusesCertificateForAnotherName) {
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("TLS handshake"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("allocated"), std::string::npos) << r.output;
+}
+
+// The TURN REST API with pion's own implementation of it (turn.GenerateLongTermCredentials:
+// a bare expiry as the user name), so the password formula is checked against an independent
+// one. The two secrets are both valid (rotation).
+class PionRestInteropTest : public PionInteropTest {
+ protected:
+  std::string credentials() const override {
+    return "static-auth-secret=" + std::string(kOld) + "\nstatic-auth-secret=" + kNew + "\n";
+  }
+  RunResult pion_rest(const std::string& transport, const std::string& secret,
+                      const std::string& ttl = "1h") {
+    return pion(transport, "-", "localhost", {"-rest-secret", secret, "-rest-ttl", ttl});
+  }
+  static constexpr const char* kOld = "c0ffee0c0ffee0c0ffee0c0ffee0c0ffee0c0ffee";
+  static constexpr const char* kNew = "5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed";
+};
+
+TEST_F(PionRestInteropTest, MintedCredentialsRelayWithEitherSecret) {
+  expect_relayed(pion_rest("udp", kOld), "udp");
+  expect_relayed(pion_rest("tls", kNew), "tls");
+}
+
+TEST_F(PionRestInteropTest, ExpiredOrForeignCredentialsCannotAllocate) {
+  for (const auto& [secret, ttl] : {std::pair<std::string, std::string>{kNew, "-10s"},
+                                    {"not-the-secret-not-the-secret", "1h"}}) {
+    auto r = pion_rest("udp", secret, ttl);
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find("error 401"), std::string::npos) << r.output;
+  }
 }
 
 }  // namespace

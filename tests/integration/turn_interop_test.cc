@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <thread>
 
@@ -32,10 +33,10 @@ class TurnInteropTest : public ::testing::Test {
     peer_ip_ = peer_ip;
     server_ = std::make_unique<ServerProcess>(
         "listening-ip=127.0.0.1\nlistening-port=" + std::to_string(port_) + "\n" + relays +
-            "min-port=42000\nmax-port=42999\nrealm=example.org\n"
+            "min-port=42000\nmax-port=42999\nrealm=example.org\n" +
             // No channel-number option: turnutils_uclient draws from RFC 5766's
             // 0x4000-0x7FFF, which is the default.
-            "user=alice:secret\nallow-loopback-peers\nrelay-threads=2\ntcp-relay\n",
+            credentials() + "allow-loopback-peers\nrelay-threads=2\ntcp-relay\n",
         *Address::parse_ip("127.0.0.1", port_));
     ASSERT_TRUE(server_->ready()) << server_->log();
     peer_ = std::make_unique<ChildProcess>(
@@ -43,13 +44,19 @@ class TurnInteropTest : public ::testing::Test {
     std::this_thread::sleep_for(Millis(200));
   }
 
+  // The configuration lines that give the server its credentials.
+  virtual std::string credentials() const { return "user=alice:secret\n"; }
+
   // Without -c each client allocates an RTP/RTCP pair: EVEN-PORT with the R bit, then an
   // Allocate presenting the RESERVATION-TOKEN (RFC 8656 §7.2). -e/-r: the echo peer.
   RunResult uclient(const std::vector<std::string>& extra, const char* password = "secret") {
-    std::vector<std::string> argv{
-        kClient,  "-p", std::to_string(port_),      "-u", "alice", "-w", password, "-e",
-        peer_ip_, "-r", std::to_string(peer_port_), "-n", "30",    "-m", "3",      "-l",
-        "170"};
+    std::vector<std::string> argv{kClient, "-p", std::to_string(port_), "-u", "alice"};
+    // -W: a TURN REST secret instead of a password (the client mints its own credential).
+    if (std::find(extra.begin(), extra.end(), "-W") == extra.end()) {
+      argv.insert(argv.end(), {"-w", password});
+    }
+    argv.insert(argv.end(), {"-e", peer_ip_, "-r", std::to_string(peer_port_), "-n", "30", "-m",
+                             "3", "-l", "170"});
     argv.insert(argv.end(), extra.begin(), extra.end());
     argv.push_back("127.0.0.1");
     return run_program(argv, Millis(30000));
@@ -123,6 +130,33 @@ TEST_F(TurnInteropTest, WrongPasswordCannotAllocate) {
   auto r = uclient({"-s"}, "wrong");
   EXPECT_NE(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("Cannot complete Allocation"), std::string::npos) << r.output;
+}
+
+// The TURN REST API as coturn's own client implements it (-W SECRET: the client makes the user
+// name "<expiry>:<user>" and its password itself). Two secrets (rotation), a separator other
+// than ':' (rest-api-separator / -C).
+class TurnInteropRestTest : public TurnInteropTest {
+ protected:
+  std::string credentials() const override {
+    return "static-auth-secret=" + std::string(kOld) + "\nstatic-auth-secret=" + kNew +
+           "\nrest-api-separator=-\n";
+  }
+  static constexpr const char* kOld = "0ld5ecret0ld5ecret0ld5ecret0ld5ecret";
+  static constexpr const char* kNew = "n3w5ecretn3w5ecretn3w5ecretn3w5ecret";
+};
+
+TEST_F(TurnInteropRestTest, RestCredentialsRelayWithEitherSecret) {
+  expect_no_loss(uclient({"-W", kOld, "-C", "-"}));
+  expect_no_loss(uclient({"-W", kNew, "-C", "-", "-t"}));
+}
+
+TEST_F(TurnInteropRestTest, AnotherSecretOrSeparatorCannotAllocate) {
+  for (const auto& extra : {std::vector<std::string>{"-W", "an0ther5ecretan0ther5ecret", "-C", "-"},
+                            std::vector<std::string>{"-W", kOld}}) {  // ':' is not the separator
+    auto r = uclient(extra);
+    EXPECT_NE(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("Cannot complete Allocation"), std::string::npos) << r.output;
+  }
 }
 
 // RFC 8016: -M asks for a MOBILITY-TICKET in each Allocate, then refreshes from a new socket

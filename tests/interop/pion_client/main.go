@@ -107,6 +107,8 @@ type options struct {
 	size       int
 	timeout    time.Duration
 	verbose    bool
+	restSecret string
+	restTTL    time.Duration
 }
 
 func fail(format string, args ...interface{}) {
@@ -204,11 +206,23 @@ func main() {
 	flag.IntVar(&o.size, "size", 200, "message size in bytes (16..1200)")
 	flag.DurationVar(&o.timeout, "timeout", 20*time.Second, "bound on the whole run")
 	flag.BoolVar(&o.verbose, "v", false, "pion's debug log on stderr")
+	flag.StringVar(&o.restSecret, "rest-secret", "", "TURN REST: mint -user/-password from this shared secret with pion's own GenerateLongTermCredentials")
+	flag.DurationVar(&o.restTTL, "rest-ttl", time.Hour, "TURN REST: lifetime of the minted credential (negative: already expired)")
 	flag.Parse()
+	if o.restSecret != "" {
+		// pion's own implementation of the TURN REST API: a bare expiry as the user name and
+		// base64(HMAC-SHA1(secret, name)) as the password.
+		user, password, err := turn.GenerateLongTermCredentials(o.restSecret, o.restTTL)
+		if err != nil {
+			fail("rest credentials: %v", err)
+		}
+		o.user, o.password = user, password
+		fmt.Printf("REST user=%s\n", user)
+	}
 	if o.user == "" || o.peer == "" || o.count < 1 || o.count > 10000 || o.size < 16 ||
 		o.size > 1200 || (o.transport == "tls" && o.caFile == "") {
 		fmt.Fprintln(os.Stderr, "usage: ferry-pion-client -transport udp|tcp|tls -server IP:PORT "+
-			"-user U -password P -peer IP:PORT [-ca cert.pem -server-name NAME] [-count N] "+
+			"(-user U -password P | -rest-secret S [-rest-ttl D]) -peer IP:PORT [-ca cert.pem -server-name NAME] [-count N] "+
 			"[-size B] [-timeout D]")
 		os.Exit(2)
 	}

@@ -45,6 +45,18 @@ TEST_F(RestAuthTest, AMintedCredentialAllocatesAndRefreshes) {
   EXPECT_EQ(h.server->allocation_count(), 1u);
 }
 
+// A stale nonce is the same 438 for a REST credential; the fresh nonce works with the same
+// credential (the client's TurnClient retries once).
+TEST_F(RestAuthTest, AStaleNonceIs438ThenTheCredentialWorks) {
+  h.settings.nonce_lifetime = Seconds(60);  // shorter than the allocation's 600 s
+  start({"north-secret"});
+  TurnClient c = minted("198.51.100.7:40000", "north-secret", 7200);
+  ASSERT_TRUE(c.allocate().success());
+  h.advance(h.settings.nonce_lifetime + Seconds(1));
+  EXPECT_TRUE(c.refresh(600).success());
+  EXPECT_EQ(h.server->counters().auth_stale_nonce.get(), 1u);
+}
+
 TEST_F(RestAuthTest, AnExpiredCredentialIs401AndCounted) {
   start({"north-secret"});
   TurnClient past = minted("198.51.100.7:40000", "north-secret", -1);
