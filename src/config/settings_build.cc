@@ -82,6 +82,12 @@ void check_rest(BuildContext& ctx) {
                 quoted(kUser) + " accounts are not used: with " + quoted(kUseAuthSecret) +
                     " only the REST secrets' credentials are valid (as in coturn)");
   }
+  if (ctx.settings.http.username_labels) {
+    // Each REST credential names a new user ("<expiry>:<user>"): a new series per credential.
+    ctx.warning(cfg.where(kPrometheusUsernameLabels.name),
+                quoted(kPrometheusUsernameLabels) + " with REST secrets: every credential is " +
+                    "its own user name, so every credential makes its own series");
+  }
   if (a.static_secrets.empty()) {
     ctx.warning(cfg.where(kUseAuthSecret.name), quoted(kUseAuthSecret) + " without any " +
                                                     quoted(kStaticAuthSecret) +

@@ -117,5 +117,15 @@ TEST(RestSettings, WithoutARealmTheDefaultIsUsedAndTheConfigurationIsTold) {
   EXPECT_NE(b.text.find("warning: 'realm' is not set: using 'ferry'"), std::string::npos) << b.text;
 }
 
+TEST(RestSettings, UsernameLabelsWarnThatEveryCredentialIsASeries) {
+  Built b = build({{"realm", "r"},
+                   {"static-auth-secret", kSecret},
+                   {"prometheus", "true"},
+                   {"prometheus-username-labels", "true"}});
+  EXPECT_NE(b.text.find("r:4: warning: 'prometheus-username-labels' with REST secrets"),
+            std::string::npos)
+      << b.text;
+}
+
 }  // namespace
 }  // namespace ferry::config
