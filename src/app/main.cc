@@ -1,6 +1,8 @@
 // turnserver: config -> objects -> run (DESIGN.md section 1). Nothing else lives here.
 #include <signal.h>
 
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -8,6 +10,7 @@
 #include "ferry/common/logger.h"
 #include "ferry/config/config.h"
 #include "ferry/config/settings.h"
+#include "ferry/http/credentials.h"
 #include "ferry/http/router.h"
 #include "ferry/http/server.h"
 #include "ferry/metrics/metrics.h"
@@ -85,7 +88,12 @@ ferry::http::PageInfo page_info(const ferry::net::ServerSettings& s,
                           .port = s.port,
                           .udp = s.udp,
                           .tcp = s.tcp};
-  if (s.tls) p.tls_port = s.tls_port;
+  if (s.tls) {
+    p.tls_port = s.tls_port;
+    // turns: URIs name a host the certificate holds (browsers check it): its first DNS name.
+    auto names = ferry::http::certificate_dns_names(s.tls_files.cert_file);
+    if (!names.empty()) p.tls_name = names.front();
+  }
   for (const auto& e : s.turn.external_ips) p.addresses.push_back(e.public_ip);
   if (p.addresses.empty()) p.addresses = runtime.listen_ips();
   return p;
@@ -109,6 +117,17 @@ bool start_web(ferry::http::HttpServer& web, const ferry::http::HttpSettings& s,
   for (const auto& e : web.endpoints()) {
     log.info(std::string("test page on ") + scheme + e.to_string() + "/" +
              (s.metrics ? ", Prometheus metrics at /metrics" : ""));
+    // Never the keys: only that the endpoint is there and who may call it from a browser.
+    if (s.credential_endpoint()) {
+      std::string origins;
+      for (const auto& o : s.credential_origins) origins += (origins.empty() ? "" : " ") + o;
+      log.info(std::string("credential endpoint on ") + scheme + e.to_string() +
+               "/turn and /ice-servers (" + std::to_string(s.credential_keys.size()) +
+               " key(s); browser origins: " + (origins.empty() ? "none" : origins) + ")");
+    }
+  }
+  if (s.test_credentials) {
+    log.info("the test page fills in TURN credentials for browsers on this host (loopback)");
   }
   return true;
 }
@@ -167,16 +186,27 @@ int main(int argc, char** argv) {
   }
   const auto started = ferry::Clock::now();
   const auto stats = runtime.stats();
+  ferry::http::CredentialCounters credential_counts;
   ferry::http::Router router(
       settings.http, page_info(settings.server, runtime),
       {.metrics =
-           [&stats, &runtime, &settings, started] {
+           [&stats, &runtime, &settings, &credential_counts, started] {
              std::chrono::duration<double> up = ferry::Clock::now() - started;
              ferry::metrics::MetricsInput in{stats, FERRY_VERSION, up.count()};
              if (settings.http.username_labels) in.user_allocations = runtime.quotas().per_user();
+             in.credentials = credential_counts.snapshot();
              return ferry::metrics::render_metrics(in);
            },
-       .ready = [] { return true; }});
+       .ready = [] { return true; },
+       .now = [] { return ferry::Clock::now(); },
+       .unix_now =
+           [] {
+             return static_cast<std::int64_t>(
+                 std::chrono::duration_cast<std::chrono::seconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count());
+           },
+       .counters = &credential_counts});
   ferry::http::HttpServer web(settings.http, router, log);
   if (!start_web(web, settings.http, log)) {
     runtime.stop();

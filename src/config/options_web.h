@@ -7,6 +7,10 @@ namespace ferry::config::detail {
 
 inline constexpr std::string_view kWeb = "web";
 
+inline constexpr OptionSpec kNoWeb =
+    Opt(kWeb, "no-web", kFlag, "do not start the HTTP listener (test page, metrics, health)")
+        .to_not<&http::HttpSettings::enabled>();
+
 inline constexpr OptionSpec kWebListeningIp =
     Opt(kWeb, "web-listening-ip", kList,
         "address or host name of the HTTP listener; anything but loopback is an explicit "
@@ -42,15 +46,57 @@ inline constexpr OptionSpec kPrometheusUsernameLabels =
         "also export allocations per user, labelled with the user name (one series per user)")
         .to<&http::HttpSettings::username_labels>();
 
+inline constexpr OptionSpec kWebCredentialKey =
+    Opt(kWeb, "web-credential-key", kList,
+        "API key of the credential endpoint (GET /turn, /ice-servers on the HTTP listener: TURN "
+        "REST credentials from the first static-auth-secret); setting one turns the endpoint "
+        "on; repeat for several callers or to rotate")
+        .arg("KEY")
+        .secret()
+        .to<&http::HttpSettings::credential_keys>();
+
+inline constexpr OptionSpec kWebCredentialOrigin =
+    Opt(kWeb, "web-credential-origin", kList,
+        "a web origin (scheme://host[:port]) whose pages may call the credential endpoint from "
+        "the browser (CORS); requests from any other Origin are refused")
+        .arg("ORIGIN")
+        .to<&http::HttpSettings::credential_origins>();
+
+inline constexpr OptionSpec kWebCredentialTtl =
+    Opt(kWeb, "web-credential-ttl", kInt,
+        "lifetime of the credentials the endpoint hands out, in seconds")
+        .def("86400")
+        .range(60, 30 * 86400)
+        .arg("SECONDS")
+        .to<&http::HttpSettings::credential_ttl>();
+
+inline constexpr OptionSpec kWebCredentialRate =
+    Opt(kWeb, "web-credential-rate", kInt,
+        "credential requests per second from one source (IPv4 /24, IPv6 /56), twice that in a "
+        "burst; above it 429; 0: no limit")
+        .def("10")
+        .range(0, 1000000)
+        .arg("N")
+        .to<&http::HttpSettings::credential_rate>();
+
+inline constexpr OptionSpec kWebTestCredentials =
+    Opt(kWeb, "web-test-credentials", kFlag,
+        "let the test page fill in short-lived TURN credentials (from the first "
+        "static-auth-secret) for browsers on this host only: loopback callers without "
+        "X-Forwarded-For/Forwarded/X-Real-IP")
+        .to<&http::HttpSettings::test_credentials>();
+
 inline constexpr OptionSpec kWebOptions[] = {
-    Opt(kWeb, "no-web", kFlag, "do not start the HTTP listener (test page, metrics, health)")
-        .to_not<&http::HttpSettings::enabled>(),
+    kNoWeb,
     kWebListeningIp,
     kWebListeningPort,
     kWebCert,
     kWebPkey,
-    Opt(kWeb, "web-test-credentials", kFlag,
-        "let the test page hand out short-lived TURN credentials (trials only)"),
+    kWebTestCredentials,
+    kWebCredentialKey,
+    kWebCredentialOrigin,
+    kWebCredentialTtl,
+    kWebCredentialRate,
     kPrometheus,
     kPrometheusUsernameLabels,
     Opt(kWeb, "acme-redirect", kString,

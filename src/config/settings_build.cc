@@ -10,6 +10,7 @@
 
 #include "ferry/auth/credential_store.h"
 #include "ferry/auth/rest_secrets.h"
+#include "ferry/http/credentials.h"
 #include "ferry/net/runtime.h"
 #include "option_rows.h"
 #include "values.h"
@@ -132,6 +133,48 @@ void check_peers(BuildContext& ctx) {
   }
 }
 
+// The credential endpoint and the test page's credentials mint TURN REST credentials: they need
+// a secret to mint from, and keys and origins that can work.
+void check_credential_endpoint(BuildContext& ctx) {
+  const auto& cfg = ctx.config;
+  const auto& h = ctx.settings.http;
+  const bool endpoint = h.credential_endpoint();
+  if (!endpoint && !h.test_credentials) {
+    if (!h.credential_origins.empty()) {
+      ctx.warning(cfg.where(kWebCredentialOrigin.name), quoted(kWebCredentialOrigin) + " without " +
+                                                            quoted(kWebCredentialKey) +
+                                                            ": the credential endpoint is off");
+    }
+    return;
+  }
+  const std::string_view first = endpoint ? kWebCredentialKey.name : kWebTestCredentials.name;
+  if (ctx.settings.auth.static_secrets.empty()) {
+    ctx.error(cfg.where(first), detail::quoted(first) + " needs " + quoted(kStaticAuthSecret) +
+                                    ": the credentials it hands out are TURN REST credentials "
+                                    "minted from the first secret listed");
+  }
+  if (!h.enabled) {
+    ctx.error(cfg.where(kNoWeb.name), detail::quoted(first) + " needs the HTTP listener, and " +
+                                          quoted(kNoWeb) + " turns it off");
+  }
+  for (std::size_t i = 0; i < h.credential_keys.size(); ++i) {
+    const std::string& key = h.credential_keys[i];
+    if (key.empty()) {
+      ctx.error(cfg.where(kWebCredentialKey.name, i), quoted(kWebCredentialKey) + " is empty");
+    } else if (key.size() < kShortSecret) {
+      ctx.warning(cfg.where(kWebCredentialKey.name, i),
+                  quoted(kWebCredentialKey) + " has " + std::to_string(key.size()) +
+                      " characters: use at least 32 random ones (openssl rand -hex 32)");
+    }
+  }
+  for (std::size_t i = 0; i < h.credential_origins.size(); ++i) {
+    if (auto problem = http::origin_problem(h.credential_origins[i])) {
+      ctx.error(cfg.where(kWebCredentialOrigin.name, i),
+                quoted(kWebCredentialOrigin) + ": " + *problem);
+    }
+  }
+}
+
 void check_http(BuildContext& ctx) {
   const auto& cfg = ctx.config;
   const auto& h = ctx.settings.http;
@@ -144,6 +187,7 @@ void check_http(BuildContext& ctx) {
     ctx.error(cfg.where(h.cert_file.empty() ? kWebPkey.name : kWebCert.name),
               quoted(kWebCert) + " and " + quoted(kWebPkey) + " go together: HTTPS needs both");
   }
+  check_credential_endpoint(ctx);
   if (!h.enabled) return;
   for (std::size_t i = 0; i < h.ips.size(); ++i) {
     if (h.ips[i].is_loopback()) continue;
@@ -192,6 +236,10 @@ void derive(BuildContext& ctx, const HostFacts& host) {
     t.peers.public_aliases.push_back({e.public_ip, e.private_ip});
 
   derive_credentials(p);
+
+  // The credential endpoint mints with the first secret (the rotation order: README).
+  if (!p.auth.static_secrets.empty()) p.http.mint_secret = p.auth.static_secrets.front();
+  if (!p.auth.rest_separator.empty()) p.http.rest_separator = p.auth.rest_separator[0];
 
   p.http.metrics_off_text = "metrics are off: set " + quoted(kPrometheus) + " in turnserver.conf\n";
   p.http.explicit_endpoint =

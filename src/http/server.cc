@@ -7,6 +7,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <netinet/in.h>
 #include <openssl/ssl.h>
 #include <sys/socket.h>
 #include "ferry/event/event_loop.h"
@@ -53,16 +54,39 @@ struct HttpServer::Impl {
 
   static void on_request(evhttp_request* req, void* arg) { static_cast<Impl*>(arg)->serve(req); }
 
+  static std::string_view method_name(evhttp_cmd_type command) {
+    // A bit set, not a closed enum we own: compare instead of switching.
+    if (command == EVHTTP_REQ_GET) return "GET";
+    if (command == EVHTTP_REQ_HEAD) return "HEAD";
+    if (command == EVHTTP_REQ_OPTIONS) return "OPTIONS";
+    if (command == EVHTTP_REQ_POST) return "POST";
+    if (command == EVHTTP_REQ_PUT) return "PUT";
+    if (command == EVHTTP_REQ_DELETE) return "DELETE";
+    return "OTHER";
+  }
+
   void serve(evhttp_request* req) {
     Request r;
-    // A bit set, not a closed enum we own: compare instead of switching.
-    const auto command = evhttp_request_get_command(req);
-    r.method = command == EVHTTP_REQ_GET ? "GET" : command == EVHTTP_REQ_HEAD ? "HEAD" : "OTHER";
+    r.method = method_name(evhttp_request_get_command(req));
     const evhttp_uri* uri = evhttp_request_get_evhttp_uri(req);
     const char* path = uri != nullptr ? evhttp_uri_get_path(uri) : nullptr;
     r.path = path != nullptr && *path != '\0' ? path : "/";
-    const char* host = evhttp_find_header(evhttp_request_get_input_headers(req), "Host");
+    const char* query = uri != nullptr ? evhttp_uri_get_query(uri) : nullptr;
+    r.query = query != nullptr ? query : "";
+    evkeyvalq* in = evhttp_request_get_input_headers(req);
+    const char* host = evhttp_find_header(in, "Host");
     r.host = host != nullptr ? host : "";
+    // Bounded by evhttp_set_max_headers_size: at most a few hundred headers.
+    for (evkeyval* h = in->tqh_first; h != nullptr; h = h->next.tqe_next) {
+      r.headers.emplace_back(h->key, h->value);
+    }
+    if (evhttp_connection* conn = evhttp_request_get_connection(req); conn != nullptr) {
+      if (const sockaddr* peer = evhttp_connection_get_addr(conn); peer != nullptr) {
+        const socklen_t len =
+            peer->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+        r.source = Address::from_sockaddr(peer, len);
+      }
+    }
     Response out = router.handle(r);
 
     evkeyvalq* headers = evhttp_request_get_output_headers(req);

@@ -236,6 +236,25 @@ void auth(Writer& w) {
   }
 }
 
+// The HTTP listener's credential endpoint and test page (issue 19): every credential handed
+// out, and every request refused, by reason.
+void credentials(Writer& w, const MetricsInput& in) {
+  const http::CredentialCounts& c = in.credentials;
+  w.family("ferry_credentials_issued_total", "counter",
+           "TURN REST credentials handed out by the HTTP listener: via=\"api\" (the credential "
+           "endpoint, web-credential-key), via=\"test_page\" (web-test-credentials).");
+  w.sample("ferry_credentials_issued_total", "via=\"api\"", c.issued_api);
+  w.sample("ferry_credentials_issued_total", "via=\"test_page\"", c.issued_test_page);
+  w.family("ferry_credentials_refused_total", "counter",
+           "Credential requests refused, by reason: bad_key (401), origin (403, an Origin not in "
+           "web-credential-origin), rate_limited (429), bad_request (400), method (405), "
+           "not_admin (test credentials asked for from outside loopback or through a proxy).");
+  for (std::size_t i = 0; i < http::kRefusalNames.size(); ++i) {
+    w.sample("ferry_credentials_refused_total",
+             "reason=\"" + std::string(http::kRefusalNames[i]) + "\"", c.refused[i]);
+  }
+}
+
 void traffic(Writer& w) {
   constexpr std::string_view kToPeer = "direction=\"client_to_peer\"";
   constexpr std::string_view kToClient = "direction=\"peer_to_client\"";
@@ -369,6 +388,7 @@ std::string render_metrics(const MetricsInput& in) {
   mobility(w);
   stun(w);
   auth(w);
+  credentials(w, in);
   traffic(w);
   users(w, in);
   return w.take();

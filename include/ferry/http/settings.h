@@ -23,6 +23,19 @@ struct HttpSettings {
   // What /metrics answers while metrics are off; the configuration step names the option
   // that turns them on (only the option table knows option names).
   std::string metrics_off_text = "metrics are off\n";
+
+  // The credential endpoint (/turn, /ice-servers; credentials.h): on when a key is set.
+  std::vector<std::string> credential_keys;     // web-credential-key
+  std::vector<std::string> credential_origins;  // web-credential-origin (exact Origin values)
+  std::int64_t credential_ttl = 86400;          // web-credential-ttl, seconds
+  std::uint32_t credential_rate = 10;           // web-credential-rate, per second and source
+  bool test_credentials = false;                // web-test-credentials (loopback callers only)
+  // Derived (settings_build.cc): the REST secret that mints (the first static-auth-secret;
+  // every listed one stays valid for TURN) and rest-api-separator.
+  std::string mint_secret;
+  char rest_separator = ':';
+  bool credential_endpoint() const { return !credential_keys.empty(); }
+
   bool operator==(const HttpSettings&) const = default;
 };
 
@@ -35,6 +48,7 @@ struct PageInfo {
   bool tcp = true;
   std::vector<Address> addresses;  // where clients reach it: external-ip, else listeners
   std::uint16_t tls_port = 0;      // tls-listening-port when TURN over TLS runs, else 0
+  std::string tls_name;            // a DNS name of the TLS certificate, for turns: URIs
 };
 
 }  // namespace ferry::http

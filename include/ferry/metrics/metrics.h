@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "ferry/http/credentials.h"
 #include "ferry/net/stats.h"
 
 namespace ferry::metrics {
@@ -18,6 +19,8 @@ struct MetricsInput {
   // prometheus-username-labels: allocations now per user name. Empty otherwise: a label per
   // user makes the series (and the scraper's memory) grow with the user base.
   std::vector<std::pair<std::string, std::size_t>> user_allocations;
+  // The HTTP listener's credential endpoint (credentials.h).
+  http::CredentialCounts credentials;
 };
 
 std::string render_metrics(const MetricsInput& in);

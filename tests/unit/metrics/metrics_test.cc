@@ -112,5 +112,24 @@ TEST(Metrics, UserLabelsOnlyWhenGivenAndEscaped) {
   EXPECT_EQ(value_of(m, "ferry_user_allocations_current{user=\"we\\\"ird\\\\na\\nme\"}"), 1) << m;
 }
 
+TEST(Metrics, CredentialEndpointCounts) {
+  TwoWorkers w;
+  MetricsInput in = w.input();
+  in.credentials.issued_api = 7;
+  in.credentials.issued_test_page = 2;
+  in.credentials.refused[static_cast<std::size_t>(http::Refusal::kBadKey)] = 3;
+  in.credentials.refused[static_cast<std::size_t>(http::Refusal::kOrigin)] = 1;
+  const std::string m = render_metrics(in);
+  EXPECT_EQ(value_of(m, "ferry_credentials_issued_total{via=\"api\"}"), 7) << m;
+  EXPECT_EQ(value_of(m, "ferry_credentials_issued_total{via=\"test_page\"}"), 2);
+  EXPECT_EQ(value_of(m, "ferry_credentials_refused_total{reason=\"bad_key\"}"), 3);
+  EXPECT_EQ(value_of(m, "ferry_credentials_refused_total{reason=\"origin\"}"), 1);
+  for (std::string_view reason : http::kRefusalNames) {
+    EXPECT_GE(
+        value_of(m, "ferry_credentials_refused_total{reason=\"" + std::string(reason) + "\"}"), 0)
+        << reason;
+  }
+}
+
 }  // namespace
 }  // namespace ferry::metrics

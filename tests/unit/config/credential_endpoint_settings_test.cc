@@ -1,0 +1,112 @@
+// The credential endpoint's options (web-credential-*, web-test-credentials): what the HTTP
+// settings get, and what the configuration is told when they cannot work.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "ferry/config/config.h"
+#include "ferry/config/settings.h"
+
+namespace ferry::config {
+namespace {
+
+HostFacts fixed_host() {
+  return {.local_addresses = [] { return std::vector<Address>{*Address::parse_ip("192.0.2.10")}; },
+          .cpus = 1};
+}
+
+Expected<std::vector<Address>> no_dns(const std::string&) {
+  return fail("no DNS in unit tests");
+}
+
+struct Built {
+  Settings settings;
+  std::string text;
+  bool error = false;
+};
+
+Built build(const std::vector<std::pair<const char*, const char*>>& lines) {
+  Config cfg;
+  int n = 0;
+  for (const auto& [name, value] : lines) cfg.append(name, value, "r:" + std::to_string(++n));
+  Built b;
+  std::vector<Diagnostic> diagnostics;
+  b.settings = build_settings(cfg, diagnostics, no_dns, fixed_host());
+  for (const auto& d : diagnostics) {
+    b.text += d.to_string() + "\n";
+    b.error = b.error || d.severity == Diagnostic::Severity::kError;
+  }
+  return b;
+}
+
+constexpr const char* kSecret = "0123456789abcdef0123456789abcdef";
+constexpr const char* kNewSecret = "fedcba9876543210fedcba9876543210";
+constexpr const char* kKey = "key-0123456789abcdef0123456789";
+
+TEST(CredentialEndpointSettings, OffByDefault) {
+  Built b = build({});
+  EXPECT_FALSE(b.settings.http.credential_endpoint());
+  EXPECT_FALSE(b.settings.http.test_credentials);
+  EXPECT_EQ(b.settings.http.credential_ttl, 86400);
+  EXPECT_EQ(b.settings.http.credential_rate, 10u);
+}
+
+// Rotation: the first listed secret mints, every listed one stays valid for TURN.
+TEST(CredentialEndpointSettings, TheFirstSecretMints) {
+  Built b = build({{"realm", "r"},
+                   {"static-auth-secret", kNewSecret},
+                   {"static-auth-secret", kSecret},
+                   {"rest-api-separator", "-"},
+                   {"web-credential-key", kKey},
+                   {"web-credential-key", "second-key-0123456789abcdef"},
+                   {"web-credential-origin", "https://app.example.org"},
+                   {"web-credential-ttl", "3600"}});
+  EXPECT_FALSE(b.error) << b.text;
+  EXPECT_TRUE(b.settings.http.credential_endpoint());
+  EXPECT_EQ(b.settings.http.mint_secret, kNewSecret);
+  EXPECT_EQ(b.settings.http.rest_separator, '-');
+  EXPECT_EQ(b.settings.http.credential_keys.size(), 2u);
+  EXPECT_EQ(b.settings.http.credential_origins,
+            std::vector<std::string>{"https://app.example.org"});
+  EXPECT_EQ(b.settings.http.credential_ttl, 3600);
+}
+
+TEST(CredentialEndpointSettings, NoRestSecretIsAnErrorNamingTheOptions) {
+  for (const auto& line : std::vector<std::pair<const char*, const char*>>{
+           {"web-credential-key", kKey}, {"web-test-credentials", "true"}}) {
+    Built b = build({line});
+    EXPECT_TRUE(b.error) << line.first;
+    EXPECT_NE(b.text.find("'" + std::string(line.first) + "' needs 'static-auth-secret'"),
+              std::string::npos)
+        << b.text;
+  }
+  Built b = build({{"use-auth-secret", "true"}, {"web-credential-key", kKey}});
+  EXPECT_TRUE(b.error) << b.text;
+}
+
+TEST(CredentialEndpointSettings, KeysOriginsAndTheListener) {
+  Built empty = build({{"static-auth-secret", kSecret}, {"web-credential-key", ""}});
+  EXPECT_TRUE(empty.error);
+  EXPECT_NE(empty.text.find("'web-credential-key' is empty"), std::string::npos) << empty.text;
+  Built shortkey = build({{"static-auth-secret", kSecret}, {"web-credential-key", "abc"}});
+  EXPECT_FALSE(shortkey.error);
+  EXPECT_NE(shortkey.text.find("has 3 characters"), std::string::npos) << shortkey.text;
+  EXPECT_EQ(shortkey.text.find("'abc'"), std::string::npos);  // the key is never quoted
+  for (const char* bad : {"*", "https://app.example.org/", "app.example.org"}) {
+    Built b = build({{"static-auth-secret", kSecret},
+                     {"web-credential-key", kKey},
+                     {"web-credential-origin", bad}});
+    EXPECT_TRUE(b.error) << bad;
+  }
+  Built noweb =
+      build({{"static-auth-secret", kSecret}, {"web-credential-key", kKey}, {"no-web", "true"}});
+  EXPECT_TRUE(noweb.error);
+  EXPECT_NE(noweb.text.find("'no-web'"), std::string::npos) << noweb.text;
+  Built alone = build({{"web-credential-origin", "https://app.example.org"}});
+  EXPECT_FALSE(alone.error);
+  EXPECT_NE(alone.text.find("the credential endpoint is off"), std::string::npos) << alone.text;
+}
+
+}  // namespace
+}  // namespace ferry::config
