@@ -77,11 +77,18 @@ void UserDbStore::refresh(std::int64_t unix_now, Logger& log) {
   if (!version) return on_failure(unix_now, version.error(), log);
   const bool have = snapshot() != nullptr;
   if (!have || *version != version_) {
+    if (*version == failed_version_ && unix_now < retry_at_) {
+      return on_failure(unix_now, failed_why_, log);
+    }
     const std::int64_t started = steady_ms();
     SnapshotBuilder builder(settings_.limits);
     if (auto loaded = source_->load(builder); !loaded) {
+      failed_version_ = *version;
+      failed_why_ = loaded.error();
+      retry_at_ = unix_now + settings_.retry_failed_load_after;
       return on_failure(unix_now, loaded.error(), log);
     }
+    failed_version_.clear();
     auto snap = std::move(builder).finish();
     const std::string summary = snap->summary();
     const auto* mine = snap->realm(settings_.realm);

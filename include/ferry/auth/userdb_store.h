@@ -43,6 +43,8 @@ struct UserDbStoreSettings {
   std::int64_t serve_stale_for = 30;
   // The outage's error line repeats at most this often (the first one is immediate).
   std::int64_t log_every = 60;
+  // A load that failed is tried again this long after, unless the database changes first.
+  std::int64_t retry_failed_load_after = 30;
   SnapshotLimits limits;
 };
 
@@ -79,6 +81,11 @@ class UserDbStore final : public CredentialStore, public BackgroundRefresh {
   std::unique_ptr<UserDbSource> source_;
   const std::string source_name_;
   std::string version_;
+  // A load that failed (a bound passed, a corrupt page) is not retried for the same version
+  // before retry_at_: reading a million rows every second to fail again would be a CPU burn.
+  std::string failed_version_;
+  std::string failed_why_;
+  std::int64_t retry_at_ = 0;
   std::int64_t failing_since_ = -1;  // -1: reading fine
   std::int64_t last_failure_log_ = 0;
   bool closed_logged_ = false;

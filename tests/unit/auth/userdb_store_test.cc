@@ -249,6 +249,19 @@ TEST_F(UserDbStoreTest, ATableAboveTheBoundIsRefusedWholeAndLogged) {
       << log.lines.back();
   EXPECT_TRUE(valid(store->find("alice", "example.org", kT0 + 1), "alice", "pass"));
   EXPECT_EQ(store->find("u0", "example.org", kT0 + 1).status, Lookup::Status::kUnknown);
+  // Not read again every poll while nothing changes (a million rows a second would burn a
+  // core); tried again after retry_failed_load_after, or at once when the database changes.
+  const int loads = db.loads;
+  for (std::int64_t t = kT0 + 2; t < kT0 + 31; ++t) store->refresh(t, log);
+  EXPECT_EQ(db.loads, loads);
+  EXPECT_EQ(store->find("alice", "example.org", kT0 + 31).status, Lookup::Status::kUnknown);
+  store->refresh(kT0 + 31, log);
+  EXPECT_EQ(db.loads, loads + 1);
+  db.users.resize(3);
+  ++db.version;
+  store->refresh(kT0 + 32, log);
+  EXPECT_EQ(db.loads, loads + 2);
+  EXPECT_TRUE(valid(store->find("u0", "example.org", kT0 + 32), "u0", "p"));
 }
 
 TEST(SnapshotBuilderTest, SkipsMalformedRowsAndCountsThem) {
