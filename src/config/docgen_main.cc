@@ -1,5 +1,6 @@
 // ferry_docgen OUTDIR: writes the generated documentation into a source tree (or any directory):
-//   OUTDIR/man/turnserver.8, OUTDIR/man/turnserver.conf.5, OUTDIR/etc/turnserver.conf.reference,
+//   OUTDIR/man/turnserver.8, OUTDIR/man/turnserver.conf.5, OUTDIR/man/turnadmin.1,
+//   OUTDIR/etc/turnserver.conf.reference,
 //   and the option list between the markers of OUTDIR/docs/CONFIGURATION.md when that file exists.
 // config_test fails when the committed copies differ from what this would write.
 #include <cstdio>
@@ -9,6 +10,7 @@
 #include <string>
 
 #include "ferry/config/config.h"
+#include "turnadmin/admin_options.h"
 
 namespace {
 
@@ -57,6 +59,7 @@ int main(int argc, char** argv) {
   bool ok =
       write(root / "man" / "turnserver.8", ferry::config::render_man8()) &&
       write(root / "man" / "turnserver.conf.5", ferry::config::render_man5()) &&
+      write(root / "man" / "turnadmin.1", ferry::turnadmin::render_admin_man()) &&
       write(root / "etc" / "turnserver.conf.reference", ferry::config::render_reference_conf()) &&
       splice_markdown(root / "docs" / "CONFIGURATION.md");
   return ok ? 0 : 1;

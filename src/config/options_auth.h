@@ -55,6 +55,15 @@ inline constexpr OptionSpec kRestApiSeparator =
         .arg("CHAR")
         .to<&auth::AuthSettings::rest_separator>();
 
+inline constexpr OptionSpec kUserdb =
+    Opt(kAuth, "userdb", kString,
+        "SQLite user database in coturn's schema (made and changed with turnadmin): its users "
+        "and REST secrets are valid beside the configured ones, and changes apply within 2 s")
+        .alias("db")
+        .letter('b')
+        .arg("FILE")
+        .to<&auth::AuthSettings::userdb>();
+
 inline constexpr OptionSpec kAuthOptions[] = {
     kLtCredMech,
     kNoAuth,
@@ -71,7 +80,7 @@ inline constexpr OptionSpec kAuthOptions[] = {
     Opt(kAuth, "oauth", kFlag, "accept third-party authorisation tokens (RFC 7635)"),
     Opt(kAuth, "check-origin-consistency", kFlag,
         "require every request of a session to carry the ORIGIN it started with"),
-    Opt(kAuth, "userdb", kString, "SQLite user database").alias("db").letter('b').arg("FILE"),
+    kUserdb,
     Opt(kAuth, "psql-userdb", kString, "PostgreSQL user database (libpq connection string)")
         .alias("sql-userdb")
         .letter('e')

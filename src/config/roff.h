@@ -1,16 +1,11 @@
-// Minimal roff writing for the generated man pages.
+// The roff helpers live in ferry_common (turnadmin's man page uses them too).
 #pragma once
 
-#include <string>
-#include <string_view>
+#include "ferry/common/roff.h"
 
 namespace ferry::config::detail {
 
-// Escapes text for a roff body: backslashes, hyphens as \- (so copies paste as ASCII), and a
-// leading '.' or '\'' that roff would take as a request.
-std::string roff_escape(std::string_view text);
-
-// One paragraph: escaped text, then a newline.
-std::string roff_text(std::string_view text);
+using ferry::roff_escape;
+using ferry::roff_text;
 
 }  // namespace ferry::config::detail

@@ -3,6 +3,7 @@
 // values are computed here and only here: the network layer and the core take them as given.
 #include <netdb.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <memory>
@@ -10,8 +11,10 @@
 
 #include "ferry/auth/credential_store.h"
 #include "ferry/auth/rest_secrets.h"
+#include "ferry/auth/userdb_store.h"
 #include "ferry/http/credentials.h"
 #include "ferry/net/runtime.h"
+#include "ferry/userdb/sqlite_source.h"
 #include "option_rows.h"
 #include "values.h"
 
@@ -89,18 +92,39 @@ void check_rest(BuildContext& ctx) {
                 quoted(kPrometheusUsernameLabels) + " with REST secrets: every credential is " +
                     "its own user name, so every credential makes its own series");
   }
-  if (a.static_secrets.empty()) {
+  if (a.static_secrets.empty() && a.userdb.empty()) {
     ctx.warning(cfg.where(kUseAuthSecret.name), quoted(kUseAuthSecret) + " without any " +
                                                     quoted(kStaticAuthSecret) +
                                                     ": TURN requests will be refused");
   }
 }
 
+// The database file is opened once here (read-only, no thread): a file that is not a user
+// database is an error now rather than 401s later. A missing one is allowed (coturn creates it;
+// Ferry's server never writes): its users become valid once turnadmin makes it.
+void check_userdb(BuildContext& ctx) {
+  const std::string& path = ctx.settings.auth.userdb;
+  if (path.empty()) return;
+  const auto where = ctx.config.where(kUserdb.name);
+  if (!ctx.settings.server.turn.auth_required) {
+    ctx.warning(where, quoted(kUserdb) + " is not used: " + quoted(kNoAuth) + " is set");
+    return;
+  }
+  if (access(path.c_str(), F_OK) != 0) {
+    ctx.warning(where, quoted(kUserdb) + " " + path +
+                           " does not exist (yet): its users are valid once it is made "
+                           "(turnadmin -a -b " +
+                           path + " -r REALM -u USER -p PASSWORD)");
+    return;
+  }
+  if (auto ok = userdb::check_database(path); !ok) ctx.error(where, ok.error());
+}
+
 void check_credentials(BuildContext& ctx) {
   const auto& cfg = ctx.config;
   const auto& t = ctx.settings.server.turn;
   const bool rest = ctx.settings.auth.rest_mode();
-  const bool has_users = !ctx.settings.users.empty();
+  const bool has_users = !ctx.settings.users.empty() || !ctx.settings.auth.userdb.empty();
   if (!t.auth_required) {
     ctx.warning(cfg.where(kNoAuth.name),
                 quoted(kNoAuth) +
@@ -109,10 +133,13 @@ void check_credentials(BuildContext& ctx) {
     return;
   }
   check_rest(ctx);
+  check_userdb(ctx);
   if ((has_users || rest) && !cfg.is_set(kRealm.name)) {
     // Browsers' long-term credentials break on an empty realm (CONFORMANCE.md), and coturn
     // configs without one exist: the default applies, and the operator is told.
-    ctx.warning(cfg.where(rest ? kUseAuthSecret.name : kUser.name),
+    ctx.warning(cfg.where(rest                         ? kUseAuthSecret.name
+                          : ctx.settings.users.empty() ? kUserdb.name
+                                                       : kUser.name),
                 quoted(kRealm) + " is not set: using '" + std::string(kRealm.default_value) +
                     "'; clients' keys depend on the realm, so set " + std::string(kRealm.name) +
                     "=YOUR.DOMAIN");
@@ -201,19 +228,38 @@ void check_http(BuildContext& ctx) {
 }
 
 // The credential store: the REST secrets in REST mode (and then only them, as coturn), the
-// static accounts otherwise. TURN is on only when some credential can be valid.
+// static accounts otherwise; with a user database, its snapshot beside them (kept current by
+// the Runtime's refresher thread, which is not started here: --check-config starts nothing).
+// TURN is on only when some credential can be valid.
 void derive_credentials(Settings& p) {
   turn::Settings& t = p.server.turn;
+  const char separator = p.auth.rest_separator.empty() ? ':' : p.auth.rest_separator[0];
+  std::shared_ptr<auth::StaticUsers> users;
+  if (!p.auth.rest_mode()) {
+    users = std::make_shared<auth::StaticUsers>(t.realm);
+    for (const auto& entry : p.users) {
+      (void)users->add(entry);  // checked line by line when the row was applied
+    }
+  }
+  if (!p.auth.userdb.empty() && t.auth_required) {
+    // The database may gain credentials at any moment: TURN stays on.
+    t.turn_enabled = true;
+    auto store = std::make_shared<auth::UserDbStore>(
+        std::make_unique<userdb::SqliteSource>(p.auth.userdb),
+        auth::UserDbStoreSettings{.realm = t.realm,
+                                  .rest_mode = p.auth.rest_mode(),
+                                  .separator = separator,
+                                  .static_secrets = p.auth.static_secrets,
+                                  .static_users = users});
+    p.server.credentials = store;
+    p.server.credential_refresh = store;
+    return;
+  }
   if (p.auth.rest_mode()) {
-    const char separator = p.auth.rest_separator.empty() ? ':' : p.auth.rest_separator[0];
     t.turn_enabled = !t.auth_required || !p.auth.static_secrets.empty();
     p.server.credentials =
         std::make_shared<auth::RestSecrets>(p.auth.static_secrets, t.realm, separator);
     return;
-  }
-  auto users = std::make_shared<auth::StaticUsers>(t.realm);
-  for (const auto& entry : p.users) {
-    (void)users->add(entry);  // checked line by line when the row was applied
   }
   t.turn_enabled = !t.auth_required || users->size() > 0;
   p.server.credentials = std::move(users);

@@ -9,6 +9,7 @@
 
 #include "connection_limits.h"
 #include "handoff.h"
+#include "refresher_thread.h"
 #include "reservations.h"
 #include "sockets.h"
 #include "worker.h"
@@ -191,6 +192,13 @@ Expected<void> Runtime::start() {
       shared_->moves = moves_.get();
     }
   }
+  // A user database is read once now, so the workers start with its snapshot (a database that
+  // cannot be read is logged and retried by the thread: the configured credentials still work).
+  if (settings_.credential_refresh) {
+    refresher_ =
+        std::make_unique<RefresherThread>(settings_.credential_refresh, kSystemWallClock, log_);
+    refresher_->run_once();
+  }
   // Bind everything before starting any thread, so a port in use fails the start cleanly.
   for (unsigned i = 0; i < n; ++i) {
     auto w = Worker::open(settings_, *shared_, log_, i);
@@ -201,6 +209,7 @@ Expected<void> Runtime::start() {
     workers_.push_back(std::move(*w));
   }
   for (auto& w : workers_) w->start();
+  if (refresher_) refresher_->start();
   running_ = true;
   for (const auto& ip : ips) {
     Address a = ip;
@@ -254,6 +263,7 @@ std::vector<WorkerStats> Runtime::stats() const {
 }
 
 void Runtime::stop() {
+  if (refresher_) refresher_->stop();
   if (!running_) return;
   for (auto& w : workers_) w->request_stop();
   for (auto& w : workers_) w->join();

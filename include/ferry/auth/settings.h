@@ -15,6 +15,9 @@ struct AuthSettings {
   std::vector<std::string> static_secrets;
   // rest-api-separator: one character between the expiry and the user in a REST username.
   std::string rest_separator = ":";
+  // userdb: an SQLite file in coturn's schema (turnadmin -b). Its users are valid beside the
+  // user= accounts, its turn_secret rows beside static-auth-secret (userdb_store.h).
+  std::string userdb;
 
   bool rest_mode() const { return use_auth_secret || !static_secrets.empty(); }
   bool operator==(const AuthSettings&) const = default;

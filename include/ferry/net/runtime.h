@@ -19,6 +19,7 @@
 namespace ferry::net {
 
 class Worker;
+class RefresherThread;
 struct WorkerShared;
 class Reservations;
 class ConnectionLimits;
@@ -68,6 +69,7 @@ class Runtime {
   std::optional<auth::TicketCodec> tickets_;              // RFC 8016, keyed at start
   std::unique_ptr<MobilityMailboxes> moves_;              // RFC 8016 moves across workers
   std::unique_ptr<WorkerShared> shared_;                  // the above, for the workers
+  std::unique_ptr<RefresherThread> refresher_;  // keeps a user database's snapshot current
   std::vector<std::unique_ptr<Worker>> workers_;
   bool running_ = false;
 };

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ferry/auth/credential_store.h"
+#include "ferry/auth/refresher.h"
 
 #include "ferry/common/address.h"
 #include "ferry/common/time.h"
@@ -78,6 +79,9 @@ struct ServerSettings {
   std::uint64_t bps_capacity = 0;
   // Long-term credentials (static users now); shared read-only by every worker.
   std::shared_ptr<const auth::CredentialStore> credentials;
+  // What keeps `credentials` current (a user database), run on the Runtime's refresher
+  // thread; null when the credentials come from the configuration alone.
+  std::shared_ptr<auth::BackgroundRefresh> credential_refresh;
   turn::Settings turn;
 
   bool operator==(const ServerSettings&) const = default;

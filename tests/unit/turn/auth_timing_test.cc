@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "core_harness.h"
+#include "ferry/auth/userdb_store.h"
 #include "ferry/stun/attributes.h"
 #include "ferry/stun/message.h"
 #include "ferry/turn/dispatcher.h"
@@ -82,6 +83,59 @@ TEST_F(AuthTimingTest, SigningWithTheDummyKeyDoesNotAuthenticate) {
   EXPECT_EQ(r.error(), 401);
   EXPECT_EQ(h.server->allocation_count(), 0u);
   EXPECT_EQ(h.server->counters().auth_unknown_user.get(), 1u);
+}
+
+// The same with a user database (userdb): a name the database does not hold, a database
+// user's wrong password and its right one each cost one HMAC, and so does a database user once
+// the outage bound has passed (refused like an unknown name). The snapshot lookup is a hash
+// lookup whatever the name; no database I/O happens on this path.
+class MemorySource final : public auth::UserDbSource {
+ public:
+  std::string describe() const override { return "memory"; }
+  Expected<std::string> version() override {
+    if (down) return fail("down");
+    return std::string("1");
+  }
+  Expected<void> load(auth::SnapshotBuilder& into) override {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string hex;
+    for (auto b : auth::md5_key("dave", "example.org", "dbpass")) {
+      hex += kDigits[b >> 4];
+      hex += kDigits[b & 15];
+    }
+    return into.add_user("example.org", "dave", hex);
+  }
+  bool down = false;
+};
+
+TEST_F(AuthTimingTest, DatabaseUsersCostTheSameHmacAsUnknownOnes) {
+  auto source = std::make_unique<MemorySource>();
+  MemorySource* src = source.get();
+  auth::UserDbStore store(std::move(source), {.realm = "example.org"});
+  NullLogger log;
+  store.refresh(h.wall.now, log);
+  h.credentials = &store;
+  h.start();
+  TurnClient wrong{h, testing::udp_tuple("198.51.100.8:40000"), "dave", "not-it"};
+  TurnClient stranger{h, testing::udp_tuple("198.51.100.9:40000"), "mallory", "dbpass"};
+  TurnClient dave{h, testing::udp_tuple("198.51.100.7:40000"), "dave", "dbpass"};
+  const Outcome bad_password = signed_allocate(wrong);
+  const Outcome unknown_user = signed_allocate(stranger);
+  const Outcome success = signed_allocate(dave);
+  EXPECT_EQ(bad_password.error, 401);
+  EXPECT_EQ(unknown_user.error, 401);
+  EXPECT_EQ(success.error, 0);
+  EXPECT_EQ(bad_password.hmacs, 1u);
+  EXPECT_EQ(unknown_user.hmacs, 1u);
+  EXPECT_EQ(success.hmacs, 1u);
+
+  src->down = true;
+  h.wall.now += 31;  // past the outage bound: fail closed
+  store.refresh(h.wall.now, log);
+  TurnClient later{h, testing::udp_tuple("198.51.100.10:40000"), "dave", "dbpass"};
+  const Outcome closed = signed_allocate(later);
+  EXPECT_EQ(closed.error, 401);
+  EXPECT_EQ(closed.hmacs, 1u);
 }
 
 }  // namespace

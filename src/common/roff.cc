@@ -1,6 +1,6 @@
-#include "roff.h"
+#include "ferry/common/roff.h"
 
-namespace ferry::config::detail {
+namespace ferry {
 
 std::string roff_escape(std::string_view text) {
   std::string out;
@@ -23,4 +23,4 @@ std::string roff_text(std::string_view text) {
   return roff_escape(text) + "\n";
 }
 
-}  // namespace ferry::config::detail
+}  // namespace ferry

@@ -1,0 +1,94 @@
+// Credentials from a user database (userdb; coturn's schema), beside those of the configuration.
+// Workers never wait on the database: they read an immutable snapshot published through an
+// atomic pointer; the Runtime's refresher thread polls the source about once a second, reloads
+// only when it changed, and publishes the new snapshot whole.
+//
+// Staleness: a change is seen within one poll period plus the load (about 2 s for a database
+// of ordinary size; the load time is logged). Outage: while the database cannot be read
+// (removed, corrupt, locked), the last snapshot keeps serving for `serve_stale_for` (30 s), so
+// a file replaced or a write lock held for a moment costs nothing; after that the database's
+// users and secrets are refused (401, fail closed) until it reads again, which needs no
+// restart. Credentials of the configuration itself (user=, static-auth-secret) stay valid
+// throughout, and allocations already made keep relaying: only new authentications are asked.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ferry/auth/credential_store.h"
+#include "ferry/auth/refresher.h"
+#include "ferry/auth/rest_secrets.h"
+#include "ferry/auth/userdb_snapshot.h"
+
+namespace ferry::auth {
+
+struct UserDbStoreSettings {
+  std::string realm;  // the configured realm: its rows are the ones used
+  // REST mode (use-auth-secret): the valid secrets are static_secrets plus the database's
+  // turn_secret rows of the realm (as coturn), users are not consulted.
+  bool rest_mode = false;
+  char separator = ':';
+  std::vector<std::string> static_secrets;
+  // Long-term mode: the user= accounts. On a name in both, the configuration's account wins
+  // (as coturn, which looks in its static accounts first): a database cannot override it.
+  std::shared_ptr<const StaticUsers> static_users;
+  Duration poll = Seconds(1);
+  // How long the last snapshot serves while the database cannot be read. Long enough for a
+  // file replaced by a copy, a VACUUM or a long write transaction; short enough that a
+  // database removed on purpose stops authenticating within half a minute.
+  std::int64_t serve_stale_for = 30;
+  // The outage's error line repeats at most this often (the first one is immediate).
+  std::int64_t log_every = 60;
+  // A load that failed is tried again this long after, unless the database changes first.
+  std::int64_t retry_failed_load_after = 30;
+  SnapshotLimits limits;
+};
+
+class UserDbStore final : public CredentialStore, public BackgroundRefresh {
+ public:
+  UserDbStore(std::unique_ptr<UserDbSource> source, UserDbStoreSettings settings);
+
+  Lookup find(std::string_view user, std::string_view realm, std::int64_t unix_now) const override;
+  void refresh(std::int64_t unix_now, Logger& log) override;
+  Duration period() const override { return settings_.poll; }
+
+  // The snapshot in use (null before the first successful load), and whether the database's
+  // credentials are accepted at `unix_now` (false once the outage bound has passed).
+  std::shared_ptr<const UserDbSnapshot> snapshot() const;
+  bool database_usable(std::int64_t unix_now) const;
+  const std::string& source_name() const { return source_name_; }
+
+ private:
+  // What the workers read: the snapshot and, in REST mode, the secrets it makes valid.
+  struct Published {
+    std::shared_ptr<const UserDbSnapshot> snapshot;
+    std::optional<RestSecrets> rest;
+  };
+  void publish(std::shared_ptr<const UserDbSnapshot> snap);
+  void on_failure(std::int64_t unix_now, const std::string& why, Logger& log);
+
+  const UserDbStoreSettings settings_;
+  const RestSecrets static_rest_;  // REST mode without a usable database
+  std::atomic<std::shared_ptr<const Published>> published_;
+  // When the published snapshot was last known to match the database (wall-clock seconds).
+  std::atomic<std::int64_t> confirmed_at_;
+
+  // The refresher's own (one thread at a time).
+  std::unique_ptr<UserDbSource> source_;
+  const std::string source_name_;
+  std::string version_;
+  // A load that failed (a bound passed, a corrupt page) is not retried for the same version
+  // before retry_at_: reading a million rows every second to fail again would be a CPU burn.
+  std::string failed_version_;
+  std::string failed_why_;
+  std::int64_t retry_at_ = 0;
+  std::int64_t failing_since_ = -1;  // -1: reading fine
+  std::int64_t last_failure_log_ = 0;
+  bool closed_logged_ = false;
+};
+
+}  // namespace ferry::auth

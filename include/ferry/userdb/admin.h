@@ -1,0 +1,52 @@
+// What turnadmin does to an SQLite user database, in coturn's schema: users (with Ferry's
+// SHA-256 key beside coturn's MD5 one), TURN REST secrets, ORIGIN -> realm and realm options.
+// Every value is a bound parameter: names, realms and secrets are data, whatever their bytes.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ferry/common/expected.h"
+#include "ferry/userdb/sqlite.h"
+
+namespace ferry::userdb {
+
+// Opens (creating the file and any missing table) for changes; waits up to 5 s for a lock.
+Expected<Database> open_for_admin(const std::string& path);
+
+// Adds or updates: turnusers_lt.hmackey = hex MD5(name:realm:password) as coturn writes it,
+// and ferry_sha256_key = hex SHA-256(name:realm:password), in one transaction.
+Expected<void> add_user(Database& db, std::string_view realm, std::string_view name,
+                        std::string_view password);
+// false when there was no such user.
+Expected<bool> delete_user(Database& db, std::string_view realm, std::string_view name);
+
+struct Row {
+  std::string realm;
+  std::string name;   // user, secret, origin or option name
+  std::string value;  // empty for users and secrets
+};
+// Sorted by realm, then name; every realm when `realm` is nullopt.
+Expected<std::vector<Row>> list_users(Database& db, std::optional<std::string_view> realm);
+
+Expected<void> add_secret(Database& db, std::string_view realm, std::string_view secret);
+Expected<bool> delete_secret(Database& db, std::string_view realm, std::string_view secret);
+Expected<std::size_t> delete_all_secrets(Database& db, std::optional<std::string_view> realm);
+Expected<std::vector<Row>> list_secrets(Database& db, std::optional<std::string_view> realm);
+
+// coturn keeps origins with their port: "http://example.org" is stored as
+// "http://example.org:80" (so is what browsers send matched).
+std::string normalize_origin(std::string_view origin);
+Expected<void> add_origin(Database& db, std::string_view origin, std::string_view realm);
+Expected<bool> delete_origin(Database& db, std::string_view origin);
+// Rows: realm = the realm, name = the origin.
+Expected<std::vector<Row>> list_origins(Database& db, std::optional<std::string_view> realm);
+
+// value 0 removes the option (coturn's rule).
+Expected<void> set_realm_option(Database& db, std::string_view realm, std::string_view opt,
+                                std::int64_t value);
+Expected<std::vector<Row>> list_realm_options(Database& db, std::optional<std::string_view> realm);
+
+}  // namespace ferry::userdb

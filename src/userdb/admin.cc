@@ -1,0 +1,200 @@
+#include "ferry/userdb/admin.h"
+
+#include <array>
+#include <initializer_list>
+
+#include "ferry/auth/long_term_key.h"
+#include "ferry/userdb/schema.h"
+
+namespace ferry::userdb {
+
+namespace {
+
+constexpr int kAdminBusyMs = 5000;
+
+template <std::size_t N>
+std::string hex(const std::array<std::uint8_t, N>& bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * N);
+  for (auto b : bytes) {
+    out += kDigits[b >> 4];
+    out += kDigits[b & 15];
+  }
+  return out;
+}
+
+// A statement with its parameters bound, run to the end; the rows it changed.
+Expected<std::size_t> change(Database& db, std::string_view sql,
+                             std::initializer_list<std::string_view> params) {
+  auto q = db.prepare(sql);
+  if (!q) return std::move(q).failure();
+  int i = 1;
+  for (auto p : params) q->bind(i++, p);
+  if (auto ran = q->run(); !ran) return std::move(ran).failure();
+  return db.changes();
+}
+
+Expected<std::vector<Row>> rows(Database& db, std::string_view sql,
+                                std::optional<std::string_view> realm, int columns) {
+  auto q = db.prepare(sql);
+  if (!q) return std::move(q).failure();
+  if (realm) q->bind(1, *realm);
+  std::vector<Row> out;
+  for (;;) {
+    auto more = q->step();
+    if (!more) return std::move(more).failure();
+    if (!*more) return out;
+    Row r{std::string(q->text(0)), std::string(q->text(1)), {}};
+    if (columns > 2) r.value = std::string(q->text(2));
+    out.push_back(std::move(r));
+  }
+}
+
+// BEGIN IMMEDIATE ... COMMIT around `body`, rolled back when it fails.
+template <class Body>
+Expected<void> transaction(Database& db, Body body) {
+  if (auto begun = db.exec("BEGIN IMMEDIATE"); !begun) return begun;
+  if (auto done = body(); !done) {
+    (void)db.exec("ROLLBACK");
+    return done;
+  }
+  return db.exec("COMMIT");
+}
+
+}  // namespace
+
+Expected<Database> open_for_admin(const std::string& path) {
+  auto db = Database::open(path, Database::Mode::kReadWriteCreate, kAdminBusyMs);
+  if (!db) return db;
+  if (auto made = create_schema(*db); !made) return std::move(made).failure();
+  return db;
+}
+
+Expected<void> add_user(Database& db, std::string_view realm, std::string_view name,
+                        std::string_view password) {
+  const std::string md5 = hex(auth::md5_key(name, realm, password));
+  const std::string sha256 = hex(auth::sha256_key(name, realm, password));
+  return transaction(db, [&]() -> Expected<void> {
+    auto lt =
+        change(db, "INSERT OR REPLACE INTO turnusers_lt (realm, name, hmackey) VALUES (?, ?, ?)",
+               {realm, name, md5});
+    if (!lt) return std::move(lt).failure();
+    auto sha = change(db,
+                      "INSERT OR REPLACE INTO ferry_sha256_key (realm, name, md5key, sha256key) "
+                      "VALUES (?, ?, ?, ?)",
+                      {realm, name, md5, sha256});
+    if (!sha) return std::move(sha).failure();
+    return {};
+  });
+}
+
+Expected<bool> delete_user(Database& db, std::string_view realm, std::string_view name) {
+  std::size_t n = 0;
+  auto done = transaction(db, [&]() -> Expected<void> {
+    auto lt = change(db, "DELETE FROM turnusers_lt WHERE realm = ? AND name = ?", {realm, name});
+    if (!lt) return std::move(lt).failure();
+    n = *lt;
+    auto sha =
+        change(db, "DELETE FROM ferry_sha256_key WHERE realm = ? AND name = ?", {realm, name});
+    if (!sha) return std::move(sha).failure();
+    return {};
+  });
+  if (!done) return std::move(done).failure();
+  return n > 0;
+}
+
+Expected<std::vector<Row>> list_users(Database& db, std::optional<std::string_view> realm) {
+  return rows(db,
+              realm ? "SELECT realm, name FROM turnusers_lt WHERE realm = ? ORDER BY realm, name"
+                    : "SELECT realm, name FROM turnusers_lt ORDER BY realm, name",
+              realm, 2);
+}
+
+Expected<void> add_secret(Database& db, std::string_view realm, std::string_view secret) {
+  auto n = change(db, "INSERT OR REPLACE INTO turn_secret (realm, value) VALUES (?, ?)",
+                  {realm, secret});
+  if (!n) return std::move(n).failure();
+  return {};
+}
+
+Expected<bool> delete_secret(Database& db, std::string_view realm, std::string_view secret) {
+  auto n = change(db, "DELETE FROM turn_secret WHERE realm = ? AND value = ?", {realm, secret});
+  if (!n) return std::move(n).failure();
+  return *n > 0;
+}
+
+Expected<std::size_t> delete_all_secrets(Database& db, std::optional<std::string_view> realm) {
+  if (realm) return change(db, "DELETE FROM turn_secret WHERE realm = ?", {*realm});
+  return change(db, "DELETE FROM turn_secret", {});
+}
+
+Expected<std::vector<Row>> list_secrets(Database& db, std::optional<std::string_view> realm) {
+  return rows(db,
+              realm ? "SELECT realm, value FROM turn_secret WHERE realm = ? ORDER BY realm, value"
+                    : "SELECT realm, value FROM turn_secret ORDER BY realm, value",
+              realm, 2);
+}
+
+std::string normalize_origin(std::string_view origin) {
+  const auto scheme_end = origin.find("://");
+  if (scheme_end == std::string_view::npos) return std::string(origin);
+  const std::string_view scheme = origin.substr(0, scheme_end);
+  std::string_view rest = origin.substr(scheme_end + 3);
+  if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+  // A port is already there when a ':' follows the host (past the ']' of an IPv6 literal).
+  const auto bracket = rest.rfind(']');
+  const std::string_view after_host =
+      bracket == std::string_view::npos ? rest : rest.substr(bracket);
+  if (after_host.find(':') != std::string_view::npos) {
+    return std::string(scheme) + "://" + std::string(rest);
+  }
+  const char* port = scheme == "https" ? ":443" : scheme == "http" ? ":80" : "";
+  return std::string(scheme) + "://" + std::string(rest) + port;
+}
+
+Expected<void> add_origin(Database& db, std::string_view origin, std::string_view realm) {
+  const std::string normal = normalize_origin(origin);
+  auto n = change(db, "INSERT OR REPLACE INTO turn_origin_to_realm (origin, realm) VALUES (?, ?)",
+                  {normal, realm});
+  if (!n) return std::move(n).failure();
+  return {};
+}
+
+Expected<bool> delete_origin(Database& db, std::string_view origin) {
+  const std::string normal = normalize_origin(origin);
+  auto n = change(db, "DELETE FROM turn_origin_to_realm WHERE origin = ?", {normal});
+  if (!n) return std::move(n).failure();
+  return *n > 0;
+}
+
+Expected<std::vector<Row>> list_origins(Database& db, std::optional<std::string_view> realm) {
+  return rows(db,
+              realm ? "SELECT realm, origin FROM turn_origin_to_realm WHERE realm = ? "
+                      "ORDER BY realm, origin"
+                    : "SELECT realm, origin FROM turn_origin_to_realm ORDER BY realm, origin",
+              realm, 2);
+}
+
+Expected<void> set_realm_option(Database& db, std::string_view realm, std::string_view opt,
+                                std::int64_t value) {
+  Expected<std::size_t> n =
+      value == 0
+          ? change(db, "DELETE FROM turn_realm_option WHERE realm = ? AND opt = ?", {realm, opt})
+          : change(db,
+                   "INSERT OR REPLACE INTO turn_realm_option (realm, opt, value) "
+                   "VALUES (?, ?, ?)",
+                   {realm, opt, std::to_string(value)});
+  if (!n) return std::move(n).failure();
+  return {};
+}
+
+Expected<std::vector<Row>> list_realm_options(Database& db, std::optional<std::string_view> realm) {
+  return rows(db,
+              realm ? "SELECT realm, opt, value FROM turn_realm_option WHERE realm = ? "
+                      "ORDER BY realm, opt"
+                    : "SELECT realm, opt, value FROM turn_realm_option ORDER BY realm, opt",
+              realm, 3);
+}
+
+}  // namespace ferry::userdb

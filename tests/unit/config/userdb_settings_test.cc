@@ -1,0 +1,108 @@
+// userdb (-b): the store it builds (no thread, no load: --check-config starts nothing), and
+// what the configuration is told about the file.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "ferry/auth/userdb_store.h"
+#include "ferry/config/config.h"
+#include "ferry/config/settings.h"
+#include "ferry/userdb/admin.h"
+
+namespace ferry::config {
+namespace {
+
+HostFacts fixed_host() {
+  return {.local_addresses = [] { return std::vector<Address>{*Address::parse_ip("192.0.2.10")}; },
+          .cpus = 1};
+}
+
+Expected<std::vector<Address>> no_dns(const std::string&) {
+  return fail("no DNS in unit tests");
+}
+
+struct Built {
+  Settings settings;
+  std::string text;
+  bool error = false;
+};
+
+Built build(const std::vector<std::pair<std::string, std::string>>& lines) {
+  Config cfg;
+  int n = 0;
+  for (const auto& [name, value] : lines) cfg.append(name, value, "r:" + std::to_string(++n));
+  std::vector<Diagnostic> diags;
+  Built b;
+  b.settings = build_settings(cfg, diags, no_dns, fixed_host());
+  for (const auto& d : diags) {
+    b.text += d.to_string() + "\n";
+    b.error = b.error || d.severity == Diagnostic::Severity::kError;
+  }
+  return b;
+}
+
+class UserdbSettings : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/ferry-userdb-cfg-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
+  std::string dir_;
+};
+
+TEST_F(UserdbSettings, BuildsTheDatabaseStoreBesideTheConfiguredUsers) {
+  const std::string path = dir_ + "/turndb";
+  {
+    auto db = userdb::open_for_admin(path);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(userdb::add_user(*db, "example.org", "alice", "pass"));
+  }
+  Built b = build({{"realm", "example.org"}, {"db", path}, {"user", "carol:x"}});
+  EXPECT_FALSE(b.error) << b.text;
+  const auto& s = b.settings.server;
+  ASSERT_NE(s.credential_refresh, nullptr);
+  auto store = std::dynamic_pointer_cast<const auth::UserDbStore>(s.credentials);
+  ASSERT_NE(store, nullptr);
+  // Nothing read yet: the Runtime's first refresh loads it.
+  EXPECT_EQ(store->snapshot(), nullptr);
+  EXPECT_EQ(store->find("carol", "example.org", 0).status, auth::Lookup::Status::kFound);
+  EXPECT_TRUE(s.turn.turn_enabled);
+  EXPECT_EQ(b.settings.auth.userdb, path);
+}
+
+TEST_F(UserdbSettings, AMissingFileIsAWarningAndTurnStaysOn) {
+  Built b = build({{"realm", "example.org"}, {"userdb", dir_ + "/none"}});
+  EXPECT_FALSE(b.error) << b.text;
+  EXPECT_NE(b.text.find("r:2: warning: 'userdb' " + dir_ + "/none does not exist (yet)"),
+            std::string::npos)
+      << b.text;
+  EXPECT_TRUE(b.settings.server.turn.turn_enabled);
+  EXPECT_EQ(b.text.find("TURN requests will be refused"), std::string::npos) << b.text;
+}
+
+TEST_F(UserdbSettings, AFileThatIsNotAUserDatabaseIsAnError) {
+  const std::string path = dir_ + "/garbage";
+  std::ofstream(path) << std::string(4096, 'x');
+  Built b = build({{"realm", "example.org"}, {"userdb", path}});
+  EXPECT_TRUE(b.error);
+  EXPECT_NE(b.text.find("r:2: error: " + path), std::string::npos) << b.text;
+  EXPECT_NE(b.text.find("not a database"), std::string::npos) << b.text;
+}
+
+TEST_F(UserdbSettings, RestModeWithADatabaseNeedsNoStaticSecret) {
+  const std::string path = dir_ + "/turndb";
+  ASSERT_TRUE(userdb::open_for_admin(path));
+  Built b = build({{"realm", "example.org"}, {"use-auth-secret", ""}, {"userdb", path}});
+  EXPECT_FALSE(b.error) << b.text;
+  EXPECT_EQ(b.text.find("TURN requests will be refused"), std::string::npos) << b.text;
+  EXPECT_TRUE(b.settings.server.turn.turn_enabled);
+}
+
+}  // namespace
+}  // namespace ferry::config
