@@ -3,7 +3,8 @@
 // checks that each comes back intact, and deletes the allocation. Exit status 0 only if every
 // packet came back (and the allocation was deleted); 1 otherwise; 2 for a usage error.
 //   ferry-turnclient [-t] [-p PORT] -u USER -w PASSWORD [-m channel|send] [-n COUNT] [-s SIZE]
-//                    [--peer IP:PORT] [-T TIMEOUT_MS] [--lifetime S] SERVER
+//                    [--peer IP:PORT] [-T TIMEOUT_MS] [--lifetime S]
+//                    [--sha256 | --rfc5389] [--userhash] SERVER
 #include <netdb.h>
 #include <openssl/rand.h>
 
@@ -49,13 +50,16 @@ struct Options {
   std::optional<Address> peer;
   Millis timeout{3000};
   long lifetime = 0;  // 0: no LIFETIME attribute, the server's default
+  ferry::client::PasswordChoice algorithm = ferry::client::PasswordChoice::kMd5;
+  bool userhash = false;
 };
 
 int usage(FILE* out, int status) {
   std::fprintf(
       out,
       "usage: ferry-turnclient [-t] [-p PORT] -u USER -w PASSWORD [-m channel|send] [-n COUNT]\n"
-      "                        [-s SIZE] [--peer IP:PORT] [-T TIMEOUT_MS] [--lifetime S] SERVER\n"
+      "                        [-s SIZE] [--peer IP:PORT] [-T TIMEOUT_MS] [--lifetime S]\n"
+      "                        [--sha256 | --rfc5389] [--userhash] SERVER\n"
       "Allocates a UDP relay (long-term credentials), permits PEER, sends COUNT packets of SIZE\n"
       "bytes (%ld..%ld) through the relay (ChannelData on channel 0x4000, or Send indications)\n"
       "to PEER, which must echo them back (ferry-udp-peer), then deletes the allocation.\n"
@@ -66,6 +70,9 @@ int usage(FILE* out, int status) {
       "  -s SIZE           payload bytes per packet (default 100)\n"
       "  -T TIMEOUT_MS     per transaction and per echoed packet (default 3000)\n"
       "  --lifetime S      LIFETIME to ask for (default: the server's)\n"
+      "  --sha256          PASSWORD-ALGORITHM SHA-256, MESSAGE-INTEGRITY-SHA256 (RFC 8489)\n"
+      "  --rfc5389         ignore PASSWORD-ALGORITHMS: MD5 and MESSAGE-INTEGRITY, as browsers\n"
+      "  --userhash        USERHASH instead of USERNAME (RFC 8489 section 14.4)\n"
       "Exits 0 only if every packet came back.\n",
       kMinSize, kMaxSize);
   return status;
@@ -108,6 +115,12 @@ bool parse_args(int argc, char** argv, Options* o, bool* help) {
     }
     if (a == "-t" || a == "--tcp") {
       o->transport = ferry::Transport::kTcp;
+    } else if (a == "--sha256") {
+      o->algorithm = ferry::client::PasswordChoice::kSha256;
+    } else if (a == "--rfc5389") {
+      o->algorithm = ferry::client::PasswordChoice::kRfc5389;
+    } else if (a == "--userhash") {
+      o->userhash = true;
     } else if (!a.empty() && a[0] == '-') {
       if (i + 1 >= argc || !parse_value(a, argv[++i], o)) {
         std::fprintf(stderr, "ferry-turnclient: bad or missing value for %s\n", a.c_str());
@@ -375,7 +388,8 @@ int main(int argc, char** argv) {
   std::printf("server: %s (%s), local address %s\n", server->to_string().c_str(),
               std::string(ferry::transport_name(o.transport)).c_str(),
               sock->local().to_string().c_str());
-  TurnClient c(std::move(*sock), {.timeout = o.timeout});
+  TurnClient c(std::move(*sock),
+               {.timeout = o.timeout, .password = o.algorithm, .userhash = o.userhash});
   auto a = c.allocate(o.user, o.password, static_cast<std::uint32_t>(o.lifetime));
   if (!a.ok) {
     std::printf("allocate failed: %s\n", describe(a).c_str());

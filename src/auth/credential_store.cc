@@ -20,6 +20,7 @@ Expected<void> StaticUsers::add(std::string_view entry) {
     keys.sha256 = sha256_key(name, realm_, secret);
   }
   users_.insert_or_assign(std::string(name), keys);
+  names_by_hash_.insert_or_assign(userhash(name, realm_), std::string(name));
   return {};
 }
 
@@ -29,6 +30,14 @@ Lookup StaticUsers::find(std::string_view user, std::string_view realm,
   auto it = users_.find(user);
   if (it == users_.end()) return {};
   return {Lookup::Status::kFound, {it->second}};
+}
+
+NamedLookup StaticUsers::find_by_userhash(const Sha256Key& hash, std::string_view realm,
+                                          std::int64_t unix_now) const {
+  if (realm != realm_) return {};
+  auto it = names_by_hash_.find(hash);
+  if (it == names_by_hash_.end()) return {};
+  return {find(it->second, realm, unix_now), it->second};
 }
 
 }  // namespace ferry::auth

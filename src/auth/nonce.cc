@@ -12,6 +12,7 @@ namespace ferry::auth {
 namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
+constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 std::uint64_t to_seconds(TimePoint t) {
   return static_cast<std::uint64_t>(
@@ -29,7 +30,27 @@ bool parse_hex64(std::string_view s, std::uint64_t* out) {
   return true;
 }
 
+int base64_value(char c) {
+  const char* p = std::strchr(kBase64, c);
+  return c != '\0' && p != nullptr ? static_cast<int>(p - kBase64) : -1;
+}
+
 }  // namespace
+
+std::optional<std::uint32_t> nonce_cookie_features(std::string_view nonce) {
+  // RFC 8489 §9.2: "obMatJos2" then the 4-character base64 (RFC 4648) of 3 bytes, which hold
+  // the 24 bits in network order.
+  if (nonce.size() < NonceCodec::kCookieLength || nonce.substr(0, 9) != NonceCodec::kCookie) {
+    return std::nullopt;
+  }
+  std::uint32_t bits = 0;
+  for (char c : nonce.substr(9, 4)) {
+    const int v = base64_value(c);
+    if (v < 0) return std::nullopt;
+    bits = (bits << 6) | static_cast<std::uint32_t>(v);
+  }
+  return bits;
+}
 
 Expected<NonceCodec> NonceCodec::with_random_key() {
   Key k{};
@@ -40,13 +61,18 @@ Expected<NonceCodec> NonceCodec::with_random_key() {
   return NonceCodec(k);
 }
 
-void NonceCodec::tag(std::uint64_t expiry, const Address& client, char* out32) const {
-  // HMAC-SHA256(key, expiry || family || ip), truncated to 128 bits: forging one takes 2^128
-  // tries. The port is left out so that one client's UDP and TCP sockets share a nonce.
-  std::uint8_t msg[8 + 1 + 16];
-  for (int i = 0; i < 8; ++i) msg[i] = static_cast<std::uint8_t>(expiry >> (56 - 8 * i));
-  msg[8] = static_cast<std::uint8_t>(client.family());
-  std::memcpy(msg + 9, client.raw().data(), 16);
+void NonceCodec::tag(std::string_view cookie, std::uint64_t expiry, const Address& client,
+                     char* out32) const {
+  // HMAC-SHA256(key, cookie || expiry || family || ip), truncated to 128 bits: forging one
+  // takes 2^128 tries. The cookie is covered, so its feature bits cannot be changed on the way
+  // (RFC 8489 §9.2.1). The port is left out so that one client's UDP and TCP sockets share a
+  // nonce.
+  std::uint8_t msg[kCookieLength + 8 + 1 + 16];
+  std::memcpy(msg, cookie.data(), kCookieLength);
+  std::uint8_t* p = msg + kCookieLength;
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<std::uint8_t>(expiry >> (56 - 8 * i));
+  p[8] = static_cast<std::uint8_t>(client.family());
+  std::memcpy(p + 9, client.raw().data(), 16);
   std::uint8_t mac[32] = {};  // zeros only if OpenSSL failed, which it does not in practice
   ferry::hmac(HmacDigest::kSha256, Bytes(key_.data(), key_.size()), Bytes(msg, sizeof msg), {},
               mac);
@@ -56,23 +82,28 @@ void NonceCodec::tag(std::uint64_t expiry, const Address& client, char* out32) c
   }
 }
 
-NonceCodec::Nonce NonceCodec::make(const Address& client, TimePoint now, Seconds lifetime) const {
+NonceCodec::Nonce NonceCodec::make(const Address& client, TimePoint now, Seconds lifetime,
+                                   std::uint32_t features) const {
   Nonce n{};
+  std::memcpy(n.data(), kCookie.data(), kCookie.size());
+  for (int i = 0; i < 4; ++i) n[9 + i] = kBase64[(features >> (18 - 6 * i)) & 63];
+  char* rest = n.data() + kCookieLength;
   std::uint64_t expiry = to_seconds(now) + static_cast<std::uint64_t>(lifetime.count());
-  for (int i = 0; i < 16; ++i) n[i] = kHex[(expiry >> (60 - 4 * i)) & 15];
-  tag(expiry, client, n.data() + 16);
+  for (int i = 0; i < 16; ++i) rest[i] = kHex[(expiry >> (60 - 4 * i)) & 15];
+  tag({n.data(), kCookieLength}, expiry, client, rest + 16);
   return n;
 }
 
 NonceCodec::Verdict NonceCodec::check(std::string_view nonce, const Address& client,
                                       TimePoint now) const {
   std::uint64_t expiry = 0;
-  if (nonce.size() != kLength || !parse_hex64(nonce.substr(0, 16), &expiry)) {
+  if (nonce.size() != kLength || !nonce_cookie_features(nonce) ||
+      !parse_hex64(nonce.substr(kCookieLength, 16), &expiry)) {
     return Verdict::kInvalid;
   }
   char expect[32];
-  tag(expiry, client, expect);
-  if (CRYPTO_memcmp(expect, nonce.data() + 16, 32) != 0) return Verdict::kInvalid;
+  tag(nonce.substr(0, kCookieLength), expiry, client, expect);
+  if (CRYPTO_memcmp(expect, nonce.data() + kCookieLength + 16, 32) != 0) return Verdict::kInvalid;
   return to_seconds(now) < expiry ? Verdict::kValid : Verdict::kStale;
 }
 

@@ -224,16 +224,26 @@ void auth(Writer& w) {
       {"bad_integrity", &Counters::auth_bad_integrity},
       {"expired", &Counters::auth_expired},
       {"wrong_user", &Counters::auth_wrong_user},
+      {"bad_algorithm", &Counters::auth_bad_algorithm},
+      {"no_sha256_key", &Counters::auth_no_sha256_key},
   };
   w.family(
       "ferry_auth_failures_total", "counter",
       "Refused credentials by reason: bad_request (400), stale_nonce (438), unknown_user "
       "and bad_integrity (401, a wrong password), expired (401, a TURN REST credential past its "
-      "expiry), wrong_user (441).");
+      "expiry), wrong_user (441), bad_algorithm (400, RFC 8489 bid-down protection), "
+      "no_sha256_key (401, SHA-256 asked for by an account stored as 0x<MD5>).");
   for (const auto& r : kReasons) {
     std::string labels = "reason=\"" + std::string(r.label) + "\"";
     w.total("ferry_auth_failures_total", labels, field(r.field));
   }
+  w.family("ferry_auth_successes_total", "counter",
+           "Authenticated requests by password algorithm (RFC 8489 §18.5: md5, sha256).");
+  w.total("ferry_auth_successes_total", "algorithm=\"md5\"", field(&Counters::auth_md5));
+  w.total("ferry_auth_successes_total", "algorithm=\"sha256\"", field(&Counters::auth_sha256));
+  w.single("ferry_auth_userhash_total", "counter",
+           "Authenticated requests that named their user by USERHASH (RFC 8489 §14.4).",
+           field(&Counters::auth_userhash));
 }
 
 // The HTTP listener's credential endpoint and test page (issue 19): every credential handed

@@ -52,7 +52,7 @@ Family Dispatcher::requested_family(const FiveTuple& t, const MessageView& m) co
 // `key`: the request passed the credential check, so every answer carries MESSAGE-INTEGRITY
 // (RFC 8489 §9.2.4); null under no-auth.
 std::optional<Reply> Dispatcher::check_allocate_attributes(const Request& r,
-                                                           const auth::Md5Key* key) {
+                                                           const auth::MessageKey* key) {
   const MessageView& m = r.message;
   auto transport = m.get<attr::RequestedTransport>();
   if (!transport) {
@@ -175,7 +175,7 @@ Reply Dispatcher::handle_allocate(const Request& r) {
   const MessageView& m = r.message;
   Auth auth;
   if (auto refusal = authenticate(r, auth)) return *refusal;
-  const auth::Md5Key* key = auth.authenticated ? &auth.key : nullptr;
+  const auth::MessageKey* key = auth.authenticated ? &auth.key : nullptr;
   if (Allocation* existing = allocations_->current(t, r.now)) {
     // RFC 8489 §6.3.1: a retransmission gets the same answer, not a second execution.
     if (existing->answered(m.transaction_id()))
@@ -232,7 +232,7 @@ Reply Dispatcher::handle_allocate(const Request& r) {
 Reply Dispatcher::allocate_dual(const Request& r, const Auth& auth) {
   const FiveTuple& t = r.tuple;
   const MessageView& m = r.message;
-  const auth::Md5Key* key = auth.authenticated ? &auth.key : nullptr;
+  const auth::MessageKey* key = auth.authenticated ? &auth.key : nullptr;
   const Address ip4 = relay_ip_for(t, Family::kV4);
   const Address ip6 = relay_ip_for(t, Family::kV6);
   if (ip4.empty() && ip6.empty()) return Reply::error(ErrorCode::kAddressFamilyNotSupported, key);

@@ -68,7 +68,7 @@ struct Allocation {
   // Cold: requests only.
   Address reported;  // XOR-RELAYED-ADDRESS as the client sees it (external-ip applied)
   std::string username;
-  auth::Md5Key key{};
+  auth::MessageKey key{};
   bool authenticated = false;  // false under no-auth: responses then carry no integrity
   // The relay family it was counted under (Counters::allocations_created), kept: a dual
   // allocation that loses its first family relays on the other until it ends.
@@ -82,7 +82,7 @@ struct Allocation {
   // RFC 6062: set for a TCP allocation (its peer data connections); null for UDP.
   std::unique_ptr<TcpAllocation> tcp;
 
-  const auth::Md5Key* integrity_key() const { return authenticated ? &key : nullptr; }
+  const auth::MessageKey* integrity_key() const { return authenticated ? &key : nullptr; }
   bool dual() const { return second_relay != kNoRelay; }
   // Whether a relay of family `f` is here: peers of another family get 443 (RFC 8656 §9.1,
   // §12.1). A dual allocation has both families.

@@ -117,7 +117,7 @@ Reply Dispatcher::on_allocation(const Request& r, Handler handler) {
   if (!settings_.turn_enabled) return Reply::error(ErrorCode::kForbidden);
   Auth auth;
   if (auto refusal = authenticate(r, auth)) return *refusal;
-  const auth::Md5Key* key = auth.authenticated ? &auth.key : nullptr;
+  const auth::MessageKey* key = auth.authenticated ? &auth.key : nullptr;
   Allocation* found = allocations_->current(r.tuple, r.now);
   const bool ticketed = r.method == Method::kRefresh && r.message.has<stun::attr::MobilityTicket>();
   if (ticketed && !mobility_on()) {
@@ -136,6 +136,11 @@ Reply Dispatcher::on_allocation(const Request& r, Handler handler) {
     // RFC 8656 §5: the allocation belongs to another user.
     return Reply::error(ErrorCode::kWrongCredentials, key);
   }
+  // The same user may sign with another key than the Allocate's: another password algorithm
+  // (RFC 8656 §5 asks only for the same username) or, while TURN REST secrets rotate, another
+  // secret. The answer is signed with the key this request proved (RFC 8489 §9.2.4), and so
+  // is everything after it.
+  if (auth.authenticated) a.key = auth.key;
   // RFC 8489 §6.3.1: a retransmission gets the same answer, not a second execution.
   if (a.answered(r.message.transaction_id())) return Reply::retransmission(a.last_answer());
   return (this->*handler)(r, a);

@@ -62,7 +62,7 @@ ErrorCode code_of(MoveRefusal why) {
 
 // Allocate with MOBILITY-TICKET (RFC 8016 §3.1): 405 when mobility is off or the allocation
 // could never move.
-std::optional<Reply> Dispatcher::check_mobility(const Request& r, const auth::Md5Key* key,
+std::optional<Reply> Dispatcher::check_mobility(const Request& r, const auth::MessageKey* key,
                                                 bool tcp) {
   if (!r.message.has<attr::MobilityTicket>()) return std::nullopt;
   if (mobility_on() && key != nullptr && !tcp && movable_transport(r.tuple.transport)) {
@@ -76,7 +76,7 @@ std::optional<Reply> Dispatcher::check_mobility(const Request& r, const auth::Md
 // names this allocation, asks for a fresh ticket; one naming another allocation would move it
 // onto a 5-tuple that has one (437).
 std::optional<Reply> Dispatcher::check_own_ticket(const Request& r, const Allocation& a) {
-  const auth::Md5Key* key = a.integrity_key();
+  const auth::MessageKey* key = a.integrity_key();
   if (key == nullptr || a.tcp || !movable_transport(a.tuple.transport)) {
     counters_.refuse_move(MoveRefusal::kForbidden);
     return Reply::error(ErrorCode::kMobilityForbidden, key);
@@ -123,7 +123,7 @@ std::optional<MoveRefusal> Dispatcher::claim_move(const Allocation* a, std::uint
 
 // A Refresh with MOBILITY-TICKET from a 5-tuple without an allocation (on_allocation).
 Reply Dispatcher::move_allocation(const Request& r, const Auth& auth) {
-  const auth::Md5Key* key = auth.authenticated ? &auth.key : nullptr;
+  const auth::MessageKey* key = auth.authenticated ? &auth.key : nullptr;
   auto refuse = [&](MoveRefusal why) {
     counters_.refuse_move(why);
     return Reply::error(code_of(why), key);
@@ -241,7 +241,7 @@ void Dispatcher::on_move_answer(MoveAnswer& answer, TimePoint now) {
     return;
   }
   MovedAllocation& m = *answer.allocation;
-  const auth::Md5Key key = m.allocation.key;
+  const auth::MessageKey key = m.allocation.key;
   auto fail = [&](MoveRefusal why) {
     abandon_move(answer, why);
     respond(r, Reply::error(code_of(why), &key));

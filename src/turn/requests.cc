@@ -81,7 +81,7 @@ Reply Dispatcher::refresh_allocation(const Request& r, Allocation& a) {
 }
 
 Reply Dispatcher::handle_create_permission(const Request& r, Allocation& a) {
-  const auth::Md5Key* key = a.integrity_key();
+  const auth::MessageKey* key = a.integrity_key();
   std::array<Address, 16> peers;
   int n = peer_addresses(r.message, peers);
   if (n <= 0) return Reply::error(ErrorCode::kBadRequest, key);  // §9.2: one XOR-PEER-ADDRESS
@@ -118,7 +118,7 @@ Reply Dispatcher::handle_create_permission(const Request& r, Allocation& a) {
 }
 
 Reply Dispatcher::handle_channel_bind(const Request& r, Allocation& a) {
-  const auth::Md5Key* key = a.integrity_key();
+  const auth::MessageKey* key = a.integrity_key();
   const TimePoint now = r.now;
   auto number = r.message.get<attr::ChannelNumber>();
   auto peer = r.message.get<attr::XorPeerAddress>();

@@ -56,16 +56,20 @@ void Dispatcher::respond(const Request& r, const Reply& reply) {
   if (!success) b.add(stun::attr::ErrorCode::of(reply.code()));
   reply.for_each_attribute([&](const auto& a) { b.add(a); });
   if (reply.kind() == Reply::Kind::kChallenge) {
-    // RFC 8489 §9.2.4: 401 and 438 carry REALM and a fresh NONCE; no MESSAGE-INTEGRITY.
-    // Made after the limit, so a flood over budget costs no hashing either.
-    auto nonce = deps_.nonces.make(t.client, r.now, settings_.nonce_lifetime);
+    // RFC 8489 §9.2.4: 401 and 438 carry REALM, a fresh NONCE and PASSWORD-ALGORITHMS; no
+    // MESSAGE-INTEGRITY. The nonce's cookie announces the password algorithms and, when the
+    // credential store can find a user by USERHASH, username anonymity. Made after the
+    // limit, so a flood over budget costs no hashing either.
+    const std::uint32_t features =
+        auth::kFeaturePasswordAlgorithms |
+        (deps_.credentials.supports_userhash() ? auth::kFeatureUsernameAnonymity : 0);
+    auto nonce = deps_.nonces.make(t.client, r.now, settings_.nonce_lifetime, features);
     b.add(stun::attr::Realm{settings_.realm});
     b.add(stun::attr::Nonce{auth::as_view(nonce)});
+    b.add_raw(stun::attr::PasswordAlgorithms::kType, Bytes(auth::kOfferedPasswordAlgorithms));
   }
   if (settings_.software) b.add(stun::attr::Software{settings_.software_name});
-  if (const auth::Md5Key* key = reply.key()) {
-    b.add_message_integrity(Bytes(key->data(), key->size()));
-  }
+  if (const auth::MessageKey* key = reply.key()) sign(b, *key);
   if (settings_.fingerprint || m.has_fingerprint()) b.add_fingerprint();
   Bytes out = b.finish();
   if (out.empty()) return;  // cannot happen with our sizes; never send a broken message

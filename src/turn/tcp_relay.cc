@@ -50,7 +50,7 @@ constexpr int kTcpPortTries = 4;
 
 }  // namespace
 
-std::optional<Reply> Dispatcher::check_tcp_allocate(const Request& r, const auth::Md5Key* key) {
+std::optional<Reply> Dispatcher::check_tcp_allocate(const Request& r, const auth::MessageKey* key) {
   const MessageView& m = r.message;
   if (!settings_.tcp_relay || deps_.tcp_relays == nullptr) {
     return Reply::error(ErrorCode::kUnsupportedTransportProtocol, key);  // no-tcp-relay
@@ -85,7 +85,7 @@ Result<Relay> Dispatcher::open_tcp_relay(const Address& ip, const Address& clien
 }
 
 Reply Dispatcher::handle_connect(const Request& r, Allocation& a) {
-  const auth::Md5Key* key = a.integrity_key();
+  const auth::MessageKey* key = a.integrity_key();
   const MessageView& m = r.message;
   if (!a.tcp) return Reply::error(ErrorCode::kBadRequest, key);  // a UDP allocation
   auto peer = m.get<attr::XorPeerAddress>();
@@ -142,9 +142,7 @@ void Dispatcher::send_connect_answer(Allocation& a, ConnectionId id, bool ok) {
     ++counters_.error_responses[error_code_slot(ErrorCode::kConnectionTimeoutOrFailure)];
   }
   if (settings_.software) b.add(attr::Software{settings_.software_name});
-  if (const auth::Md5Key* key = a.integrity_key()) {
-    b.add_message_integrity(Bytes(key->data(), key->size()));
-  }
+  if (const auth::MessageKey* key = a.integrity_key()) sign(b, *key);
   if (settings_.fingerprint || p->fingerprint) b.add_fingerprint();
   Bytes out = b.finish();
   if (out.empty()) return;
@@ -232,7 +230,7 @@ Reply Dispatcher::handle_connection_bind(const Request& r) {
   // of the new connection, not a refusal.
   Auth auth;
   if (auto refusal = authenticate(r, auth)) return *refusal;
-  const auth::Md5Key* key = auth.authenticated ? &auth.key : nullptr;
+  const auth::MessageKey* key = auth.authenticated ? &auth.key : nullptr;
   // A control connection holding an allocation cannot become a data connection.
   if (allocations_->find(r.tuple) != nullptr) return Reply::error(ErrorCode::kBadRequest, key);
   Allocation* a = nullptr;

@@ -148,7 +148,9 @@ class Checks {
     require(m.method() == static_cast<std::uint16_t>(Method::kConnect),
             "a connection outcome answered as another method");
     const auth::Md5Key& key = w_.keys[static_cast<std::size_t>(c.m.user)];
-    require(stun::check_message_integrity(m, Bytes(key.data(), key.size())),
+    // MESSAGE-INTEGRITY-SHA256 when the last request of that user named a PASSWORD-ALGORITHM.
+    require(stun::check_message_integrity(m, Bytes(key.data(), key.size())) ||
+                stun::check_message_integrity_sha256(m, Bytes(key.data(), key.size())),
             "a Connect answer without the user's MESSAGE-INTEGRITY");
     if (ok) {
       auto cid = m.get<attr::ConnectionId>();
@@ -450,6 +452,13 @@ class Checks {
     } else {
       require(!m.rfc3489() && m.transaction_id() == req->transaction_id(),
               "an answer with another transaction id");
+    }
+    if (m.message_integrity_sha256()) {
+      require(sent.kind == Kind::kRequest && sent.user >= 0,
+              "MESSAGE-INTEGRITY-SHA256 in the answer to an unproven request");
+      const auth::Md5Key& k = w_.keys[static_cast<std::size_t>(sent.user)];
+      require(stun::check_message_integrity_sha256(m, Bytes(k.data(), k.size())),
+              "an answer's MESSAGE-INTEGRITY-SHA256 does not verify with the requester's key");
     }
     const bool mi = m.message_integrity().has_value();
     if (mi) {

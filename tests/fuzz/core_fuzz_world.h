@@ -114,7 +114,13 @@ enum CredMode : int {
 struct Cred {
   int mode = kAuto0;
   bool other_user = false;
-  bool sha256 = false;  // MESSAGE-INTEGRITY-SHA256 instead of MESSAGE-INTEGRITY: -> 401
+  // MESSAGE-INTEGRITY-SHA256 instead of MESSAGE-INTEGRITY, with the MD5 key: without
+  // PASSWORD-ALGORITHM(S) the request is processed as MD5 (RFC 8489 §9.2.4), so it may pass.
+  bool sha256 = false;
+  // RFC 8489 §9.2.5: PASSWORD-ALGORITHMS echoed (as the 401 sent it, or cut to MD5 alone: 400)
+  // and PASSWORD-ALGORITHM MD5; answers then carry MESSAGE-INTEGRITY-SHA256.
+  bool algorithms = false;
+  bool cut_list = false;
   bool mutate = false;  // flip one byte of the finished message
   std::uint8_t mutate_at = 0;
   std::uint8_t mutate_xor = 1;

@@ -280,6 +280,8 @@ class CoreFuzz {
     c.other_user = (b & 0x10) != 0;
     c.mutate = (b & 0x20) != 0;
     c.sha256 = (b & 0x40) != 0;
+    c.algorithms = (b & 0x80) != 0;
+    c.cut_list = c.algorithms && c.other_user && c.mode == kAuto2;
     if (c.mutate) {
       c.mutate_at = in.u8();
       c.mutate_xor = static_cast<std::uint8_t>(in.u8() | 1);
@@ -660,6 +662,11 @@ class CoreFuzz {
     } else if (cred.mode != kNoNonce) {
       b.add(attr::Nonce{c.nonce_view()});
     }
+    if (cred.algorithms) {
+      const Bytes offered(auth::kOfferedPasswordAlgorithms);
+      b.add_raw(attr::PasswordAlgorithms::kType, cred.cut_list ? offered.subspan(4) : offered);
+      b.add_raw(attr::PasswordAlgorithm::kType, offered.subspan(4));  // MD5
+    }
     const Bytes k(key.data(), key.size());
     if (cred.sha256) {
       b.add_message_integrity_sha256(k);
@@ -668,7 +675,7 @@ class CoreFuzz {
     }
     const bool right_key = cred.mode != kWrongPassword && cred.mode != kWrongRealm &&
                            cred.mode != kUnknownUser && cred.mode != kNoUsername;
-    if (right_key && !cred.sha256) sent.user = user;
+    if (right_key && !cred.cut_list) sent.user = user;
     sent.may_succeed = sent.user >= 0 && cred.mode != kBadNonce && cred.mode != kNoNonce;
   }
 

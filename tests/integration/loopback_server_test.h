@@ -28,11 +28,11 @@ class LoopbackServerTest : public ::testing::Test {
     }
   }
   Address server_address() const { return *Address::parse_ip("127.0.0.1", port_); }
-  client::TurnClient client(Transport t) {
+  client::TurnClient client(Transport t, client::TurnOptions options = {}) {
     std::string err;
     auto s = client::ClientSocket::open(t, server_address(), &err);
     EXPECT_TRUE(s) << err;
-    return client::TurnClient(std::move(*s));
+    return client::TurnClient(std::move(*s), options);
   }
   std::uint16_t port_ = 0;
   std::unique_ptr<ServerProcess> server_;

@@ -113,6 +113,46 @@ TEST_F(TurnTest, TwoClientsRelayToEachOtherThroughTheirAllocations) {
   EXPECT_EQ(a.create_permission(rb.relayed).error_code, 403);
 }
 
+// RFC 8489 SHA-256 credentials and USERHASH over real sockets: the client picks SHA-256 from the
+// 401's PASSWORD-ALGORITHMS, signs with MESSAGE-INTEGRITY-SHA256 and checks the answers' (the
+// TurnClient discards a response whose integrity does not verify); with USERHASH the name never
+// crosses the wire. An RFC 5389 client (browsers) and the default client keep working against
+// the same server at the same time.
+TEST_F(TurnTest, Sha256UserhashAndMd5ClientsTogether) {
+  start();
+  EchoPeer peer;
+  struct Case {
+    Transport transport;
+    client::TurnOptions options;
+  };
+  const Case cases[] = {
+      {Transport::kUdp, {.password = client::PasswordChoice::kSha256}},
+      {Transport::kTcp, {.password = client::PasswordChoice::kSha256, .userhash = true}},
+      {Transport::kUdp, {.password = client::PasswordChoice::kMd5, .userhash = true}},
+      {Transport::kUdp, {.password = client::PasswordChoice::kRfc5389}},
+      {Transport::kTcp, {}},
+  };
+  std::vector<TurnClient> clients;
+  for (const Case& k : cases) clients.push_back(client(k.transport, k.options));
+  for (std::size_t i = 0; i < clients.size(); ++i) {
+    TurnClient& c = clients[i];
+    auto a = c.allocate("alice", "secret", 600);
+    ASSERT_TRUE(a.ok) << "client " << i << ": " << a.error_code << " " << a.reason;
+    EXPECT_TRUE(a.authenticated) << i;
+    ASSERT_TRUE(c.channel_bind(0x4000, peer.address()).ok) << i;
+    relay_round_trips(c, peer, true, 5);
+    auto r = c.refresh(1200);
+    ASSERT_TRUE(r.ok) << "client " << i << ": " << r.error_code << " " << r.reason;
+    EXPECT_TRUE(r.authenticated) << i;
+    EXPECT_EQ(r.lifetime, 1200u);
+  }
+  for (TurnClient& c : clients) EXPECT_TRUE(c.refresh(0).ok);
+  // A wrong password is 401 with SHA-256 too.
+  auto wrong = client(Transport::kUdp, {.password = client::PasswordChoice::kSha256})
+                   .allocate("alice", "not-the-password", 600);
+  EXPECT_EQ(wrong.error_code, 401);
+}
+
 TEST_F(TurnTest, WrongPasswordGets401) {
   start();
   auto c = client(Transport::kUdp);

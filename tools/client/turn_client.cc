@@ -4,6 +4,7 @@
 #include <chrono>
 #include <utility>
 
+#include "ferry/auth/nonce.h"
 #include "ferry/stun/attributes.h"
 #include "ferry/stun/channel_data.h"
 #include "stun_binding.h"
@@ -264,17 +265,30 @@ Bytes TurnClient::build_request(stun::Method method, const AddAttributes& add,
   return b.finish();
 }
 
-// RFC 8489 §9.2.4: USERNAME, REALM, NONCE, then MESSAGE-INTEGRITY over the message with the
-// long-term key. When the 401 listed PASSWORD-ALGORITHMS, the list is echoed and the algorithm
-// used (MD5, the only one this client derives keys with) named.
+// RFC 8489 §9.2.4: USERNAME (or USERHASH), REALM, NONCE, then MESSAGE-INTEGRITY(-SHA256) over
+// the message with the long-term key. When the 401 listed PASSWORD-ALGORITHMS, the list is
+// echoed and the algorithm used named (§9.2.5).
 void TurnClient::add_credentials(stun::MessageBuilder& b) const {
-  b.add(attr::Username{creds_.user}).add(attr::Realm{creds_.realm});
+  if (options_.userhash) {
+    const auth::Sha256Key hash = auth::userhash(creds_.user, creds_.realm);
+    b.add(attr::Userhash{Bytes(hash.data(), hash.size())});
+  } else {
+    b.add(attr::Username{creds_.user});
+  }
+  b.add(attr::Realm{creds_.realm});
   b.add(attr::Nonce{creds_.nonce});
   if (!creds_.password_algorithms.empty()) {
     b.add_raw(attr::PasswordAlgorithms::kType, view(creds_.password_algorithms));
-    b.add(attr::PasswordAlgorithm{attr::PasswordAlgorithm::kMd5, {}});
+    b.add(attr::PasswordAlgorithm{options_.password == PasswordChoice::kSha256
+                                      ? attr::PasswordAlgorithm::kSha256
+                                      : attr::PasswordAlgorithm::kMd5,
+                                  {}});
   }
-  b.add_message_integrity(creds_.key);
+  if (creds_.key.sha256_integrity) {
+    b.add_message_integrity_sha256(creds_.key.view());
+  } else {
+    b.add_message_integrity(creds_.key.view());
+  }
 }
 
 // RFC 8489 §6.2.1: over UDP the request is retransmitted, the interval doubling, until the
@@ -346,10 +360,10 @@ const char* TurnClient::integrity_problem(const stun::MessageView& m) const {
     if (m.cls() == stun::Class::kError) return nullptr;
     return "success response without MESSAGE-INTEGRITY (RFC 8489 §9.2.5)";
   }
-  if (mi && !stun::check_message_integrity(m, creds_.key)) {
+  if (mi && !stun::check_message_integrity(m, creds_.key.view())) {
     return "response with a wrong MESSAGE-INTEGRITY (RFC 8489 §9.2.5)";
   }
-  if (!mi && !stun::check_message_integrity_sha256(m, creds_.key)) {
+  if (!mi && !stun::check_message_integrity_sha256(m, creds_.key.view())) {
     return "response with a wrong MESSAGE-INTEGRITY-SHA256 (RFC 8489 §9.2.5)";
   }
   return nullptr;
@@ -383,21 +397,54 @@ bool TurnClient::learn_challenge(const Response& challenge, std::string* why) {
     return false;
   }
   creds_.password_algorithms.clear();
-  if (auto raw = m->find(attr::PasswordAlgorithms::kType)) {
-    auto list = m->get<attr::PasswordAlgorithms>();
-    auto algorithms = list ? list->list() : std::span<const attr::PasswordAlgorithm>{};
-    if (std::none_of(algorithms.begin(), algorithms.end(),
-                     [](const auto& a) { return a.algorithm == attr::PasswordAlgorithm::kMd5; })) {
-      *why = "401 offers no PASSWORD-ALGORITHM this client supports (MD5)";
+  const auto features = auth::nonce_cookie_features(nonce->value).value_or(0);
+  auto raw = m->find(attr::PasswordAlgorithms::kType);
+  if (options_.password != PasswordChoice::kRfc5389) {
+    // §9.2.5: a cookie that says the list was sent, and no list: someone removed it.
+    if (!raw && (features & auth::kFeaturePasswordAlgorithms) != 0) {
+      *why = "401 nonce cookie announces PASSWORD-ALGORITHMS but none came (RFC 8489 §9.2.5)";
       return false;
     }
-    creds_.password_algorithms.assign(raw->value.begin(), raw->value.end());
+    if (raw) {
+      const std::uint16_t wanted = options_.password == PasswordChoice::kSha256
+                                       ? attr::PasswordAlgorithm::kSha256
+                                       : attr::PasswordAlgorithm::kMd5;
+      auto list = m->get<attr::PasswordAlgorithms>();
+      auto algorithms = list ? list->list() : std::span<const attr::PasswordAlgorithm>{};
+      if (std::none_of(algorithms.begin(), algorithms.end(),
+                       [wanted](const auto& a) { return a.algorithm == wanted; })) {
+        *why = wanted == attr::PasswordAlgorithm::kSha256
+                   ? "401 does not offer PASSWORD-ALGORITHM SHA-256"
+                   : "401 offers no PASSWORD-ALGORITHM this client supports (MD5)";
+        return false;
+      }
+      creds_.password_algorithms.assign(raw->value.begin(), raw->value.end());
+    } else if (options_.password == PasswordChoice::kSha256) {
+      *why = "401 without PASSWORD-ALGORITHMS: the server offers no SHA-256";
+      return false;
+    }
+  }
+  // §9.2.5: USERHASH only where the cookie says the server supports username anonymity.
+  if (options_.userhash && (features & auth::kFeatureUsernameAnonymity) == 0) {
+    *why = "401 nonce cookie does not announce username anonymity (USERHASH)";
+    return false;
   }
   creds_.realm = realm->value;
   creds_.nonce = nonce->value;
-  creds_.key = auth::md5_key(creds_.user, creds_.realm, creds_.password);
+  derive_key();
   creds_.known = true;
   return true;
+}
+
+// §9.2.2, §18.5.1: MD5 unless SHA-256 was chosen from the 401's list; MESSAGE-INTEGRITY-SHA256
+// with the SHA-256 key, MESSAGE-INTEGRITY otherwise.
+void TurnClient::derive_key() {
+  if (options_.password == PasswordChoice::kSha256) {
+    creds_.key = auth::MessageKey::sha256(
+        auth::sha256_key(creds_.user, creds_.realm, creds_.password), true);
+  } else {
+    creds_.key = auth::MessageKey::md5(auth::md5_key(creds_.user, creds_.realm, creds_.password));
+  }
 }
 
 // RFC 8489 §9.2.5: a 438 carries the NONCE to use from now on (and REALM, normally unchanged).
@@ -409,7 +456,7 @@ bool TurnClient::take_fresh_nonce(const Response& response) {
   auto realm = m->get<attr::Realm>();
   if (realm && !realm->value.empty() && realm->value != creds_.realm) {
     creds_.realm = realm->value;
-    creds_.key = auth::md5_key(creds_.user, creds_.realm, creds_.password);
+    derive_key();
   }
   return true;
 }

@@ -2,8 +2,10 @@
 // integration tests: Allocate with the long-term credential challenge, Refresh,
 // CreatePermission, ChannelBind, Send indications, ChannelData, and receiving relayed data.
 //
-// Every request carries USERNAME, REALM, NONCE, MESSAGE-INTEGRITY (key MD5(user:realm:pass),
-// RFC 8489 §9.2.2) and FINGERPRINT once the server's 401 has named the realm and nonce; a 438
+// Every request carries USERNAME (or USERHASH), REALM, NONCE, MESSAGE-INTEGRITY (key
+// MD5(user:realm:pass), RFC 8489 §9.2.2) or, with the SHA-256 password algorithm,
+// MESSAGE-INTEGRITY-SHA256 (key SHA-256(user:realm:pass), §18.5.1.2), and FINGERPRINT once the
+// server's 401 has named the realm and nonce; a 438
 // (stale nonce) is retried once with the fresh NONCE. Transaction ids are random and responses
 // are matched by id and method; data relayed from peers that arrives while a transaction is
 // under way is queued for receive_data().
@@ -25,10 +27,21 @@
 
 namespace ferry::client {
 
+// RFC 8489 §9.2.5: how the client answers a 401 that lists PASSWORD-ALGORITHMS.
+enum class PasswordChoice : std::uint8_t {
+  kMd5,      // echo the list, PASSWORD-ALGORITHM MD5, MESSAGE-INTEGRITY (as before RFC 8489 work)
+  kSha256,   // echo the list, PASSWORD-ALGORITHM SHA-256, MESSAGE-INTEGRITY-SHA256
+  kRfc5389,  // ignore the list: neither attribute, MESSAGE-INTEGRITY with the MD5 key (browsers)
+};
+
 struct TurnOptions {
   Millis timeout{3000};     // one whole transaction, retransmissions included
   Millis initial_rto{250};  // UDP only; RFC 8489 §6.2.1 suggests 500 ms, loopback tools go faster
   bool fingerprint = true;  // FINGERPRINT on requests and indications (RFC 8489 §14.7)
+  PasswordChoice password = PasswordChoice::kMd5;
+  // USERHASH (SHA-256(user:realm), RFC 8489 §14.4) instead of USERNAME; the 401's nonce cookie
+  // must announce "Username anonymity" (§9.2.5), else the Allocate fails.
+  bool userhash = false;
 };
 
 // The outcome of a transaction. On failure error_code is the ERROR-CODE number of the error
@@ -147,6 +160,7 @@ class TurnClient {
   TurnStatus status_of(const stun::MessageView& m) const;
   bool learn_challenge(const Response& challenge, std::string* why);
   bool take_fresh_nonce(const Response& response);
+  void derive_key();
 
   bool queue_peer_data(const Response& message);
   std::optional<PeerData> decode_peer_data(const Response& message) const;
@@ -161,7 +175,7 @@ class TurnClient {
     std::string realm;
     std::string nonce;
     std::vector<std::uint8_t> password_algorithms;  // PASSWORD-ALGORITHMS of the 401, echoed
-    auth::Md5Key key{};
+    auth::MessageKey key{};
     bool known = false;  // realm and nonce learnt: requests carry MESSAGE-INTEGRITY
   };
 

@@ -36,6 +36,12 @@ struct Lookup {
   std::vector<UserKeys> keys;
 };
 
+// A Lookup by USERHASH, with the name the hash stands for (kFound only).
+struct NamedLookup {
+  Lookup lookup;
+  std::string user;
+};
+
 class CredentialStore {
  public:
   virtual ~CredentialStore() = default;
@@ -44,6 +50,16 @@ class CredentialStore {
   // beyond what the scheme defines.
   virtual Lookup find(std::string_view user, std::string_view realm,
                       std::int64_t unix_now) const = 0;
+  // RFC 8489 §9.2.4, §14.4: the user whose SHA-256(username ":" realm) is `hash`, and its keys.
+  // A hash cannot be reversed, so only a store that indexes its names by hash can answer; the
+  // default is "unknown" (TURN REST names are made up by the web service: no index exists).
+  virtual NamedLookup find_by_userhash(const Sha256Key& /*hash*/, std::string_view /*realm*/,
+                                       std::int64_t /*unix_now*/) const {
+    return {};
+  }
+  // Whether find_by_userhash() can answer: the nonce cookie's "Username anonymity" bit
+  // (RFC 8489 §9.2.4: set only by a server that supports it).
+  virtual bool supports_userhash() const { return false; }
 };
 
 // `user=name:password` and `user=name:0x<32 hex digits>` lines (coturn's syntax). The keys of a
@@ -55,14 +71,27 @@ class StaticUsers final : public CredentialStore {
   Expected<void> add(std::string_view entry);
   std::size_t size() const { return users_.size(); }
   Lookup find(std::string_view user, std::string_view realm, std::int64_t unix_now) const override;
+  // From an index of SHA-256(name ":" realm) built as the names are added.
+  NamedLookup find_by_userhash(const Sha256Key& hash, std::string_view realm,
+                               std::int64_t unix_now) const override;
+  bool supports_userhash() const override { return true; }
 
  private:
   struct Hash {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
+  // The first 8 bytes of a SHA-256 value are as good a hash as any of its bits.
+  struct DigestHash {
+    std::size_t operator()(const Sha256Key& k) const {
+      std::size_t h = 0;
+      for (std::size_t i = 0; i < sizeof h; ++i) h = (h << 8) | k[i];
+      return h;
+    }
+  };
   std::string realm_;
   std::unordered_map<std::string, UserKeys, Hash, std::equal_to<>> users_;
+  std::unordered_map<Sha256Key, std::string, DigestHash> names_by_hash_;
 };
 
 }  // namespace ferry::auth

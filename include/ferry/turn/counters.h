@@ -65,6 +65,15 @@ struct Counters {
   Counter auth_bad_integrity;  // wrong password (MESSAGE-INTEGRITY mismatch): 401
   Counter auth_expired;        // a time-limited (TURN REST) credential past its expiry: 401
   Counter auth_wrong_user;     // the allocation belongs to another user: 441
+  // RFC 8489 §9.2.1 bid-down protection: PASSWORD-ALGORITHMS not as sent, or
+  // PASSWORD-ALGORITHM missing, not offered or with parameters: 400.
+  Counter auth_bad_algorithm;
+  Counter auth_no_sha256_key;  // SHA-256 asked for by an account stored as 0x<MD5>: 401
+  // Requests that passed, by the key's password algorithm (RFC 8489 §18.5), and those of them
+  // that named the user by USERHASH (§14.4).
+  Counter auth_md5;
+  Counter auth_sha256;
+  Counter auth_userhash;
   // Dropped without an answer.
   Counter dropped_malformed;      // not STUN, not ChannelData, or ChannelData without allocation
   Counter dropped_no_permission;  // no permission or channel for the peer (RFC 8656 §9, §12)

@@ -109,10 +109,15 @@ class Dispatcher {
 
  private:
   // Who sent an authenticated request (username points into the request).
+  // Not copyable: `username` may point into `hashed_username`.
   struct Auth {
-    auth::Md5Key key{};
+    auth::MessageKey key{};
     std::string_view username;
-    bool authenticated = false;  // false only with no-auth
+    bool authenticated = false;   // false only with no-auth
+    std::string hashed_username;  // the name a USERHASH stood for (RFC 8489 §14.4)
+    Auth() = default;
+    Auth(const Auth&) = delete;
+    Auth& operator=(const Auth&) = delete;
   };
   using Handler = Reply (Dispatcher::*)(const Request& r, Allocation& a);
 
@@ -131,14 +136,14 @@ class Dispatcher {
   // RFC 6062 (tcp_relay.cc).
   Reply handle_connect(const Request& r, Allocation& a);
   Reply handle_connection_bind(const Request& r);
-  std::optional<Reply> check_tcp_allocate(const Request& r, const auth::Md5Key* key);
+  std::optional<Reply> check_tcp_allocate(const Request& r, const auth::MessageKey* key);
   Result<Relay> open_tcp_relay(const Address& ip, const Address& client);
   void end_tcp(Allocation& a);
   void send_connect_answer(Allocation& a, ConnectionId id, bool ok);
   void handle_send(const stun::MessageView& m, Allocation& a, TimePoint now);
   // RFC 8016 (mobility.cc).
   bool mobility_on() const { return settings_.mobility && deps_.tickets != nullptr; }
-  std::optional<Reply> check_mobility(const Request& r, const auth::Md5Key* key, bool tcp);
+  std::optional<Reply> check_mobility(const Request& r, const auth::MessageKey* key, bool tcp);
   std::optional<Reply> check_own_ticket(const Request& r, const Allocation& a);
   // A fresh ticket for `a` added to `reply` (none when it cannot be made: the answer then
   // carries no ticket and the allocation cannot move).
@@ -155,7 +160,7 @@ class Dispatcher {
 
   // RFC 8489 §9.2.4: checks the long-term credential; the refusal to send when it fails.
   std::optional<Reply> authenticate(const Request& r, Auth& out);
-  std::optional<Reply> check_allocate_attributes(const Request& r, const auth::Md5Key* key);
+  std::optional<Reply> check_allocate_attributes(const Request& r, const auth::MessageKey* key);
   Seconds granted_lifetime(const stun::MessageView& m) const;
   Family requested_family(const FiveTuple& t, const stun::MessageView& m) const;
   Address relay_ip_for(const FiveTuple& t, Family family) const;

@@ -41,6 +41,32 @@ TEST(StaticUsers, ASha256KeyOnlyWhereThePasswordIsKnown) {
   EXPECT_FALSE(users.find("gorst", "north.gov", kNow).keys.at(0).sha256);
 }
 
+// RFC 8489 §14.4: USERHASH = SHA-256(username ":" realm). Static users are indexed by it,
+// including the 0x<MD5> accounts (their name is known, only the password is not); a hash of
+// an unknown name, or of a known name in another realm, is unknown. The vector is Appendix
+// B.1's (CONFORMANCE.md).
+TEST(StaticUsers, FoundByUserhash) {
+  const std::string matrix = "\u30DE\u30C8\u30EA\u30C3\u30AF\u30B9";
+  StaticUsers users("example.org");
+  ASSERT_TRUE(users.add(matrix + ":TheMatrIX"));
+  ASSERT_TRUE(users.add("gorst:0x7da2270ccfa49786e0115366d3a3d14d"));
+  const Sha256Key b1 = userhash(matrix, "example.org");
+  EXPECT_EQ(b1[0], 0x4a);
+  EXPECT_EQ(b1[31], 0x04);
+  NamedLookup found = users.find_by_userhash(b1, "example.org", kNow);
+  ASSERT_EQ(found.lookup.status, Lookup::Status::kFound);
+  EXPECT_EQ(found.user, matrix);
+  EXPECT_EQ(found.lookup.keys.at(0).sha256, sha256_key(matrix, "example.org", "TheMatrIX"));
+  EXPECT_EQ(users.find_by_userhash(userhash("gorst", "example.org"), "example.org", kNow).user,
+            "gorst");
+  EXPECT_EQ(
+      users.find_by_userhash(userhash("nobody", "example.org"), "example.org", kNow).lookup.status,
+      Lookup::Status::kUnknown);
+  EXPECT_EQ(users.find_by_userhash(b1, "example.com", kNow).lookup.status,
+            Lookup::Status::kUnknown);
+  EXPECT_TRUE(users.supports_userhash());
+}
+
 TEST(StaticUsers, PasswordMayContainColons) {
   StaticUsers users("r");
   ASSERT_TRUE(users.add("u:a:b:c"));

@@ -66,3 +66,21 @@ TEST(RestSecrets, EverySecretOfTheListIsValid) {
 
 }  // namespace
 }  // namespace ferry::auth
+
+namespace ferry::auth {
+namespace {
+
+// A REST username is made up by the web service and never stored here: no index can map a
+// USERHASH back to it, so USERHASH is unsupported (the nonce cookie does not announce it) and
+// every hash is unknown. SHA-256 itself works: the password, so the key, is known.
+TEST(RestSecrets, NoUserhash) {
+  RestSecrets store({"logen"}, "north.gov", ':');
+  EXPECT_FALSE(store.supports_userhash());
+  const NamedLookup l =
+      store.find_by_userhash(userhash("1514768400:user", "north.gov"), "north.gov", 1'500'000'000);
+  EXPECT_EQ(l.lookup.status, Lookup::Status::kUnknown);
+  EXPECT_TRUE(store.find("1514768400:user", "north.gov", 1'500'000'000).keys.at(0).sha256);
+}
+
+}  // namespace
+}  // namespace ferry::auth

@@ -6,6 +6,7 @@
 
 #include "core_harness.h"
 #include "ferry/auth/long_term_key.h"
+#include "ferry/auth/nonce.h"
 #include "ferry/stun/attributes.h"
 #include "ferry/turn/dispatcher.h"
 #include "turn_client_fake.h"
@@ -49,7 +50,7 @@ TEST_F(AllocateTest, UnauthenticatedAllocateGets401WithRealmAndNonceOnly) {
   ASSERT_TRUE(r.get<attr::Realm>());
   EXPECT_EQ(r.get<attr::Realm>()->value, "example.org");
   ASSERT_TRUE(r.get<attr::Nonce>());
-  EXPECT_EQ(r.get<attr::Nonce>()->value.size(), 48u);
+  EXPECT_EQ(r.get<attr::Nonce>()->value.size(), auth::NonceCodec::kLength);  // cookie + 48
   EXPECT_FALSE(r.has_integrity());
   EXPECT_FALSE(r.get<attr::Username>());
   expect_nothing_allocated();
@@ -192,7 +193,7 @@ TEST_F(AllocateTest, StaleNonceGets438WithAFreshNonceThatThenWorks) {
   Reply r = alice.request(Method::kAllocate, TurnClient::udp(), o);
   EXPECT_EQ(r.error(), 438);
   ASSERT_TRUE(r.get<attr::Nonce>());
-  EXPECT_EQ(r.get<attr::Nonce>()->value.size(), 48u);
+  EXPECT_EQ(r.get<attr::Nonce>()->value.size(), auth::NonceCodec::kLength);  // cookie + 48
   EXPECT_NE(r.get<attr::Nonce>()->value, first);
   EXPECT_EQ(r.get<attr::Realm>()->value, "example.org");
   EXPECT_FALSE(r.has_integrity());
