@@ -59,8 +59,29 @@ Lookup UserDbStore::find(std::string_view user, std::string_view realm,
   return {Lookup::Status::kFound, {it->second}};
 }
 
+NamedLookup UserDbStore::find_by_userhash(const Sha256Key& hash, std::string_view realm,
+                                          std::int64_t unix_now) const {
+  if (settings_.rest_mode || realm != settings_.realm) return {};
+  if (settings_.static_users) {
+    NamedLookup own = settings_.static_users->find_by_userhash(hash, realm, unix_now);
+    if (own.lookup.status == Lookup::Status::kFound) return own;  // the configuration wins
+  }
+  const auto published = published_.load(std::memory_order_acquire);
+  auto it = published->names_by_hash.find(hash);
+  if (it == published->names_by_hash.end()) return {};
+  return {find(it->second, realm, unix_now), it->second};
+}
+
 void UserDbStore::publish(std::shared_ptr<const UserDbSnapshot> snap) {
   auto next = std::make_shared<Published>();
+  if (!settings_.rest_mode) {
+    if (const auto* r = snap->realm(settings_.realm)) {
+      next->names_by_hash.reserve(r->users.size());
+      for (const auto& [name, keys] : r->users) {
+        next->names_by_hash.emplace(userhash(name, settings_.realm), name);
+      }
+    }
+  }
   if (settings_.rest_mode) {
     std::vector<std::string> secrets = settings_.static_secrets;
     if (const auto* r = snap->realm(settings_.realm)) {

@@ -113,6 +113,38 @@ TEST_F(UserdbTest, TurnadminChangesReachTheRunningServer) {
               added, deleted);
 }
 
+// RFC 8489 with database users: our turnadmin stores the SHA-256 key beside coturn's MD5 one, so
+// a SHA-256 client and a USERHASH client authenticate, relay and refresh; a user made by coturn's
+// turnadmin (an MD5 key only) is 401 with SHA-256, as a 0x account is, and fine with MD5.
+TEST_F(UserdbTest, Sha256AndUserhashClientsWithDatabaseUsers) {
+  admin_ok({"-a", "-u", "alice", "-r", "example.org", "-p", "pass"});
+  start();
+  EchoPeer peer;
+  for (bool userhash : {false, true}) {
+    auto c = client(Transport::kUdp,
+                    {.password = client::PasswordChoice::kSha256, .userhash = userhash});
+    auto a = c.allocate("alice", "pass", 600);
+    ASSERT_TRUE(a.ok) << userhash << ": " << a.error_code << " " << a.reason << "\n"
+                      << server_->log();
+    EXPECT_TRUE(a.authenticated);
+    ASSERT_TRUE(c.channel_bind(0x4000, peer.address()).ok);
+    const std::vector<std::uint8_t> payload(48, 0x33);
+    ASSERT_TRUE(c.send_channel_data(0x4000, payload));
+    auto back = c.receive_data(Millis(2000));
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->data, payload);
+    auto r = c.refresh(0);
+    EXPECT_TRUE(r.ok && r.authenticated) << r.error_code << " " << r.reason;
+  }
+  const char* coturn = "/usr/bin/turnadmin";
+  if (access(coturn, X_OK) != 0) return;
+  ASSERT_EQ(turnadmin({"-a", "-u", "dave", "-r", "example.org", "-p", "pw"}, coturn).exit_code, 0);
+  ASSERT_GE(until("dave", "pw", 0), 0) << server_->log();
+  auto sha = client(Transport::kUdp, {.password = client::PasswordChoice::kSha256})
+                 .allocate("dave", "pw", 600);
+  EXPECT_EQ(sha.error_code, 401);
+}
+
 // Rotation without a restart: every turn_secret row of the realm is valid beside
 // static-auth-secret; a row removed is refused within the bound.
 TEST_F(UserdbTest, RestSecretsRotateThroughTheDatabase) {

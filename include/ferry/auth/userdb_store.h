@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "ferry/auth/credential_store.h"
@@ -53,6 +54,12 @@ class UserDbStore final : public CredentialStore, public BackgroundRefresh {
   UserDbStore(std::unique_ptr<UserDbSource> source, UserDbStoreSettings settings);
 
   Lookup find(std::string_view user, std::string_view realm, std::int64_t unix_now) const override;
+  // RFC 8489 §14.4 USERHASH, in long-term mode: the configuration's accounts first, then an index
+  // of SHA-256(name ":" realm) built with each snapshot (on the refresher thread, not a worker).
+  // A REST name cannot be found from its hash.
+  NamedLookup find_by_userhash(const Sha256Key& hash, std::string_view realm,
+                               std::int64_t unix_now) const override;
+  bool supports_userhash() const override { return !settings_.rest_mode; }
   void refresh(std::int64_t unix_now, Logger& log) override;
   Duration period() const override { return settings_.poll; }
 
@@ -64,9 +71,18 @@ class UserDbStore final : public CredentialStore, public BackgroundRefresh {
 
  private:
   // What the workers read: the snapshot and, in REST mode, the secrets it makes valid.
+  struct DigestHash {
+    std::size_t operator()(const Sha256Key& k) const {
+      std::size_t h = 0;
+      for (std::size_t i = 0; i < sizeof h; ++i) h = (h << 8) | k[i];
+      return h;
+    }
+  };
   struct Published {
     std::shared_ptr<const UserDbSnapshot> snapshot;
     std::optional<RestSecrets> rest;
+    // Long-term mode: the configured realm's users by USERHASH.
+    std::unordered_map<Sha256Key, std::string, DigestHash> names_by_hash;
   };
   void publish(std::shared_ptr<const UserDbSnapshot> snap);
   void on_failure(std::int64_t unix_now, const std::string& why, Logger& log);

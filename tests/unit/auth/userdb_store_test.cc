@@ -190,6 +190,45 @@ TEST_F(UserDbStoreTest, ConfiguredUserWinsAClashWithTheDatabase) {
   EXPECT_FALSE(valid(l, "alice", "db-pass"));
 }
 
+// RFC 8489 USERHASH: a database user is found from SHA-256(name ":" realm), in the configured
+// realm only, gone with its row and with the outage bound; a configured account first; never
+// in REST mode (a REST name cannot be found from its hash).
+TEST_F(UserDbStoreTest, UserhashFindsDatabaseUsers) {
+  db.add_user("example.org", "alice", "pass");
+  auto statics = std::make_shared<StaticUsers>("example.org");
+  ASSERT_TRUE(statics->add("carol:config-pass"));
+  auto store = make({.static_users = statics});
+  EXPECT_TRUE(store->supports_userhash());
+  store->refresh(kT0, log);
+  NamedLookup alice = store->find_by_userhash(userhash("alice", "example.org"), "example.org", kT0);
+  EXPECT_EQ(alice.user, "alice");
+  EXPECT_TRUE(valid(alice.lookup, "alice", "pass"));
+  NamedLookup carol = store->find_by_userhash(userhash("carol", "example.org"), "example.org", kT0);
+  EXPECT_EQ(carol.user, "carol");
+  EXPECT_TRUE(valid(carol.lookup, "carol", "config-pass"));
+  EXPECT_EQ(
+      store->find_by_userhash(userhash("alice", "other.org"), "example.org", kT0).lookup.status,
+      Lookup::Status::kUnknown);
+  EXPECT_EQ(
+      store->find_by_userhash(userhash("alice", "example.org"), "other.org", kT0).lookup.status,
+      Lookup::Status::kUnknown);
+  // Past the outage bound the hash still names alice, but her keys are no longer served.
+  db.down = true;
+  store->refresh(kT0 + 31, log);
+  EXPECT_EQ(store->find_by_userhash(userhash("alice", "example.org"), "example.org", kT0 + 31)
+                .lookup.status,
+            Lookup::Status::kUnknown);
+  db.down = false;
+  db.users.clear();
+  ++db.version;
+  store->refresh(kT0 + 32, log);
+  EXPECT_EQ(store->find_by_userhash(userhash("alice", "example.org"), "example.org", kT0 + 32).user,
+            "");
+
+  auto rest = make({.rest_mode = true, .static_secrets = {"s"}});
+  EXPECT_FALSE(rest->supports_userhash());
+}
+
 // REST mode: static-auth-secret and the realm's turn_secret rows are all valid; a row removed
 // is refused at the next load; an empty row is skipped (it would make anyone's password valid).
 TEST_F(UserDbStoreTest, RestSecretsAreTheConfiguredOnesPlusTheDatabaseRows) {
