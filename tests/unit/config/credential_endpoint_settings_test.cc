@@ -5,39 +5,17 @@
 #include <string>
 #include <vector>
 
+#include "build_lines.h"
 #include "ferry/config/config.h"
 #include "ferry/config/settings.h"
 
 namespace ferry::config {
 namespace {
 
-HostFacts fixed_host() {
-  return {.local_addresses = [] { return std::vector<Address>{*Address::parse_ip("192.0.2.10")}; },
-          .cpus = 1};
-}
+using testing::Built;
 
-Expected<std::vector<Address>> no_dns(const std::string&) {
-  return fail("no DNS in unit tests");
-}
-
-struct Built {
-  Settings settings;
-  std::string text;
-  bool error = false;
-};
-
-Built build(const std::vector<std::pair<const char*, const char*>>& lines) {
-  Config cfg;
-  int n = 0;
-  for (const auto& [name, value] : lines) cfg.append(name, value, "r:" + std::to_string(++n));
-  Built b;
-  std::vector<Diagnostic> diagnostics;
-  b.settings = build_settings(cfg, diagnostics, no_dns, fixed_host());
-  for (const auto& d : diagnostics) {
-    b.text += d.to_string() + "\n";
-    b.error = b.error || d.severity == Diagnostic::Severity::kError;
-  }
-  return b;
+Built build(const std::vector<std::pair<std::string, std::string>>& lines) {
+  return testing::build_lines(lines);
 }
 
 constexpr const char* kSecret = "0123456789abcdef0123456789abcdef";

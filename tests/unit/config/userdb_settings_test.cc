@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "build_lines.h"
 #include "ferry/auth/userdb_store.h"
 #include "ferry/config/config.h"
 #include "ferry/config/settings.h"
@@ -16,33 +17,10 @@
 namespace ferry::config {
 namespace {
 
-HostFacts fixed_host() {
-  return {.local_addresses = [] { return std::vector<Address>{*Address::parse_ip("192.0.2.10")}; },
-          .cpus = 1};
-}
-
-Expected<std::vector<Address>> no_dns(const std::string&) {
-  return fail("no DNS in unit tests");
-}
-
-struct Built {
-  Settings settings;
-  std::string text;
-  bool error = false;
-};
+using testing::Built;
 
 Built build(const std::vector<std::pair<std::string, std::string>>& lines) {
-  Config cfg;
-  int n = 0;
-  for (const auto& [name, value] : lines) cfg.append(name, value, "r:" + std::to_string(++n));
-  std::vector<Diagnostic> diags;
-  Built b;
-  b.settings = build_settings(cfg, diags, no_dns, fixed_host());
-  for (const auto& d : diags) {
-    b.text += d.to_string() + "\n";
-    b.error = b.error || d.severity == Diagnostic::Severity::kError;
-  }
-  return b;
+  return testing::build_lines(lines);
 }
 
 class UserdbSettings : public ::testing::Test {
