@@ -31,8 +31,11 @@ std::shared_ptr<const UserDbSnapshot> UserDbStore::snapshot() const {
 
 bool UserDbStore::database_usable(std::int64_t unix_now) const {
   const std::int64_t confirmed = confirmed_at_.load(std::memory_order_acquire);
-  // A clock stepped back reads as fresh; one stepped forward fails closed until the next poll.
-  return unix_now - confirmed <= settings_.serve_stale_for;
+  // The wall clock can be stepped either way. Forward: fails closed until the next good poll.
+  // Back: bounded on that side too, or a clock set back a day would serve a database that is
+  // gone for a day; a good poll at the new time makes it usable again within a second.
+  const std::int64_t age = unix_now - confirmed;
+  return age <= settings_.serve_stale_for && age >= -settings_.serve_stale_for;
 }
 
 Lookup UserDbStore::find(std::string_view user, std::string_view realm,

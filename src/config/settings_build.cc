@@ -66,6 +66,11 @@ void check_rest(BuildContext& ctx) {
     ctx.error(cfg.where(kRestApiSeparator.name), quoted(kRestApiSeparator) +
                                                      " must be exactly one character, not '" +
                                                      a.rest_separator + "'");
+  } else if (a.rest_separator[0] >= '0' && a.rest_separator[0] <= '9') {
+    // The expiry is digits: a digit separator makes "<expiry><sep><user>" readable as
+    // "<user><sep><expiry>", so a user part of digits would choose its own expiry.
+    ctx.error(cfg.where(kRestApiSeparator.name),
+              quoted(kRestApiSeparator) + " must not be a digit: the expiry is made of digits");
   }
   for (std::size_t i = 0; i < a.static_secrets.size(); ++i) {
     const std::string& secret = a.static_secrets[i];

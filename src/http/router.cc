@@ -77,7 +77,13 @@ bool from_admin_network(const Request& r) {
   for (std::string_view proxied : {"X-Forwarded-For", "Forwarded", "X-Real-IP"}) {
     if (r.has_header(proxied)) return false;
   }
-  return true;
+  // DNS rebinding: a hostile site can make its own name resolve to 127.0.0.1, so that a browser
+  // on this host sends it loopback requests and lets its page read the answers (same origin).
+  // The browser's Host header still names that site: only an address literal or "localhost",
+  // which no outsider's DNS can point here, is this host's own page. (No Host: not a browser.)
+  if (r.host.empty()) return true;
+  const std::string host = host_part(r.host);
+  return iequals(host, "localhost") || Address::parse_ip(host).has_value();
 }
 
 const std::vector<std::pair<std::string, std::string>>& security_headers() {

@@ -1,6 +1,13 @@
 #include "ferry/userdb/admin.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <array>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <initializer_list>
 
 #include "ferry/auth/long_term_key.h"
@@ -64,7 +71,36 @@ Expected<void> transaction(Database& db, Body body) {
 
 }  // namespace
 
+namespace {
+
+// A new database file, made before SQLite opens it (an empty file is an empty database): mode
+// 0600, because its keys are password-equivalent and its secrets mint any credential (SQLite
+// would make it 0644 under the usual umask). Run as root in a directory another user owns (the
+// server's, as /var/lib/turn), the file goes to that user, or the server could not read it.
+// SQLite gives its journal files the database file's mode and owner. An existing file (or a
+// symlink, followed by SQLite as before) is left as it is.
+Expected<void> create_private_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return {};
+    return fail("cannot create " + path + ": " + std::strerror(errno));
+  }
+  struct stat dir {};
+  const std::string parent = std::filesystem::path(path).parent_path().string();
+  if (geteuid() == 0 && stat(parent.empty() ? "." : parent.c_str(), &dir) == 0 && dir.st_uid != 0 &&
+      fchown(fd, dir.st_uid, dir.st_gid) != 0) {
+    const int e = errno;
+    ::close(fd);
+    return fail("cannot give " + path + " to the owner of its directory: " + std::strerror(e));
+  }
+  ::close(fd);
+  return {};
+}
+
+}  // namespace
+
 Expected<Database> open_for_admin(const std::string& path) {
+  if (auto made = create_private_file(path); !made) return std::move(made).failure();
   auto db = Database::open(path, Database::Mode::kReadWriteCreate, kAdminBusyMs);
   if (!db) return db;
   if (auto made = create_schema(*db); !made) return std::move(made).failure();

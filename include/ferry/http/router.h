@@ -81,7 +81,8 @@ class Router {
 
 // web-test-credentials' admin network: a caller on this host (loopback) whose request carries
 // no proxy header. A reverse proxy on the same host makes every visitor loopback; the header it
-// adds (X-Forwarded-For, Forwarded, X-Real-IP) gives it away, so such requests are refused.
+// adds (X-Forwarded-For, Forwarded, X-Real-IP) gives it away, so such requests are refused. The
+// Host header must name an address literal or localhost (DNS rebinding: see router.cc).
 bool from_admin_network(const Request& r);
 
 // The security headers every response carries (the page's CSP among them).

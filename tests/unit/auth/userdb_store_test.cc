@@ -166,6 +166,28 @@ TEST_F(UserDbStoreTest, ARefresherThatStopsPollingFailsClosedToo) {
   EXPECT_EQ(store->find("alice", "example.org", kT0 + 31).status, Lookup::Status::kUnknown);
 }
 
+// The bound is measured on the wall clock (the one the workers pass), which can be stepped. A
+// clock set back a day while the database is unreadable must not serve the last snapshot for
+// that day: the database's users stay valid for at most the bound on either side of the last
+// good poll, and the next good poll (at the new time) makes them valid again.
+TEST_F(UserDbStoreTest, AClockSteppedBackDoesNotStretchTheOutageBound) {
+  db.add_user("example.org", "alice", "pass");
+  auto store = make({.serve_stale_for = 30});
+  store->refresh(kT0, log);
+  db.down = true;
+  const std::int64_t back = kT0 - 86400;  // the clock set back a day, then the file removed
+  store->refresh(back, log);
+  EXPECT_FALSE(store->database_usable(back));
+  EXPECT_FALSE(store->database_usable(back + 3600));
+  EXPECT_EQ(store->find("alice", "example.org", back + 3600).status, Lookup::Status::kUnknown);
+  // A small step back (a second, an NTP correction) changes nothing.
+  EXPECT_TRUE(store->database_usable(kT0 - 1));
+  // Readable again: valid at once, on the new clock.
+  db.down = false;
+  store->refresh(back + 3601, log);
+  EXPECT_TRUE(valid(store->find("alice", "example.org", back + 3601), "alice", "pass"));
+}
+
 TEST_F(UserDbStoreTest, StartingWithTheDatabaseDownSaysSoAndRecovers) {
   db.down = true;
   auto store = make();

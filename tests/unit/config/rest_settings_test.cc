@@ -56,6 +56,26 @@ TEST(RestSettings, TheSeparatorIsOneCharacter) {
       << two.text;
 }
 
+// A digit separator makes the expiry ambiguous: with '1', the endpoint's "<expiry>1<user>" for
+// an expiry starting with 1 has no digits before the first '1', so the name is read as
+// "<user>1<expiry>" and a caller who picks the user "99999999999" holds a credential that never
+// expires. Digits are refused, with the line.
+TEST(RestSettings, TheSeparatorIsNotADigit) {
+  EXPECT_EQ(auth::rest_expiry("1700086400"
+                              "1"
+                              "99999999999",
+                              '1'),
+            99'999'999'999);
+  for (const char* digit : {"0", "1", "9"}) {
+    Built b =
+        build({{"realm", "r"}, {"static-auth-secret", kSecret}, {"rest-api-separator", digit}});
+    EXPECT_TRUE(b.error) << digit;
+    EXPECT_NE(b.text.find("r:3: error: 'rest-api-separator' must not be a digit"),
+              std::string::npos)
+        << b.text;
+  }
+}
+
 // coturn ignores `user` lines in REST mode, silently; Ferry ignores them too, and says so.
 TEST(RestSettings, UserAccountsAreNotUsedInRestModeAndTheConfigurationIsTold) {
   Built b = build({{"realm", "r"},

@@ -45,7 +45,7 @@ class CredentialEndpointTest : public ::testing::Test {
                 std::string_view method = "GET", Address source = ip("198.51.100.7")) {
     return r.handle({.method = method,
                      .path = path,
-                     .host = "turn.example.org:9641",
+                     .host = host,
                      .query = query,
                      .source = source,
                      .headers = std::move(headers)});
@@ -63,6 +63,7 @@ class CredentialEndpointTest : public ::testing::Test {
 
   HttpSettings settings;
   CredentialCounters counters;
+  std::string_view host = "turn.example.org:9641";
   TimePoint now{std::chrono::seconds(1000)};
 };
 
@@ -257,6 +258,7 @@ class TestCredentialsTest : public CredentialEndpointTest {
   TestCredentialsTest() {
     settings.credential_keys.clear();
     settings.test_credentials = true;
+    host = "127.0.0.1:9641";  // the page as an admin on this host opens it
   }
   std::string config(std::vector<std::pair<std::string_view, std::string_view>> headers,
                      Address source) {
@@ -293,6 +295,25 @@ TEST_F(TestCredentialsTest, NotForOtherNetworksOrThroughAProxy) {
   }
   EXPECT_EQ(refused(Refusal::kNotAdmin), 5u);
   EXPECT_EQ(counters.snapshot().issued_test_page, 0u);
+}
+
+// DNS rebinding: a hostile page at http://evil.example:9641/ whose name is made to resolve to
+// 127.0.0.1 has a browser on this host send loopback requests that carry no proxy header, and
+// reads the answers as same-origin. Its Host header names it: only an IP literal or
+// "localhost" (names no outsider's DNS can point here) is this host's own page.
+TEST_F(TestCredentialsTest, NotToAPageReachedThroughAnotherHostName) {
+  for (std::string_view h : {"evil.example:9641", "evil.example", "127.0.0.1.evil.example:9641",
+                             "localhost.evil.example"}) {
+    host = h;
+    const std::string body = config({}, ip("127.0.0.1"));
+    EXPECT_NE(body.find("\"testCredentials\":false}"), std::string::npos) << h << ": " << body;
+    EXPECT_EQ(body.find("password"), std::string::npos) << h;
+  }
+  EXPECT_EQ(refused(Refusal::kNotAdmin), 4u);
+  for (std::string_view h : {"127.0.0.1:9641", "[::1]:9641", "localhost:9641", "LocalHost", ""}) {
+    host = h;
+    EXPECT_NE(config({}, ip("127.0.0.1")).find("\"testCredentials\":true"), std::string::npos) << h;
+  }
 }
 
 TEST_F(TestCredentialsTest, OffByDefault) {

@@ -2,6 +2,7 @@
 // made by Debian coturn's own turnadmin when it is installed).
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -103,6 +104,38 @@ TEST_F(SqliteSourceTest, AdminRoundTrip) {
   EXPECT_FALSE(*delete_user(db, "example.org", "alice"));
   snap = load(source);
   EXPECT_FALSE(has_user(**snap, "example.org", "alice", "pass"));
+}
+
+// The keys are password-equivalent and turn_secret values mint any credential: a database
+// turnadmin creates is its owner's alone (SQLite would make it 0644 under the usual umask, as
+// coturn's turnadmin does). Run as root for a server that runs as the directory's owner (the
+// usual /var/lib/turn), the new file is handed to that owner so the server can read it.
+TEST_F(SqliteSourceTest, ANewDatabaseIsReadableByItsOwnerOnly) {
+  const mode_t old_umask = umask(022);
+  {
+    auto db = admin();
+    ASSERT_TRUE(add_user(db, "example.org", "alice", "pass"));
+  }
+  umask(old_umask);
+  struct stat st {};
+  ASSERT_EQ(stat(path_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  // An existing file keeps the mode its owner gave it.
+  ASSERT_EQ(chmod(path_.c_str(), 0640), 0);
+  { auto db = admin(); }
+  ASSERT_EQ(stat(path_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
+
+  if (geteuid() != 0) GTEST_SKIP() << "the ownership part needs root";
+  const std::string owned = dir_ + "/served";
+  ASSERT_EQ(mkdir(owned.c_str(), 0755), 0);
+  ASSERT_EQ(chown(owned.c_str(), 65534, 65534), 0);
+  path_ = owned + "/turndb";
+  { auto db = admin(); }
+  ASSERT_EQ(stat(path_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 65534u);
+  EXPECT_EQ(st.st_gid, 65534u);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
 TEST(OriginTest, NormalizedWithThePortAsCoturnStoresThem) {
