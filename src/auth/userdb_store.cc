@@ -1,5 +1,6 @@
 #include "ferry/auth/userdb_store.h"
 
+#include <algorithm>
 #include <chrono>
 #include <limits>
 
@@ -13,6 +14,13 @@ std::int64_t steady_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
+}
+
+// The first 8 bytes of a SHA-256 value: as good a sort key as any of its bits.
+std::uint64_t hash_prefix(const Sha256Key& h) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < 8; ++i) v = (v << 8) | h[i];
+  return v;
 }
 
 }  // namespace
@@ -70,9 +78,16 @@ NamedLookup UserDbStore::find_by_userhash(const Sha256Key& hash, std::string_vie
     if (own.lookup.status == Lookup::Status::kFound) return own;  // the configuration wins
   }
   const auto published = published_.load(std::memory_order_acquire);
-  auto it = published->names_by_hash.find(hash);
-  if (it == published->names_by_hash.end()) return {};
-  return {find(it->second, realm, unix_now), it->second};
+  const auto& index = published->names_by_hash;
+  const std::uint64_t prefix = hash_prefix(hash);
+  auto it = std::lower_bound(index.begin(), index.end(), prefix,
+                             [](const auto& entry, std::uint64_t p) { return entry.first < p; });
+  for (; it != index.end() && it->first == prefix; ++it) {
+    if (userhash(*it->second, realm) == hash) {
+      return {find(*it->second, realm, unix_now), *it->second};
+    }
+  }
+  return {};
 }
 
 void UserDbStore::publish(std::shared_ptr<const UserDbSnapshot> snap) {
@@ -81,8 +96,11 @@ void UserDbStore::publish(std::shared_ptr<const UserDbSnapshot> snap) {
     if (const auto* r = snap->realm(settings_.realm)) {
       next->names_by_hash.reserve(r->users.size());
       for (const auto& [name, keys] : r->users) {
-        next->names_by_hash.emplace(userhash(name, settings_.realm), name);
+        // Keys of the snapshot's map never move; `next` holds the snapshot they live in.
+        next->names_by_hash.emplace_back(hash_prefix(userhash(name, settings_.realm)), &name);
       }
+      std::sort(next->names_by_hash.begin(), next->names_by_hash.end(),
+                [](const auto& a, const auto& b) { return a.first < b.first; });
     }
   }
   if (settings_.rest_mode) {

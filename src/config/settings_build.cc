@@ -199,6 +199,19 @@ void check_credential_endpoint(BuildContext& ctx) {
                       " characters: use at least 32 random ones (openssl rand -hex 32)");
     }
   }
+  if (endpoint && h.cert_file.empty()) {
+    for (const auto& ip : h.ips) {
+      if (ip.is_loopback()) continue;
+      // Fine behind a TLS proxy on this host; otherwise the API key and every password cross
+      // the network readable.
+      ctx.warning(cfg.where(kWebCredentialKey.name),
+                  quoted(kWebCredentialKey) + " on " + ip.ip_string() + " without " +
+                      quoted(kWebCert) + ": the API key and the credentials go in clear text; " +
+                      "set " + std::string(kWebCert.name) + "/" + std::string(kWebPkey.name) +
+                      " or serve it through a TLS proxy on loopback");
+      break;
+    }
+  }
   for (std::size_t i = 0; i < h.credential_origins.size(); ++i) {
     if (auto problem = http::origin_problem(h.credential_origins[i])) {
       ctx.error(cfg.where(kWebCredentialOrigin.name, i),

@@ -86,5 +86,25 @@ TEST(CredentialEndpointSettings, KeysOriginsAndTheListener) {
   EXPECT_NE(alone.text.find("the credential endpoint is off"), std::string::npos) << alone.text;
 }
 
+// A key and the passwords it buys, over plain HTTP on a public address: said at start.
+TEST(CredentialEndpointSettings, APublicListenerWithoutTlsWarns) {
+  const std::vector<std::pair<std::string, std::string>> base = {
+      {"realm", "r"}, {"static-auth-secret", kSecret}, {"web-credential-key", kKey}};
+  auto with = [&](std::vector<std::pair<std::string, std::string>> more) {
+    auto lines = base;
+    lines.insert(lines.end(), more.begin(), more.end());
+    return build(lines);
+  };
+  const std::string warning = "r:3: warning: 'web-credential-key' on 192.0.2.10 without 'web-cert'";
+  EXPECT_NE(with({{"web-listening-ip", "192.0.2.10"}}).text.find(warning), std::string::npos)
+      << with({{"web-listening-ip", "192.0.2.10"}}).text;
+  EXPECT_EQ(with({}).text.find("without 'web-cert'"), std::string::npos);  // loopback: fine
+  EXPECT_EQ(with({{"web-listening-ip", "192.0.2.10"},
+                  {"web-cert", "/etc/ferry/web.pem"},
+                  {"web-pkey", "/etc/ferry/web.key"}})
+                .text.find("without 'web-cert'"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace ferry::config
