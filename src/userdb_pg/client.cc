@@ -42,7 +42,7 @@ Expected<PgClient> PgClient::connect(const PgConnInfo& info) {
     // libpq's words ("password authentication failed for user ...", "Connection refused",
     // "timeout expired"): they name the user, never the password.
     std::string why = PQerrorMessage(raw);
-    return fail("cannot connect to " + info.described + ": " + scrub(why, info.password));
+    return fail("cannot connect: " + scrub(why, info.password));
   }
   // Notices ("relation ... already exists, skipping") are not errors: not printed.
   PQsetNoticeProcessor(

@@ -42,7 +42,9 @@ std::string scrub(std::string message, std::string_view password, bool hide_quot
     at = close + 1;
   }
   if (!hide_quoted) out = std::move(message);
-  if (!password.empty()) {
+  // libpq never quotes a password back; this is a second net. A password of under 4 bytes is
+  // not searched for: it would cut words ("port") apart, and guessing it takes no log anyway.
+  if (password.size() >= 4) {
     for (auto p = out.find(password); p != std::string::npos; p = out.find(password, p + 3)) {
       out.replace(p, password.size(), "***");
     }

@@ -77,7 +77,7 @@ class PgAdmin final : public userdb::AdminStore {
   }
 
   Expected<std::vector<Row>> list_users(std::optional<std::string_view> realm) override {
-    return list("SELECT realm, name FROM turnusers_lt", "realm", realm, "realm, name");
+    return list("SELECT realm, name FROM turnusers_lt", realm, "realm, name");
   }
 
   Expected<void> add_secret(std::string_view realm, std::string_view secret) override {
@@ -104,7 +104,7 @@ class PgAdmin final : public userdb::AdminStore {
   }
 
   Expected<std::vector<Row>> list_secrets(std::optional<std::string_view> realm) override {
-    return list("SELECT realm, value FROM turn_secret", "realm", realm, "realm, value");
+    return list("SELECT realm, value FROM turn_secret", realm, "realm, value");
   }
 
   Expected<void> add_origin(std::string_view origin, std::string_view realm) override {
@@ -124,7 +124,7 @@ class PgAdmin final : public userdb::AdminStore {
   }
 
   Expected<std::vector<Row>> list_origins(std::optional<std::string_view> realm) override {
-    return list("SELECT realm, origin FROM turn_origin_to_realm", "realm", realm, "realm, origin");
+    return list("SELECT realm, origin FROM turn_origin_to_realm", realm, "realm, origin");
   }
 
   Expected<void> set_realm_option(std::string_view realm, std::string_view opt,
@@ -143,7 +143,7 @@ class PgAdmin final : public userdb::AdminStore {
   }
 
   Expected<std::vector<Row>> list_realm_options(std::optional<std::string_view> realm) override {
-    return list("SELECT realm, opt, value FROM turn_realm_option", "realm", realm, "realm, opt");
+    return list("SELECT realm, opt, value FROM turn_realm_option", realm, "realm, opt");
   }
 
  private:
@@ -171,10 +171,10 @@ class PgAdmin final : public userdb::AdminStore {
     return {};
   }
 
-  Expected<std::vector<Row>> list(const std::string& select, const char* column,
-                                  std::optional<std::string_view> realm, const char* order) {
-    const std::string sql =
-        select + (realm ? std::string(" WHERE ") + column + " = $1" : "") + " ORDER BY " + order;
+  // `select` with, when a realm is given, the rows of that realm only.
+  Expected<std::vector<Row>> list(const std::string& select, std::optional<std::string_view> realm,
+                                  const char* order) {
+    const std::string sql = select + (realm ? " WHERE realm = $1" : "") + " ORDER BY " + order;
     auto r = realm ? c_.rows(sql, {*realm}) : c_.rows(sql);
     if (!r) return std::move(r).failure();
     std::vector<Row> out;

@@ -24,7 +24,7 @@ struct PgConnInfo {
 
 Expected<PgConnInfo> parse_pg_conninfo(std::string_view text);
 
-// `message` with every occurrence of `password` (when not empty) replaced by "***" and, with
+// `message` with every occurrence of `password` (of 4 bytes or more) replaced by "***" and, with
 // `hide_quoted`, every double-quoted word that is not one of libpq's option names replaced by
 // "..." (libpq's parse errors quote pieces of the string, which may be a password).
 std::string scrub(std::string message, std::string_view password, bool hide_quoted = false);
