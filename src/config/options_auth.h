@@ -64,6 +64,37 @@ inline constexpr OptionSpec kUserdb =
         .arg("FILE")
         .to<&auth::AuthSettings::userdb>();
 
+inline constexpr OptionSpec kPsqlUserdb =
+    Opt(kAuth, "psql-userdb", kString,
+        "PostgreSQL user database in coturn's tables (a libpq connection string or URI), shared "
+        "by several servers: its users and REST secrets are valid beside the configured ones, and "
+        "changes apply within 2 s")
+        .alias("sql-userdb")
+        .letter('e')
+        .arg("CONNINFO")
+        .secret()
+        .to<&auth::AuthSettings::psql_userdb>();
+
+inline constexpr OptionSpec kRedisUserdb =
+    Opt(kAuth, "redis-userdb", kString,
+        "Redis user database in coturn's key layout (\"ip=... dbname=... password=... port=... "
+        "connect_timeout=...\"), shared by several servers: its users and REST secrets are valid "
+        "beside the configured ones, and changes apply within 2 s")
+        .letter('N')
+        .arg("CONNINFO")
+        .secret()
+        .to<&auth::AuthSettings::redis_userdb>();
+
+inline constexpr OptionSpec kUserdbMaxStale =
+    Opt(kAuth, "userdb-max-stale", kInt,
+        "how long the last copy of a user database (userdb, redis-userdb, psql-userdb) keeps "
+        "serving while the database cannot be read; after that its users and secrets are "
+        "refused until it reads again (Ferry's option)")
+        .def("30")
+        .range(0, 86400)
+        .arg("SECONDS")
+        .to<&auth::AuthSettings::userdb_max_stale>();
+
 inline constexpr OptionSpec kAuthOptions[] = {
     kLtCredMech,
     kNoAuth,
@@ -81,11 +112,7 @@ inline constexpr OptionSpec kAuthOptions[] = {
     Opt(kAuth, "check-origin-consistency", kFlag,
         "require every request of a session to carry the ORIGIN it started with"),
     kUserdb,
-    Opt(kAuth, "psql-userdb", kString, "PostgreSQL user database (libpq connection string)")
-        .alias("sql-userdb")
-        .letter('e')
-        .arg("CONNINFO")
-        .secret(),
+    kPsqlUserdb,
     Opt(kAuth, "mysql-userdb", kString,
         "MySQL user database (\"host=... dbname=... user=... password=...\")")
         .letter('M')
@@ -95,11 +122,8 @@ inline constexpr OptionSpec kAuthOptions[] = {
         .letter('J')
         .arg("URI")
         .secret(),
-    Opt(kAuth, "redis-userdb", kString,
-        "Redis user database (\"host=... dbname=... password=... port=...\")")
-        .letter('N')
-        .arg("CONNINFO")
-        .secret(),
+    kRedisUserdb,
+    kUserdbMaxStale,
     Opt(kAuth, "secret-key-file", kString,
         "AES key that decrypts an encrypted password in mysql-userdb")
         .arg("FILE"),

@@ -15,6 +15,8 @@
 #include "ferry/http/credentials.h"
 #include "ferry/net/runtime.h"
 #include "ferry/userdb/sqlite_source.h"
+#include "ferry/userdb_pg/pg_source.h"
+#include "ferry/userdb_redis/redis_source.h"
 #include "option_rows.h"
 #include "values.h"
 
@@ -97,24 +99,52 @@ void check_rest(BuildContext& ctx) {
                 quoted(kPrometheusUsernameLabels) + " with REST secrets: every credential is " +
                     "its own user name, so every credential makes its own series");
   }
-  if (a.static_secrets.empty() && a.userdb.empty()) {
+  if (a.static_secrets.empty() && !a.has_userdb()) {
     ctx.warning(cfg.where(kUseAuthSecret.name), quoted(kUseAuthSecret) + " without any " +
                                                     quoted(kStaticAuthSecret) +
                                                     ": TURN requests will be refused");
   }
 }
 
-// The database file is opened once here (read-only, no thread): a file that is not a user
+// The user database options set, with their rows (at most one may be).
+std::vector<const OptionSpec*> userdbs_set(const auth::AuthSettings& a) {
+  std::vector<const OptionSpec*> set;
+  if (!a.userdb.empty()) set.push_back(&kUserdb);
+  if (!a.redis_userdb.empty()) set.push_back(&kRedisUserdb);
+  if (!a.psql_userdb.empty()) set.push_back(&kPsqlUserdb);
+  return set;
+}
+
+// The SQLite file is opened once here (read-only, no thread): a file that is not a user
 // database is an error now rather than 401s later. A missing one is allowed (coturn creates it;
-// Ferry's server never writes): its users become valid once turnadmin makes it.
+// Ferry's server never writes): its users become valid once turnadmin makes it. A Redis or
+// PostgreSQL connection string is parsed, not used: the server starts with the database down
+// (its users are refused, with a log line, until it answers).
 void check_userdb(BuildContext& ctx) {
-  const std::string& path = ctx.settings.auth.userdb;
-  if (path.empty()) return;
-  const auto where = ctx.config.where(kUserdb.name);
-  if (!ctx.settings.server.turn.auth_required) {
-    ctx.warning(where, quoted(kUserdb) + " is not used: " + quoted(kNoAuth) + " is set");
+  const auth::AuthSettings& a = ctx.settings.auth;
+  const auto set = userdbs_set(a);
+  if (set.empty()) return;
+  const auto where = ctx.config.where(set.back()->name);
+  if (set.size() > 1) {
+    ctx.error(where, quoted(*set[0]) + " and " + quoted(*set[1]) +
+                         " are both set: one user database at a time");
     return;
   }
+  if (!ctx.settings.server.turn.auth_required) {
+    ctx.warning(where, quoted(*set[0]) + " is not used: " + quoted(kNoAuth) + " is set");
+    return;
+  }
+  if (!a.redis_userdb.empty()) {
+    if (auto ok = userdb_redis::parse_redis_conninfo(a.redis_userdb); !ok) {
+      ctx.error(where, ok.error());
+    }
+    return;
+  }
+  if (!a.psql_userdb.empty()) {
+    if (auto ok = userdb_pg::parse_pg_conninfo(a.psql_userdb); !ok) ctx.error(where, ok.error());
+    return;
+  }
+  const std::string& path = a.userdb;
   if (access(path.c_str(), F_OK) != 0) {
     ctx.warning(where, quoted(kUserdb) + " " + path +
                            " does not exist (yet): its users are valid once it is made "
@@ -129,7 +159,7 @@ void check_credentials(BuildContext& ctx) {
   const auto& cfg = ctx.config;
   const auto& t = ctx.settings.server.turn;
   const bool rest = ctx.settings.auth.rest_mode();
-  const bool has_users = !ctx.settings.users.empty() || !ctx.settings.auth.userdb.empty();
+  const bool has_users = !ctx.settings.users.empty() || ctx.settings.auth.has_userdb();
   if (!t.auth_required) {
     ctx.warning(cfg.where(kNoAuth.name),
                 quoted(kNoAuth) +
@@ -143,7 +173,7 @@ void check_credentials(BuildContext& ctx) {
     // Browsers' long-term credentials break on an empty realm (CONFORMANCE.md), and coturn
     // configs without one exist: the default applies, and the operator is told.
     ctx.warning(cfg.where(rest                         ? kUseAuthSecret.name
-                          : ctx.settings.users.empty() ? kUserdb.name
+                          : ctx.settings.users.empty() ? userdbs_set(ctx.settings.auth)[0]->name
                                                        : kUser.name),
                 quoted(kRealm) + " is not set: using '" + std::string(kRealm.default_value) +
                     "'; clients' keys depend on the realm, so set " + std::string(kRealm.name) +
@@ -245,6 +275,23 @@ void check_http(BuildContext& ctx) {
   }
 }
 
+// The one user database set, as a snapshot source (null when none is set, or its connection
+// string did not parse: check_userdb reported that already).
+std::unique_ptr<auth::UserDbSource> userdb_source(const auth::AuthSettings& a) {
+  if (!a.redis_userdb.empty()) {
+    auto info = userdb_redis::parse_redis_conninfo(a.redis_userdb);
+    if (!info) return nullptr;
+    return std::make_unique<userdb_redis::RedisSource>(std::move(*info));
+  }
+  if (!a.psql_userdb.empty()) {
+    auto info = userdb_pg::parse_pg_conninfo(a.psql_userdb);
+    if (!info) return nullptr;
+    return std::make_unique<userdb_pg::PgSource>(std::move(*info));
+  }
+  if (!a.userdb.empty()) return std::make_unique<userdb::SqliteSource>(a.userdb);
+  return nullptr;
+}
+
 // The credential store: the REST secrets in REST mode (and then only them, as coturn), the
 // static accounts otherwise; with a user database, its snapshot beside them (kept current by
 // the Runtime's refresher thread, which is not started here: --check-config starts nothing).
@@ -259,16 +306,18 @@ void derive_credentials(Settings& p) {
       (void)users->add(entry);  // checked line by line when the row was applied
     }
   }
-  if (!p.auth.userdb.empty() && t.auth_required) {
+  std::unique_ptr<auth::UserDbSource> source;
+  if (t.auth_required) source = userdb_source(p.auth);
+  if (source) {
     // The database may gain credentials at any moment: TURN stays on.
     t.turn_enabled = true;
     auto store = std::make_shared<auth::UserDbStore>(
-        std::make_unique<userdb::SqliteSource>(p.auth.userdb),
-        auth::UserDbStoreSettings{.realm = t.realm,
-                                  .rest_mode = p.auth.rest_mode(),
-                                  .separator = separator,
-                                  .static_secrets = p.auth.static_secrets,
-                                  .static_users = users});
+        std::move(source), auth::UserDbStoreSettings{.realm = t.realm,
+                                                     .rest_mode = p.auth.rest_mode(),
+                                                     .separator = separator,
+                                                     .static_secrets = p.auth.static_secrets,
+                                                     .static_users = users,
+                                                     .serve_stale_for = p.auth.userdb_max_stale});
     p.server.credentials = store;
     p.server.credential_refresh = store;
     return;

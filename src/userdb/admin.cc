@@ -71,6 +71,15 @@ Expected<void> transaction(Database& db, Body body) {
 
 }  // namespace
 
+std::string md5_key_hex(std::string_view name, std::string_view realm, std::string_view password) {
+  return hex(auth::md5_key(name, realm, password));
+}
+
+std::string sha256_key_hex(std::string_view name, std::string_view realm,
+                           std::string_view password) {
+  return hex(auth::sha256_key(name, realm, password));
+}
+
 namespace {
 
 // A new database file, made before SQLite opens it (an empty file is an empty database): mode
@@ -109,8 +118,8 @@ Expected<Database> open_for_admin(const std::string& path) {
 
 Expected<void> add_user(Database& db, std::string_view realm, std::string_view name,
                         std::string_view password) {
-  const std::string md5 = hex(auth::md5_key(name, realm, password));
-  const std::string sha256 = hex(auth::sha256_key(name, realm, password));
+  const std::string md5 = md5_key_hex(name, realm, password);
+  const std::string sha256 = sha256_key_hex(name, realm, password);
   return transaction(db, [&]() -> Expected<void> {
     auto lt =
         change(db, "INSERT OR REPLACE INTO turnusers_lt (realm, name, hmackey) VALUES (?, ?, ?)",
@@ -231,6 +240,62 @@ Expected<std::vector<Row>> list_realm_options(Database& db, std::optional<std::s
                       "ORDER BY realm, opt"
                     : "SELECT realm, opt, value FROM turn_realm_option ORDER BY realm, opt",
               realm, 3);
+}
+
+namespace {
+
+class SqliteAdmin final : public AdminStore {
+ public:
+  explicit SqliteAdmin(Database db) : db_(std::move(db)) {}
+  Expected<void> add_user(std::string_view realm, std::string_view name,
+                          std::string_view password) override {
+    return userdb::add_user(db_, realm, name, password);
+  }
+  Expected<bool> delete_user(std::string_view realm, std::string_view name) override {
+    return userdb::delete_user(db_, realm, name);
+  }
+  Expected<std::vector<Row>> list_users(std::optional<std::string_view> realm) override {
+    return userdb::list_users(db_, realm);
+  }
+  Expected<void> add_secret(std::string_view realm, std::string_view secret) override {
+    return userdb::add_secret(db_, realm, secret);
+  }
+  Expected<bool> delete_secret(std::string_view realm, std::string_view secret) override {
+    return userdb::delete_secret(db_, realm, secret);
+  }
+  Expected<std::size_t> delete_all_secrets(std::optional<std::string_view> realm) override {
+    return userdb::delete_all_secrets(db_, realm);
+  }
+  Expected<std::vector<Row>> list_secrets(std::optional<std::string_view> realm) override {
+    return userdb::list_secrets(db_, realm);
+  }
+  Expected<void> add_origin(std::string_view origin, std::string_view realm) override {
+    return userdb::add_origin(db_, origin, realm);
+  }
+  Expected<bool> delete_origin(std::string_view origin) override {
+    return userdb::delete_origin(db_, origin);
+  }
+  Expected<std::vector<Row>> list_origins(std::optional<std::string_view> realm) override {
+    return userdb::list_origins(db_, realm);
+  }
+  Expected<void> set_realm_option(std::string_view realm, std::string_view opt,
+                                  std::int64_t value) override {
+    return userdb::set_realm_option(db_, realm, opt, value);
+  }
+  Expected<std::vector<Row>> list_realm_options(std::optional<std::string_view> realm) override {
+    return userdb::list_realm_options(db_, realm);
+  }
+
+ private:
+  Database db_;
+};
+
+}  // namespace
+
+Expected<std::unique_ptr<AdminStore>> open_sqlite_admin(const std::string& path) {
+  auto db = open_for_admin(path);
+  if (!db) return std::move(db).failure();
+  return std::unique_ptr<AdminStore>(std::make_unique<SqliteAdmin>(std::move(*db)));
 }
 
 }  // namespace ferry::userdb

@@ -61,11 +61,13 @@ constexpr AdminOption kOptions[] = {
      "the SQLite database (created, with coturn's tables, when missing); default: the first of "
      "/var/db/turndb, /usr/local/var/db/turndb and /var/lib/turn/turndb that exists"},
     {'e', "psql-userdb", "sql-userdb", Command::kNone, Field::kPsql, "CONNINFO",
-     "a PostgreSQL database", "PostgreSQL is not supported yet: use -b FILE (SQLite)"},
+     "a PostgreSQL database: a libpq connection string or URI, as turnserver's psql-userdb "
+     "(the tables are created when missing, as coturn's schema.sql makes them)"},
     {'M', "mysql-userdb", "", Command::kNone, Field::kMysql, "CONNINFO", "a MySQL database",
-     "MySQL is not supported: use -b FILE (SQLite)"},
-    {'N', "redis-userdb", "", Command::kNone, Field::kRedis, "CONNINFO", "a Redis database",
-     "Redis is not supported yet: use -b FILE (SQLite)"},
+     "MySQL is not supported: use -b FILE (SQLite), -e (PostgreSQL) or -N (Redis)"},
+    {'N', "redis-userdb", "", Command::kNone, Field::kRedis, "CONNINFO",
+     "a Redis database, as turnserver's redis-userdb: \"ip=... dbname=... password=... "
+     "port=... connect_timeout=...\" (coturn's key layout; a realm may not contain '/')"},
     {'u', "user", "", Command::kNone, Field::kUser, "USER", "the user name"},
     {'r', "realm", "", Command::kNone, Field::kRealm, "REALM",
      "the realm (the server's realm= option)"},
@@ -134,12 +136,21 @@ Expected<void> store(AdminRequest& r, const AdminOption& o, std::string_view val
       r.secret = value;
       return {};
     case Field::kDb:
+    case Field::kPsql:
+    case Field::kRedis: {
+      const Database kind = o.field == Field::kDb     ? Database::kSqlite
+                            : o.field == Field::kPsql ? Database::kPostgres
+                                                      : Database::kRedis;
+      if (r.database != Database::kDefault && r.database != kind) {
+        return fail("two databases given: " + std::string(r.database_option) + " and " +
+                    spelled(o) + " (one at a time)");
+      }
+      r.database = kind;
+      r.database_option = spelled(o);
       r.db = value;
       return {};
-    case Field::kPsql:
+    }
     case Field::kMysql:
-    case Field::kRedis:
-      r.other_database = true;
       if (r.not_supported.empty()) r.not_supported = o.not_supported;
       return {};
     case Field::kUser:
@@ -219,8 +230,9 @@ Expected<AdminRequest> parse_admin_args(int argc, char** argv) {
 std::string render_admin_help() {
   std::string out =
       "Usage: turnadmin COMMAND [OPTIONS]\n"
-      "Manages the users and TURN REST secrets of an SQLite user database in coturn's schema\n"
-      "(turnserver reads it with userdb=FILE; changes apply within 2 seconds).\n";
+      "Manages the users and TURN REST secrets of a user database in coturn's layout: SQLite\n"
+      "(-b), PostgreSQL (-e) or Redis (-N), as turnserver reads them with userdb,\n"
+      "psql-userdb or redis-userdb; changes apply within 2 seconds.\n";
   bool commands = true;
   out += "\nCommands:\n";
   for (const auto& o : kOptions) {
@@ -247,15 +259,19 @@ std::string render_admin_man() {
       ".SH SYNOPSIS\n.B turnadmin\n\\fICOMMAND\\fR [\\fIOPTION\\fR]...\n"
       ".SH DESCRIPTION\n" +
       roff_text(
-          "turnadmin adds, lists and deletes the users and TURN REST secrets of an SQLite "
-          "database in coturn's schema, which turnserver reads with userdb=FILE. A database made "
-          "by coturn's turnadmin works unchanged, and coturn reads one made by this turnadmin. "
-          "The running server sees a change within 2 seconds, without a restart.") +
+          "turnadmin adds, lists and deletes the users and TURN REST secrets of a user database "
+          "in coturn's layout: an SQLite file (-b), a PostgreSQL database (-e) or a Redis "
+          "database (-N), which turnserver reads with userdb, psql-userdb or redis-userdb. A "
+          "database made by coturn's turnadmin works unchanged, and coturn reads one made by "
+          "this turnadmin. The running server sees a change within 2 seconds, without a "
+          "restart.") +
       ".PP\n" +
       roff_text(
-          "Besides coturn's MD5 key, -a stores the SHA-256 key of RFC 8489 in a table coturn "
-          "ignores (ferry_sha256_key), so clients can authenticate with SHA-256. A user whose "
-          "password coturn's turnadmin changed keeps only the MD5 key until -a is run again.") +
+          "Besides coturn's MD5 key, -a stores the SHA-256 key of RFC 8489 where coturn does not "
+          "look (the table ferry_sha256_key; in Redis the key "
+          "turn/realm/REALM/user/NAME/ferry-sha256), so clients can authenticate with SHA-256. "
+          "A user whose password coturn's turnadmin changed keeps only the MD5 key until -a is "
+          "run again.") +
       ".SH COMMANDS\n";
   bool commands = true;
   for (const auto& o : kOptions) {
@@ -286,11 +302,19 @@ std::string render_admin_man() {
       roff_text("turnadmin -a -b /var/lib/turn/turndb -r example.org -u alice -p secret") +
       ".br\n" +
       roff_text("turnadmin -s \"$(openssl rand -hex 32)\" -b /var/lib/turn/turndb -r example.org") +
-      ".br\n" + roff_text("turnadmin -l -b /var/lib/turn/turndb") + ".SH EXIT STATUS\n" +
+      ".br\n" + roff_text("turnadmin -l -b /var/lib/turn/turndb") + ".br\n" +
+      roff_text(
+          "turnadmin -a -N \"ip=127.0.0.1 dbname=0 password=PASS\" -r example.org -u alice -p "
+          "secret") +
+      ".br\n" +
+      roff_text(
+          "turnadmin -a -e \"host=db.example.org dbname=turn user=turn password=PASS\" "
+          "-r example.org -u alice -p secret") +
+      ".SH EXIT STATUS\n" +
       roff_text(
           "0 on success; 1 when the command line is wrong, the command is not "
-          "supported or the database cannot be opened or changed (the message names "
-          "the file and what failed).") +
+          "supported or the database cannot be opened, reached or changed (the message names "
+          "the database, never its password, and what failed).") +
       ".SH SEE ALSO\n.BR turnserver (8),\n.BR turnserver.conf (5)\n";
   return out;
 }

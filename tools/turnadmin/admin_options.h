@@ -63,16 +63,24 @@ struct AdminOption {
 
 std::span<const AdminOption> admin_options();
 
+enum class Database : std::uint8_t {
+  kDefault,   // none given: the first default SQLite file that exists
+  kSqlite,    // -b
+  kPostgres,  // -e
+  kRedis,     // -N
+};
+
 // What the command line asks for.
 struct AdminRequest {
   Command command = Command::kNone;
   std::string_view command_name;  // for messages
   std::string not_supported;      // why, when the command or database is not supported
   std::string secret;             // -s / -X
-  std::string db;                 // -b
+  Database database = Database::kDefault;
+  std::string database_option;  // for messages
+  std::string db;               // -b FILE, -e CONNINFO or -N CONNINFO
   std::optional<std::string> user, realm, password, origin;
   std::optional<std::int64_t> max_bps, total_quota, user_quota;
-  bool other_database = false;  // -e, -M or -N given
 };
 
 // Parses argv (argv[0] is the program). A failure says which option is wrong and why.

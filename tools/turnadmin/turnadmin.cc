@@ -1,8 +1,10 @@
-// turnadmin: coturn's user database tool for Ferry (SQLite). Output formats are coturn's, so
-// scripts that read `turnadmin -l` keep working; messages go to stderr and name the file.
+// turnadmin: coturn's user database tool for Ferry (SQLite -b, PostgreSQL -e, Redis -N). Output
+// formats are coturn's, so scripts that read `turnadmin -l` keep working; messages go to stderr
+// and name the database (never its password).
 #include <unistd.h>
 
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -11,12 +13,16 @@
 #include "admin_options.h"
 #include "ferry/auth/long_term_key.h"
 #include "ferry/userdb/admin.h"
+#include "ferry/userdb_pg/pg_admin.h"
+#include "ferry/userdb_redis/layout.h"
+#include "ferry/userdb_redis/redis_admin.h"
 
 namespace {
 
 using ferry::Expected;
 using ferry::turnadmin::AdminRequest;
 using ferry::turnadmin::Command;
+using ferry::turnadmin::Database;
 namespace userdb = ferry::userdb;
 
 // RFC 8489 §14.3: a USERNAME is fewer than 509 bytes; §14.9: a REALM fewer than 128
@@ -91,7 +97,7 @@ std::optional<std::string_view> realm_filter(const AdminRequest& r) {
 }
 
 // The commands that change or read the database.
-Expected<void> run(userdb::Database& db, const AdminRequest& r) {
+Expected<void> run(userdb::AdminStore& db, const AdminRequest& r) {
   const auto filter = realm_filter(r);
   auto listed = [&](Expected<std::vector<userdb::Row>> rows) -> Expected<void> {
     if (!rows) return std::move(rows).failure();
@@ -105,41 +111,41 @@ Expected<void> run(userdb::Database& db, const AdminRequest& r) {
   };
   switch (r.command) {
     case Command::kAdd:
-      return userdb::add_user(db, *r.realm, *r.user, *r.password);
+      return db.add_user(*r.realm, *r.user, *r.password);
     case Command::kDelete:
-      return note_missing(userdb::delete_user(db, *r.realm, *r.user),
+      return note_missing(db.delete_user(*r.realm, *r.user),
                           "no user " + *r.user + " in realm " + *r.realm);
     case Command::kList:
-      return listed(userdb::list_users(db, filter));
+      return listed(db.list_users(filter));
     case Command::kSetSecret:
-      return userdb::add_secret(db, *r.realm, r.secret);
+      return db.add_secret(*r.realm, r.secret);
     case Command::kShowSecrets:
-      return listed(userdb::list_secrets(db, filter));
+      return listed(db.list_secrets(filter));
     case Command::kDeleteSecret:
-      return note_missing(userdb::delete_secret(db, *r.realm, r.secret),
+      return note_missing(db.delete_secret(*r.realm, r.secret),
                           "no such secret in realm " + *r.realm);
     case Command::kDeleteAllSecrets: {
-      auto n = userdb::delete_all_secrets(db, filter);
+      auto n = db.delete_all_secrets(filter);
       if (!n) return std::move(n).failure();
       return {};
     }
     case Command::kAddOrigin:
-      return userdb::add_origin(db, *r.origin, *r.realm);
+      return db.add_origin(*r.origin, *r.realm);
     case Command::kDeleteOrigin:
-      return note_missing(userdb::delete_origin(db, *r.origin), "no origin " + *r.origin);
+      return note_missing(db.delete_origin(*r.origin), "no origin " + *r.origin);
     case Command::kListOrigins:
-      return listed(userdb::list_origins(db, filter));
+      return listed(db.list_origins(filter));
     case Command::kSetRealmOption: {
       const std::pair<const char*, std::optional<std::int64_t>> opts[] = {
           {"max-bps", r.max_bps}, {"total-quota", r.total_quota}, {"user-quota", r.user_quota}};
       for (const auto& [name, value] : opts) {
         if (!value) continue;
-        if (auto ok = userdb::set_realm_option(db, *r.realm, name, *value); !ok) return ok;
+        if (auto ok = db.set_realm_option(*r.realm, name, *value); !ok) return ok;
       }
       return {};
     }
     case Command::kListRealmOptions:
-      return listed(userdb::list_realm_options(db, filter));
+      return listed(db.list_realm_options(filter));
     case Command::kNone:
     case Command::kKey:
     case Command::kUnsupported:
@@ -147,6 +153,38 @@ Expected<void> run(userdb::Database& db, const AdminRequest& r) {
       break;
   }
   return {};
+}
+
+Expected<std::unique_ptr<userdb::AdminStore>> open(AdminRequest& r) {
+  switch (r.database) {
+    case Database::kRedis: {
+      auto info = ferry::userdb_redis::parse_redis_conninfo(r.db);
+      if (!info) return std::move(info).failure();
+      // coturn's layout puts the realm between slashes: one with a '/' would be another key.
+      if (r.realm && !r.realm->empty() && !ferry::userdb_redis::valid_realm(*r.realm)) {
+        return ferry::fail(
+            "the realm contains '/': Redis keys (turn/realm/REALM/...) cannot "
+            "hold it");
+      }
+      return ferry::userdb_redis::open_redis_admin(*info);
+    }
+    case Database::kPostgres: {
+      auto info = ferry::userdb_pg::parse_pg_conninfo(r.db);
+      if (!info) return std::move(info).failure();
+      return ferry::userdb_pg::open_pg_admin(*info);
+    }
+    case Database::kDefault:
+      r.db = default_db();
+      if (r.db.empty()) {
+        return ferry::fail(
+            "no database: give one with -b FILE, -e CONNINFO or -N CONNINFO (none of the "
+            "default SQLite files exists)");
+      }
+      [[fallthrough]];
+    case Database::kSqlite:
+      return userdb::open_sqlite_admin(r.db);
+  }
+  return ferry::fail("no database");
 }
 
 }  // namespace
@@ -173,12 +211,8 @@ int main(int argc, char** argv) {
     std::printf("\n");
     return 0;
   }
-  if (r.db.empty()) r.db = default_db();
-  if (r.db.empty()) {
-    return failure("no database: give one with -b FILE (none of the default files exists)");
-  }
-  auto db = userdb::open_for_admin(r.db);
+  auto db = open(r);
   if (!db) return failure(db.error());
-  if (auto done = run(*db, r); !done) return failure(done.error());
+  if (auto done = run(**db, r); !done) return failure(done.error());
   return 0;
 }

@@ -2,6 +2,7 @@
 // credential store is built from these once the realm is known (config/settings_build.cc).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,18 @@ struct AuthSettings {
   // userdb: an SQLite file in coturn's schema (turnadmin -b). Its users are valid beside the
   // user= accounts, its turn_secret rows beside static-auth-secret (userdb_store.h).
   std::string userdb;
+  // redis-userdb: a Redis database in coturn's key layout ("ip=... dbname=... password=...").
+  std::string redis_userdb;
+  // psql-userdb (sql-userdb): a PostgreSQL database in coturn's tables (libpq string or URI).
+  std::string psql_userdb;
+  // userdb-max-stale: how long (seconds) the last snapshot of any of these keeps serving while
+  // the database cannot be read; then its users and secrets are refused until it reads again.
+  std::int64_t userdb_max_stale = 30;
+
+  // Whichever user database is set (at most one is: two are a configuration error).
+  bool has_userdb() const {
+    return !userdb.empty() || !redis_userdb.empty() || !psql_userdb.empty();
+  }
 
   bool rest_mode() const { return use_auth_secret || !static_secrets.empty(); }
   bool operator==(const AuthSettings&) const = default;

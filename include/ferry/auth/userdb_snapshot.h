@@ -85,6 +85,8 @@ class SnapshotBuilder {
   Expected<void> add_realm_option(std::string_view realm, std::string_view opt,
                                   std::string_view value);
   std::shared_ptr<const UserDbSnapshot> finish() &&;
+  // A source may refuse early (before fetching values) what the bounds would refuse anyway.
+  const SnapshotLimits& limits() const { return limits_; }
 
  private:
   bool too_long(std::string_view a, std::string_view b = {});

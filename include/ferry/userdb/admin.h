@@ -3,6 +3,7 @@
 // Every value is a bound parameter: names, realms and secrets are data, whatever their bytes.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,5 +49,36 @@ Expected<std::vector<Row>> list_origins(Database& db, std::optional<std::string_
 Expected<void> set_realm_option(Database& db, std::string_view realm, std::string_view opt,
                                 std::int64_t value);
 Expected<std::vector<Row>> list_realm_options(Database& db, std::optional<std::string_view> realm);
+
+// The keys turnadmin -a writes, as hex: MD5(name:realm:password) (coturn's hmackey) and
+// SHA-256(name:realm:password) (RFC 8489 section 18.5.1.2).
+std::string md5_key_hex(std::string_view name, std::string_view realm, std::string_view password);
+std::string sha256_key_hex(std::string_view name, std::string_view realm,
+                           std::string_view password);
+
+// turnadmin's commands over any of the three databases (SQLite here; Redis in
+// ferry/userdb_redis, PostgreSQL in ferry/userdb_pg), each writing the layout coturn's
+// turnserver reads. The meaning of each call is the one of the SQLite functions above.
+class AdminStore {
+ public:
+  virtual ~AdminStore() = default;
+  virtual Expected<void> add_user(std::string_view realm, std::string_view name,
+                                  std::string_view password) = 0;
+  virtual Expected<bool> delete_user(std::string_view realm, std::string_view name) = 0;
+  virtual Expected<std::vector<Row>> list_users(std::optional<std::string_view> realm) = 0;
+  virtual Expected<void> add_secret(std::string_view realm, std::string_view secret) = 0;
+  virtual Expected<bool> delete_secret(std::string_view realm, std::string_view secret) = 0;
+  virtual Expected<std::size_t> delete_all_secrets(std::optional<std::string_view> realm) = 0;
+  virtual Expected<std::vector<Row>> list_secrets(std::optional<std::string_view> realm) = 0;
+  virtual Expected<void> add_origin(std::string_view origin, std::string_view realm) = 0;
+  virtual Expected<bool> delete_origin(std::string_view origin) = 0;
+  virtual Expected<std::vector<Row>> list_origins(std::optional<std::string_view> realm) = 0;
+  virtual Expected<void> set_realm_option(std::string_view realm, std::string_view opt,
+                                          std::int64_t value) = 0;
+  virtual Expected<std::vector<Row>> list_realm_options(std::optional<std::string_view> realm) = 0;
+};
+
+// open_for_admin(path) behind the AdminStore interface.
+Expected<std::unique_ptr<AdminStore>> open_sqlite_admin(const std::string& path);
 
 }  // namespace ferry::userdb

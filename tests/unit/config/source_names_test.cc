@@ -81,6 +81,17 @@ struct Allowed {
 };
 constexpr Allowed kAllowed[] = {
     {"src/common/logger.cc", "syslog"},  // log-file=syslog: a value of log-file
+    // Keys of coturn's Redis connection string and segments of its Redis key layout.
+    {"src/userdb_redis/conninfo.cc", "db"},
+    {"src/userdb_redis/conninfo.cc", "user"},
+    {"src/userdb_redis/layout.cc", "allowed-peer-ip"},
+    {"src/userdb_redis/layout.cc", "denied-peer-ip"},
+    {"src/userdb_pg/conninfo.cc", "user"},  // libpq's connection keyword
+    // Redis keys turn/realm/REALM/<option> of a realm's options (a database's data, which
+    // ferry_userdb_redis reads without the option table: it does not link ferry_config).
+    {"include/ferry/userdb_redis/layout.h", "max-bps"},
+    {"include/ferry/userdb_redis/layout.h", "total-quota"},
+    {"include/ferry/userdb_redis/layout.h", "user-quota"},
 };
 
 bool allowed(const std::string& file, const std::string& literal) {

@@ -82,5 +82,41 @@ TEST_F(UserdbSettings, RestModeWithADatabaseNeedsNoStaticSecret) {
   EXPECT_TRUE(b.settings.server.turn.turn_enabled);
 }
 
+// redis-userdb and psql-userdb: parsed (never connected) at build time; the store names the
+// database without its password; two user databases are an error naming both.
+TEST(SharedUserdbSettings, RedisAndPostgresBuildAStoreWithoutConnecting) {
+  auto r = build({{"realm", "example.org"},
+                  {"redis-userdb", "ip=127.0.0.1 dbname=2 password=hunter2 port=1"},
+                  {"userdb-max-stale", "5"}});
+  ASSERT_FALSE(r.error) << r.text;
+  auto store = std::dynamic_pointer_cast<const auth::UserDbStore>(r.settings.server.credentials);
+  ASSERT_TRUE(store) << r.text;
+  EXPECT_EQ(store->source_name(), "Redis database 127.0.0.1:1/2 (password set)");
+  EXPECT_TRUE(r.settings.server.turn.turn_enabled);
+  EXPECT_EQ(r.settings.auth.userdb_max_stale, 5);
+  EXPECT_EQ(r.text.find("hunter2"), std::string::npos) << r.text;
+
+  auto p = build(
+      {{"realm", "example.org"}, {"sql-userdb", "postgresql://turn:hunter2@127.0.0.1:1/turn"}});
+  ASSERT_FALSE(p.error) << p.text;
+  auto pstore = std::dynamic_pointer_cast<const auth::UserDbStore>(p.settings.server.credentials);
+  ASSERT_TRUE(pstore);
+  EXPECT_EQ(pstore->source_name(), "PostgreSQL database turn on 127.0.0.1:1 as user turn");
+}
+
+TEST(SharedUserdbSettings, MistakesAreConfigurationErrors) {
+  auto two = build({{"userdb", "/tmp/x"}, {"redis-userdb", "ip=127.0.0.1"}});
+  EXPECT_TRUE(two.error);
+  EXPECT_NE(two.text.find("'userdb' and 'redis-userdb' are both set: one user database at a time"),
+            std::string::npos)
+      << two.text;
+  auto bad = build({{"redis-userdb", "ip=127.0.0.1 hunter2"}});
+  EXPECT_TRUE(bad.error);
+  EXPECT_EQ(bad.text.find("hunter2"), std::string::npos) << bad.text;
+  auto badpg = build({{"psql-userdb", "host=h hunter2"}});
+  EXPECT_TRUE(badpg.error);
+  EXPECT_EQ(badpg.text.find("hunter2"), std::string::npos) << badpg.text;
+}
+
 }  // namespace
 }  // namespace ferry::config

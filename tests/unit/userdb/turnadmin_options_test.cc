@@ -51,13 +51,31 @@ TEST(TurnadminOptions, MistakesSayWhat) {
   EXPECT_NE(parse({"--list=x"}).error().find("takes no value"), std::string::npos);
 }
 
-TEST(TurnadminOptions, OtherDatabasesAreRefusedClearly) {
-  auto e = parse({"-a", "-e", "host=x"});
-  ASSERT_TRUE(e);
-  EXPECT_NE(e->not_supported.find("PostgreSQL is not supported yet"), std::string::npos);
-  auto n = parse({"-l", "--redis-userdb=host=x"});
-  ASSERT_TRUE(n);
-  EXPECT_NE(n->not_supported.find("Redis is not supported yet"), std::string::npos);
+TEST(TurnadminOptions, EachDatabaseKindParsesAndOnlyOneIsTaken) {
+  auto e = parse({"-a", "-e", "host=x dbname=turn"});
+  ASSERT_TRUE(e) << e.error();
+  EXPECT_EQ(e->database, Database::kPostgres);
+  EXPECT_EQ(e->db, "host=x dbname=turn");
+  EXPECT_TRUE(e->not_supported.empty());
+  auto sql = parse({"-l", "--sql-userdb=postgresql://u@h/turn"});
+  ASSERT_TRUE(sql) << sql.error();
+  EXPECT_EQ(sql->database, Database::kPostgres);
+  auto n = parse({"-l", "--redis-userdb=ip=127.0.0.1 dbname=2"});
+  ASSERT_TRUE(n) << n.error();
+  EXPECT_EQ(n->database, Database::kRedis);
+  EXPECT_EQ(n->db, "ip=127.0.0.1 dbname=2");
+  auto b = parse({"-l", "-b", "f"});
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->database, Database::kSqlite);
+  EXPECT_EQ(parse({"-l"})->database, Database::kDefault);
+  auto two = parse({"-l", "-b", "f", "-N", "ip=x"});
+  ASSERT_FALSE(two);
+  EXPECT_NE(two.error().find("two databases given: -b/--db and -N/--redis-userdb"),
+            std::string::npos)
+      << two.error();
+  auto m = parse({"-l", "-M", "host=x"});
+  ASSERT_TRUE(m);
+  EXPECT_NE(m->not_supported.find("MySQL is not supported"), std::string::npos);
   auto admin = parse({"-A", "-u", "x"});
   ASSERT_TRUE(admin);
   EXPECT_EQ(admin->command, Command::kUnsupported);
