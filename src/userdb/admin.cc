@@ -91,8 +91,16 @@ namespace {
 Expected<void> create_private_file(const std::string& path) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) {
-    if (errno == EEXIST) return {};
-    return fail("cannot create " + path + ": " + std::strerror(errno));
+    if (errno != EEXIST) return fail("cannot create " + path + ": " + std::strerror(errno));
+    // A symlink to nothing "exists" for O_EXCL, and SQLite would follow it and create its
+    // target with the usual 0644: refuse rather than make a world-readable key file elsewhere.
+    struct stat target {};
+    if (stat(path.c_str(), &target) != 0 && errno == ENOENT) {
+      return fail("refusing to create " + path +
+                  " through a symlink to a file that does not "
+                  "exist; create the target first or name it directly");
+    }
+    return {};
   }
   struct stat dir {};
   const std::string parent = std::filesystem::path(path).parent_path().string();

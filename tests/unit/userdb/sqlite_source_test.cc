@@ -138,6 +138,17 @@ TEST_F(SqliteSourceTest, ANewDatabaseIsReadableByItsOwnerOnly) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
+// A dangling symlink at the path: SQLite would follow it and create the target 0644.
+TEST_F(SqliteSourceTest, ADanglingSymlinkIsNotFollowedToCreateTheDatabase) {
+  const std::string target = dir_ + "/elsewhere.db";
+  ASSERT_EQ(symlink(target.c_str(), path_.c_str()), 0);
+  auto db = open_for_admin(path_);
+  ASSERT_FALSE(db);
+  EXPECT_NE(db.error().find("symlink"), std::string::npos) << db.error();
+  struct stat st {};
+  EXPECT_NE(stat(target.c_str(), &st), 0);  // nothing was created
+}
+
 TEST(OriginTest, NormalizedWithThePortAsCoturnStoresThem) {
   EXPECT_EQ(normalize_origin("http://ex.org"), "http://ex.org:80");
   EXPECT_EQ(normalize_origin("https://ex.org/"), "https://ex.org:443");
