@@ -4,7 +4,7 @@
 // packet came back (and the allocation was deleted); 1 otherwise; 2 for a usage error.
 //   ferry-turnclient [-t] [-p PORT] -u USER -w PASSWORD [-m channel|send] [-n COUNT] [-s SIZE]
 //                    [--peer IP:PORT] [-T TIMEOUT_MS] [--lifetime S]
-//                    [--sha256 | --rfc5389] [--userhash] SERVER
+//                    [--sha256 | --rfc5389] [--userhash] [--origin ORIGIN] SERVER
 #include <netdb.h>
 #include <openssl/rand.h>
 
@@ -52,6 +52,7 @@ struct Options {
   long lifetime = 0;  // 0: no LIFETIME attribute, the server's default
   ferry::client::PasswordChoice algorithm = ferry::client::PasswordChoice::kMd5;
   bool userhash = false;
+  std::string origin;
 };
 
 int usage(FILE* out, int status) {
@@ -59,7 +60,7 @@ int usage(FILE* out, int status) {
       out,
       "usage: ferry-turnclient [-t] [-p PORT] -u USER -w PASSWORD [-m channel|send] [-n COUNT]\n"
       "                        [-s SIZE] [--peer IP:PORT] [-T TIMEOUT_MS] [--lifetime S]\n"
-      "                        [--sha256 | --rfc5389] [--userhash] SERVER\n"
+      "                        [--sha256 | --rfc5389] [--userhash] [--origin ORIGIN] SERVER\n"
       "Allocates a UDP relay (long-term credentials), permits PEER, sends COUNT packets of SIZE\n"
       "bytes (%ld..%ld) through the relay (ChannelData on channel 0x4000, or Send indications)\n"
       "to PEER, which must echo them back (ferry-udp-peer), then deletes the allocation.\n"
@@ -73,6 +74,7 @@ int usage(FILE* out, int status) {
       "  --sha256          PASSWORD-ALGORITHM SHA-256, MESSAGE-INTEGRITY-SHA256 (RFC 8489)\n"
       "  --rfc5389         ignore PASSWORD-ALGORITHMS: MD5 and MESSAGE-INTEGRITY, as browsers\n"
       "  --userhash        USERHASH instead of USERNAME (RFC 8489 section 14.4)\n"
+      "  --origin ORIGIN   ORIGIN attribute in every request (the server may map it to a realm)\n"
       "Exits 0 only if every packet came back.\n",
       kMinSize, kMaxSize);
   return status;
@@ -89,6 +91,7 @@ bool parse_value(const std::string& a, const char* v, Options* o) {
   if (a == "-n" || a == "--count") return parse_number(v, 0, kMaxCount, &o->count);
   if (a == "-s" || a == "--size") return parse_number(v, kMinSize, kMaxSize, &o->size);
   if (a == "--lifetime") return parse_number(v, 0, 0xFFFFFFFFL, &o->lifetime);
+  if (a == "--origin") return !(o->origin = v).empty();
   if (a == "-m" || a == "--mode") {
     o->channel = std::string(v) == "channel";
     return o->channel || std::string(v) == "send";
@@ -388,8 +391,9 @@ int main(int argc, char** argv) {
   std::printf("server: %s (%s), local address %s\n", server->to_string().c_str(),
               std::string(ferry::transport_name(o.transport)).c_str(),
               sock->local().to_string().c_str());
-  TurnClient c(std::move(*sock),
-               {.timeout = o.timeout, .password = o.algorithm, .userhash = o.userhash});
+  TurnClient c(
+      std::move(*sock),
+      {.timeout = o.timeout, .password = o.algorithm, .userhash = o.userhash, .origin = o.origin});
   auto a = c.allocate(o.user, o.password, static_cast<std::uint32_t>(o.lifetime));
   if (!a.ok) {
     std::printf("allocate failed: %s\n", describe(a).c_str());

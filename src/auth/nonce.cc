@@ -62,11 +62,12 @@ Expected<NonceCodec> NonceCodec::with_random_key() {
 }
 
 void NonceCodec::tag(std::string_view cookie, std::uint64_t expiry, const Address& client,
-                     char* out32) const {
-  // HMAC-SHA256(key, cookie || expiry || family || ip), truncated to 128 bits: forging one
-  // takes 2^128 tries. The cookie is covered, so its feature bits cannot be changed on the way
-  // (RFC 8489 §9.2.1). The port is left out so that one client's UDP and TCP sockets share a
-  // nonce.
+                     std::string_view realm, char* out32) const {
+  // HMAC-SHA256(key, cookie || expiry || family || ip || realm), truncated to 128 bits:
+  // forging one takes 2^128 tries. The cookie is covered, so its feature bits cannot be
+  // changed on the way (RFC 8489 §9.2.1). The port is left out so that one client's UDP and
+  // TCP sockets share a nonce. The realm comes last (everything before it has a fixed size,
+  // so no two inputs run together).
   std::uint8_t msg[kCookieLength + 8 + 1 + 16];
   std::memcpy(msg, cookie.data(), kCookieLength);
   std::uint8_t* p = msg + kCookieLength;
@@ -74,8 +75,8 @@ void NonceCodec::tag(std::string_view cookie, std::uint64_t expiry, const Addres
   p[8] = static_cast<std::uint8_t>(client.family());
   std::memcpy(p + 9, client.raw().data(), 16);
   std::uint8_t mac[32] = {};  // zeros only if OpenSSL failed, which it does not in practice
-  ferry::hmac(HmacDigest::kSha256, Bytes(key_.data(), key_.size()), Bytes(msg, sizeof msg), {},
-              mac);
+  ferry::hmac(HmacDigest::kSha256, Bytes(key_.data(), key_.size()), Bytes(msg, sizeof msg),
+              Bytes(reinterpret_cast<const std::uint8_t*>(realm.data()), realm.size()), mac);
   for (int i = 0; i < 16; ++i) {
     out32[2 * i] = kHex[mac[i] >> 4];
     out32[2 * i + 1] = kHex[mac[i] & 15];
@@ -83,26 +84,26 @@ void NonceCodec::tag(std::string_view cookie, std::uint64_t expiry, const Addres
 }
 
 NonceCodec::Nonce NonceCodec::make(const Address& client, TimePoint now, Seconds lifetime,
-                                   std::uint32_t features) const {
+                                   std::uint32_t features, std::string_view realm) const {
   Nonce n{};
   std::memcpy(n.data(), kCookie.data(), kCookie.size());
   for (int i = 0; i < 4; ++i) n[9 + i] = kBase64[(features >> (18 - 6 * i)) & 63];
   char* rest = n.data() + kCookieLength;
   std::uint64_t expiry = to_seconds(now) + static_cast<std::uint64_t>(lifetime.count());
   for (int i = 0; i < 16; ++i) rest[i] = kHex[(expiry >> (60 - 4 * i)) & 15];
-  tag({n.data(), kCookieLength}, expiry, client, rest + 16);
+  tag({n.data(), kCookieLength}, expiry, client, realm, rest + 16);
   return n;
 }
 
-NonceCodec::Verdict NonceCodec::check(std::string_view nonce, const Address& client,
-                                      TimePoint now) const {
+NonceCodec::Verdict NonceCodec::check(std::string_view nonce, const Address& client, TimePoint now,
+                                      std::string_view realm) const {
   std::uint64_t expiry = 0;
   if (nonce.size() != kLength || !nonce_cookie_features(nonce) ||
       !parse_hex64(nonce.substr(kCookieLength, 16), &expiry)) {
     return Verdict::kInvalid;
   }
   char expect[32];
-  tag(nonce.substr(0, kCookieLength), expiry, client, expect);
+  tag(nonce.substr(0, kCookieLength), expiry, client, realm, expect);
   if (CRYPTO_memcmp(expect, nonce.data() + kCookieLength + 16, 32) != 0) return Verdict::kInvalid;
   return to_seconds(now) < expiry ? Verdict::kValid : Verdict::kStale;
 }

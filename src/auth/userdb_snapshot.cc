@@ -1,7 +1,10 @@
 #include "ferry/auth/userdb_snapshot.h"
 
 #include <array>
+#include <charconv>
 #include <optional>
+
+#include "ferry/auth/origin.h"
 
 namespace ferry::auth {
 
@@ -45,6 +48,13 @@ std::string UserDbSnapshot::summary() const {
     s += " " + std::to_string(skipped.bad_key) + " with a malformed hmackey";
   if (skipped.empty_secret != 0) s += " " + std::to_string(skipped.empty_secret) + " empty secrets";
   if (skipped.too_long != 0) s += " " + std::to_string(skipped.too_long) + " with fields too long";
+  if (skipped.bad_origin != 0) {
+    s += " " + std::to_string(skipped.bad_origin) + " origins that are no scheme://host[:port]";
+  }
+  if (skipped.bad_realm_option != 0) {
+    s += " " + std::to_string(skipped.bad_realm_option) +
+         " realm options other than max-bps, total-quota, user-quota with a decimal value";
+  }
   if (skipped.stale_sha256 != 0) {
     s += " " + std::to_string(skipped.stale_sha256) +
          " SHA-256 keys of an older password (the user was changed by another tool: run "
@@ -137,8 +147,18 @@ Expected<void> SnapshotBuilder::add_denied_peer(std::string_view realm, std::str
 
 Expected<void> SnapshotBuilder::add_origin(std::string_view origin, std::string_view realm) {
   if (too_long(origin, realm)) return {};
+  OriginBuffer buf;
+  const auto canonical = canonical_origin(origin, buf);
+  // An empty realm would answer 401s with REALM "" (which breaks clients) for that origin.
+  if (!canonical || realm.empty()) {
+    ++snap_->skipped.bad_origin;
+    return {};
+  }
   if (auto ok = count_other(); !ok) return ok;
-  snap_->origin_to_realm.insert_or_assign(std::string(origin), std::string(realm));
+  snap_->origin_to_realm.insert_or_assign(std::string(*canonical), std::string(realm));
+  // The realm exists from now on (it may have no users: its REST secrets may be the
+  // configuration's), so its options and lookups find it.
+  snap_->realms.try_emplace(std::string(realm));
   return {};
 }
 
@@ -146,7 +166,21 @@ Expected<void> SnapshotBuilder::add_realm_option(std::string_view realm, std::st
                                                  std::string_view value) {
   if (too_long(realm, opt) || too_long(value)) return {};
   if (auto ok = count_other(); !ok) return ok;
-  snap_->realms[std::string(realm)].options.emplace_back(opt, value);
+  UserDbSnapshot::Realm& r = snap_->realms[std::string(realm)];
+  r.options.emplace_back(opt, value);
+  std::uint64_t n = 0;
+  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  const bool number = ec == std::errc() && end == value.data() + value.size();
+  // coturn's three options (its reread_realms); 0 means no limit for the realm, as there.
+  if (number && opt == "user-quota") {
+    r.limits.user_quota = n;
+  } else if (number && opt == "total-quota") {
+    r.limits.total_quota = n;
+  } else if (number && opt == "max-bps") {
+    r.limits.max_bps = n;
+  } else {
+    ++snap_->skipped.bad_realm_option;
+  }
   return {};
 }
 

@@ -48,17 +48,23 @@ bool UserDbStore::database_usable(std::int64_t unix_now) const {
 
 Lookup UserDbStore::find(std::string_view user, std::string_view realm,
                          std::int64_t unix_now) const {
-  // The realm is the configured one for now (ORIGIN -> realm comes later): other realms' rows
-  // are loaded but never match.
-  if (realm != settings_.realm) return {};
+  // The core asks in the configured realm, or in the realm a request's ORIGIN mapped to (a
+  // realm of the snapshot): another realm's rows never answer a request of this one.
+  const bool configured = realm == settings_.realm;
   const auto published = published_.load(std::memory_order_acquire);
   const bool usable = published->snapshot != nullptr && database_usable(unix_now);
   if (settings_.rest_mode) {
     // The secrets of the configuration alone while the database is not usable.
-    return usable && published->rest ? published->rest->find(user, realm, unix_now)
-                                     : static_rest_.find(user, realm, unix_now);
+    if (usable) {
+      auto it = published->rest.find(realm);
+      if (it != published->rest.end()) return it->second.find(user, realm, unix_now);
+    }
+    if (configured) return static_rest_.find(user, realm, unix_now);
+    if (published->snapshot == nullptr || published->snapshot->realm(realm) == nullptr) return {};
+    return RestSecrets(settings_.static_secrets, std::string(realm), settings_.separator)
+        .find(user, realm, unix_now);
   }
-  if (settings_.static_users) {
+  if (settings_.static_users && configured) {
     Lookup own = settings_.static_users->find(user, realm, unix_now);
     if (own.status == Lookup::Status::kFound) return own;  // the configuration wins
   }
@@ -72,8 +78,8 @@ Lookup UserDbStore::find(std::string_view user, std::string_view realm,
 
 NamedLookup UserDbStore::find_by_userhash(const Sha256Key& hash, std::string_view realm,
                                           std::int64_t unix_now) const {
-  if (settings_.rest_mode || realm != settings_.realm) return {};
-  if (settings_.static_users) {
+  if (settings_.rest_mode) return {};
+  if (settings_.static_users && realm == settings_.realm) {
     NamedLookup own = settings_.static_users->find_by_userhash(hash, realm, unix_now);
     if (own.lookup.status == Lookup::Status::kFound) return own;  // the configuration wins
   }
@@ -90,25 +96,44 @@ NamedLookup UserDbStore::find_by_userhash(const Sha256Key& hash, std::string_vie
   return {};
 }
 
+std::optional<RealmMatch> UserDbStore::realm_for_origin(std::string_view origin) const {
+  const auto published = published_.load(std::memory_order_acquire);
+  if (published->snapshot == nullptr) return std::nullopt;
+  const auto& map = published->snapshot->origin_to_realm;
+  auto it = map.find(origin);
+  if (it == map.end()) return std::nullopt;
+  const UserDbSnapshot::Realm* r = published->snapshot->realm(it->second);
+  return RealmMatch{it->second, r != nullptr ? r->limits : RealmOptions{}};
+}
+
+RealmOptions UserDbStore::realm_options(std::string_view realm) const {
+  const auto published = published_.load(std::memory_order_acquire);
+  if (published->snapshot == nullptr) return {};
+  const UserDbSnapshot::Realm* r = published->snapshot->realm(realm);
+  return r != nullptr ? r->limits : RealmOptions{};
+}
+
 void UserDbStore::publish(std::shared_ptr<const UserDbSnapshot> snap) {
   auto next = std::make_shared<Published>();
   if (!settings_.rest_mode) {
-    if (const auto* r = snap->realm(settings_.realm)) {
-      next->names_by_hash.reserve(r->users.size());
-      for (const auto& [name, keys] : r->users) {
-        // Keys of the snapshot's map never move; `next` holds the snapshot they live in.
-        next->names_by_hash.emplace_back(hash_prefix(userhash(name, settings_.realm)), &name);
+    next->names_by_hash.reserve(snap->users);
+    for (const auto& [realm, r] : snap->realms) {
+      for (const auto& [name, keys] : r.users) {
+        // Keys of the snapshot's maps never move; `next` holds the snapshot they live in.
+        next->names_by_hash.emplace_back(hash_prefix(userhash(name, realm)), &name);
       }
-      std::sort(next->names_by_hash.begin(), next->names_by_hash.end(),
-                [](const auto& a, const auto& b) { return a.first < b.first; });
     }
-  }
-  if (settings_.rest_mode) {
-    std::vector<std::string> secrets = settings_.static_secrets;
-    if (const auto* r = snap->realm(settings_.realm)) {
-      secrets.insert(secrets.end(), r->secrets.begin(), r->secrets.end());
-    }
-    next->rest.emplace(std::move(secrets), settings_.realm, settings_.separator);
+    std::sort(next->names_by_hash.begin(), next->names_by_hash.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+  } else {
+    // One RestSecrets per realm of the snapshot (bounded by its rows) and the configured one.
+    auto add = [&](const std::string& realm, const UserDbSnapshot::Realm* r) {
+      std::vector<std::string> secrets = settings_.static_secrets;
+      if (r != nullptr) secrets.insert(secrets.end(), r->secrets.begin(), r->secrets.end());
+      next->rest.try_emplace(realm, std::move(secrets), realm, settings_.separator);
+    };
+    add(settings_.realm, snap->realm(settings_.realm));
+    for (const auto& [realm, r] : snap->realms) add(realm, &r);
   }
   next->snapshot = std::move(snap);
   published_.store(std::move(next), std::memory_order_release);
@@ -136,6 +161,7 @@ void UserDbStore::refresh(std::int64_t unix_now, Logger& log) {
     const auto* mine = snap->realm(settings_.realm);
     const std::size_t users = mine ? mine->users.size() : 0;
     const std::size_t secrets = mine ? mine->secrets.size() : 0;
+    const std::size_t origins = snap->origin_to_realm.size();
     publish(std::move(snap));
     version_ = *version;
     // Every load says what it holds and what it cost: a table that grows shows in the log
@@ -143,7 +169,8 @@ void UserDbStore::refresh(std::int64_t unix_now, Logger& log) {
     log.info("userdb: loaded " + source_name_ + " in " + std::to_string(steady_ms() - started) +
              " ms: " + summary + "; realm '" + settings_.realm + "': " + std::to_string(users) +
              (settings_.rest_mode ? " users (not used: REST mode), " : " users, ") +
-             std::to_string(secrets) + (settings_.rest_mode ? " secrets" : " secrets (not used)"));
+             std::to_string(secrets) + (settings_.rest_mode ? " secrets" : " secrets (not used)") +
+             "; " + std::to_string(origins) + " origins mapped to realms");
   }
   confirmed_at_.store(unix_now, std::memory_order_release);
   if (failing_since_ >= 0) {

@@ -110,7 +110,9 @@ inline constexpr OptionSpec kAuthOptions[] = {
         .obsolete("a REST credential expires at the timestamp inside its user name"),
     Opt(kAuth, "oauth", kFlag, "accept third-party authorisation tokens (RFC 7635)"),
     Opt(kAuth, "check-origin-consistency", kFlag,
-        "require every request of a session to carry the ORIGIN it started with"),
+        "require every later request of an allocation to carry the ORIGIN its Allocate carried "
+        "(441 otherwise)")
+        .to<&turn::Settings::check_origin_consistency>(),
     kUserdb,
     kPsqlUserdb,
     Opt(kAuth, "mysql-userdb", kString,
@@ -128,8 +130,10 @@ inline constexpr OptionSpec kAuthOptions[] = {
         "AES key that decrypts an encrypted password in mysql-userdb")
         .arg("FILE"),
     Opt(kAuth, "no-auth-pings", kFlag, "do not probe the database secret tables periodically"),
-    Opt(kAuth, "no-dynamic-realms", kFlag, "do not read realms and their options from the database")
-        .always("Ferry reads realms from its configuration only"),
+    Opt(kAuth, "no-dynamic-realms", kFlag,
+        "ignore ORIGIN: every request is in the configured realm, and the database's "
+        "turn_origin_to_realm and turn_realm_option rows are not used")
+        .to_not<&turn::Settings::dynamic_realms>(),
 };
 
 }  // namespace ferry::config::detail

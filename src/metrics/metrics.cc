@@ -224,6 +224,8 @@ void auth(Writer& w) {
       {"bad_integrity", &Counters::auth_bad_integrity},
       {"expired", &Counters::auth_expired},
       {"wrong_user", &Counters::auth_wrong_user},
+      {"wrong_realm", &Counters::auth_wrong_realm},
+      {"wrong_origin", &Counters::auth_wrong_origin},
       {"bad_algorithm", &Counters::auth_bad_algorithm},
       {"no_sha256_key", &Counters::auth_no_sha256_key},
   };
@@ -231,7 +233,9 @@ void auth(Writer& w) {
       "ferry_auth_failures_total", "counter",
       "Refused credentials by reason: bad_request (400), stale_nonce (438), unknown_user "
       "and bad_integrity (401, a wrong password), expired (401, a TURN REST credential past its "
-      "expiry), wrong_user (441), bad_algorithm (400, RFC 8489 bid-down protection), "
+      "expiry), wrong_user (441), wrong_realm (401, REALM is not the realm of the request's ORIGIN "
+      "or allocation), wrong_origin (441, check-origin-consistency), bad_algorithm (400, RFC 8489 "
+      "bid-down protection), "
       "no_sha256_key (401, SHA-256 asked for by an account stored as 0x<MD5>).");
   for (const auto& r : kReasons) {
     std::string labels = "reason=\"" + std::string(r.label) + "\"";

@@ -15,7 +15,7 @@ struct NamedType {
 };
 
 // Sorted by type (binary search).
-constexpr std::array<NamedType, 45> kNames{{
+constexpr std::array<NamedType, 46> kNames{{
     {attr::MappedAddress::kType, "MAPPED-ADDRESS"},
     {attr::ResponseAddress::kType, "RESPONSE-ADDRESS"},
     {attr::ChangeRequest::kType, "CHANGE-REQUEST"},
@@ -60,6 +60,7 @@ constexpr std::array<NamedType, 45> kNames{{
     {attr::IceControlling::kType, "ICE-CONTROLLING"},
     {attr::ResponseOrigin::kType, "RESPONSE-ORIGIN"},
     {attr::OtherAddress::kType, "OTHER-ADDRESS"},
+    {attr::Origin::kType, "ORIGIN"},  // draft-ietf-tram-stun-origin
     {attr::MobilityTicket::kType, "MOBILITY-TICKET"},
 }};
 

@@ -113,12 +113,15 @@ Address Dispatcher::reported_relay_address(const Address& bound) const {
 }
 
 Allocation& Dispatcher::insert_allocation(const FiveTuple& t, const Relay& relay, const Auth& auth,
-                                          TimePoint expires) {
+                                          TimePoint expires, const RealmLimits& realm,
+                                          std::uint16_t origin_tag) {
   Allocation& a = allocations_->insert(t, relay, expires);
   a.reported = reported_relay_address(relay.address);
   a.username = std::string(auth.username);
   a.key = auth.key;
   a.authenticated = auth.authenticated;
+  a.realm = realm.realm;
+  a.origin_tag = origin_tag;
   return a;
 }
 Address Dispatcher::relay_ip_for(const FiveTuple& t, Family family) const {
@@ -173,8 +176,9 @@ Result<Relay> Dispatcher::open_relay(const Address& ip, const MessageView& m, st
 Reply Dispatcher::handle_allocate(const Request& r) {
   const FiveTuple& t = r.tuple;
   const MessageView& m = r.message;
+  const RealmChoice realm = realm_of_request(r);
   Auth auth;
-  if (auto refusal = authenticate(r, auth)) return *refusal;
+  if (auto refusal = authenticate(r, auth, realm.name)) return *refusal;
   const auth::MessageKey* key = auth.authenticated ? &auth.key : nullptr;
   if (Allocation* existing = allocations_->current(t, r.now)) {
     // RFC 8489 §6.3.1: a retransmission gets the same answer, not a second execution.
@@ -194,12 +198,18 @@ Reply Dispatcher::handle_allocate(const Request& r) {
   }
   if (auto refusal = check_allocate_attributes(r, key)) return *refusal;
   if (auto refusal = check_mobility(r, key, wants_tcp(m))) return *refusal;  // RFC 8016
-  if (m.has<attr::AdditionalAddressFamily>()) return allocate_dual(r, auth);
+  // The realm's quota limits (coturn's turn_realm_option); no index left for another realm
+  // is a quota reached too.
+  const auto limits = realm_limits(realm);
+  if (!limits) return Reply::error(ErrorCode::kAllocationQuotaReached, key);
+  if (m.has<attr::AdditionalAddressFamily>()) {
+    return allocate_dual(r, auth, *limits, realm.origin_tag);
+  }
   Address ip = relay_ip_for(t, requested_family(t, m));
   if (ip.empty() && !m.has<attr::ReservationToken>()) {
     return Reply::error(ErrorCode::kAddressFamilyNotSupported, key);
   }
-  if (!deps_.quotas.acquire(auth.username, t.client)) {
+  if (!deps_.quotas.acquire(auth.username, t.client, *limits)) {
     return Reply::error(ErrorCode::kAllocationQuotaReached, key);
   }
   std::optional<RelayAllocator::Token> reserved;
@@ -207,12 +217,12 @@ Reply Dispatcher::handle_allocate(const Request& r) {
   auto relay =
       tcp ? open_tcp_relay(ip, t.client) : open_relay(ip, m, auth.username, r.now, &reserved);
   if (!relay) {
-    deps_.quotas.release(auth.username, t.client);
+    deps_.quotas.release(auth.username, t.client, limits->realm);
     // No port (or no valid reservation).
     return Reply::error(ErrorCode::kInsufficientCapacity, key);
   }
   Seconds lifetime = granted_lifetime(m);
-  Allocation& ref = insert_allocation(t, *relay, auth, r.now + lifetime);
+  Allocation& ref = insert_allocation(t, *relay, auth, r.now + lifetime, *limits, realm.origin_tag);
   if (tcp) ref.tcp = std::make_unique<TcpAllocation>();
   Reply reply = Reply::success(key).remembered_in(ref);
   reply.with(attr::XorRelayedAddress{ref.reported});
@@ -229,14 +239,15 @@ Reply Dispatcher::handle_allocate(const Request& r) {
 // goes on with the other; when neither can, the answer is the error. The allocation counts
 // once against user-quota and max-allocations-per-ip, its second relay once more against
 // total-quota (Quotas::acquire_relay says why).
-Reply Dispatcher::allocate_dual(const Request& r, const Auth& auth) {
+Reply Dispatcher::allocate_dual(const Request& r, const Auth& auth, const RealmLimits& limits,
+                                std::uint16_t origin_tag) {
   const FiveTuple& t = r.tuple;
   const MessageView& m = r.message;
   const auth::MessageKey* key = auth.authenticated ? &auth.key : nullptr;
   const Address ip4 = relay_ip_for(t, Family::kV4);
   const Address ip6 = relay_ip_for(t, Family::kV6);
   if (ip4.empty() && ip6.empty()) return Reply::error(ErrorCode::kAddressFamilyNotSupported, key);
-  if (!deps_.quotas.acquire(auth.username, t.client)) {
+  if (!deps_.quotas.acquire(auth.username, t.client, limits)) {
     return Reply::error(ErrorCode::kAllocationQuotaReached, key);
   }
   std::optional<RelayAllocator::Token> unused;  // no EVEN-PORT R here (checked)
@@ -263,11 +274,11 @@ Reply Dispatcher::allocate_dual(const Request& r, const Auth& auth) {
     failed = attr::AddressErrorCode::of(Family::kV6, ErrorCode::kInsufficientCapacity);
   }
   if (!first) {
-    deps_.quotas.release(auth.username, t.client);
+    deps_.quotas.release(auth.username, t.client, limits.realm);
     return Reply::error(ErrorCode::kInsufficientCapacity, key);  // §7.2 step 9: neither
   }
   Seconds lifetime = granted_lifetime(m);
-  Allocation& ref = insert_allocation(t, *first, auth, r.now + lifetime);
+  Allocation& ref = insert_allocation(t, *first, auth, r.now + lifetime, limits, origin_tag);
   Reply reply = Reply::success(key).remembered_in(ref);
   reply.with(attr::XorRelayedAddress{ref.reported});
   if (second) {

@@ -73,6 +73,13 @@ struct Allocation {
   // The relay family it was counted under (Counters::allocations_created), kept: a dual
   // allocation that loses its first family relays on the other until it ends.
   bool counted_v6 = false;
+  // The realm it was allocated in (Quotas::realm_index(); 0: the configured realm): later
+  // requests are authenticated in it, and its quota is given back to it. In what was padding.
+  std::uint16_t realm = 0;
+  // check-origin-consistency: a 16-bit hash of the Allocate's ORIGIN (0: it had none), in the
+  // rest of that padding (sizeof(Allocation) unchanged). The ORIGIN is what the authenticated
+  // owner says of itself, a consistency check and no secret: 16 bits tell a mix-up.
+  std::uint16_t origin_tag = 0;
   // RFC 8016: the serial in the one ticket that can move this allocation (0: none issued).
   // Issuing a ticket changes it, so a used or superseded ticket names nothing.
   std::uint64_t ticket_serial = 0;

@@ -10,7 +10,7 @@ namespace ferry::turn {
 Allocations::~Allocations() {
   table_.for_each([this](Allocation& a) {
     release_relays(a);
-    deps_.quotas.release(a.username, a.tuple.client);
+    deps_.quotas.release(a.username, a.tuple.client, a.realm);
   });
 }
 
@@ -54,7 +54,7 @@ void Allocations::remove(Allocation& a) {
   // timer entry is left to lapse: it no longer matches a live allocation).
   if (a.tcp && deps_.on_tcp_remove) deps_.on_tcp_remove(a);
   release_relays(a);
-  deps_.quotas.release(a.username, a.tuple.client);
+  deps_.quotas.release(a.username, a.tuple.client, a.realm);
   Counters& c = deps_.counters;
   c.permissions_ended.add(a.permissions.size());
   c.channels_ended.add(a.channels.size());
@@ -223,7 +223,7 @@ Allocation& Allocations::adopt(MovedAllocation& m, const FiveTuple& t, const Rel
 
 void Allocations::abandon(MovedAllocation& m, const FiveTuple& t) {
   const Allocation& a = m.allocation;
-  deps_.quotas.release(a.username, t.client);
+  deps_.quotas.release(a.username, t.client, a.realm);
   if (m.second) deps_.quotas.release_relay();
   Counters& c = deps_.counters;
   c.permissions_ended.add(a.permissions.size());

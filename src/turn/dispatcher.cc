@@ -115,10 +115,14 @@ Reply Dispatcher::answer(const Request& r) {
 // Refresh, CreatePermission and ChannelBind: authenticated, on this 5-tuple's allocation.
 Reply Dispatcher::on_allocation(const Request& r, Handler handler) {
   if (!settings_.turn_enabled) return Reply::error(ErrorCode::kForbidden);
-  Auth auth;
-  if (auto refusal = authenticate(r, auth)) return *refusal;
-  const auth::MessageKey* key = auth.authenticated ? &auth.key : nullptr;
+  // A request on an allocation is in the allocation's realm, whatever its ORIGIN says (a
+  // client may send ORIGIN with its Allocate only); one without is in its ORIGIN's realm.
+  // Looking the allocation up first changes nothing but what has expired anyway.
   Allocation* found = allocations_->current(r.tuple, r.now);
+  const RealmChoice realm = found != nullptr ? realm_of_allocation(*found) : realm_of_request(r);
+  Auth auth;
+  if (auto refusal = authenticate(r, auth, realm.name)) return *refusal;
+  const auth::MessageKey* key = auth.authenticated ? &auth.key : nullptr;
   const bool ticketed = r.method == Method::kRefresh && r.message.has<stun::attr::MobilityTicket>();
   if (ticketed && !mobility_on()) {
     counters_.refuse_move(MoveRefusal::kForbidden);
@@ -134,6 +138,12 @@ Reply Dispatcher::on_allocation(const Request& r, Handler handler) {
   if (auth.authenticated && auth.username != a.username) {
     ++counters_.auth_wrong_user;
     // RFC 8656 §5: the allocation belongs to another user.
+    return Reply::error(ErrorCode::kWrongCredentials, key);
+  }
+  if (!origin_consistent(r, a)) {
+    // check-origin-consistency: coturn's 441. After the credential check, so the answer
+    // carries MESSAGE-INTEGRITY and a stranger learns nothing of the allocation's ORIGIN.
+    ++counters_.auth_wrong_origin;
     return Reply::error(ErrorCode::kWrongCredentials, key);
   }
   // The same user may sign with another key than the Allocate's: another password algorithm

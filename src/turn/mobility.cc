@@ -108,14 +108,16 @@ void Dispatcher::add_ticket(Reply& reply, Allocation& a) {
 }
 
 std::optional<MoveRefusal> Dispatcher::claim_move(const Allocation* a, std::uint64_t serial,
-                                                  std::string_view user, const FiveTuple& to,
-                                                  TimePoint now) {
+                                                  std::string_view user, std::string_view realm,
+                                                  const FiveTuple& to, TimePoint now) {
   // RFC 8016 §3.2: the ticket must name this allocation as it is now; tickets never extend it.
   if (a == nullptr || serial == 0 || a->ticket_serial != serial || a->expires <= now) {
     return MoveRefusal::kStale;
   }
   // The user tag matched (move_allocation); a tag collision of another user ends here.
   if (a->username != user) return MoveRefusal::kWrongUser;
+  // The same name in another realm is another user (its ORIGIN mapped elsewhere).
+  if (realm_of_allocation(*a).name != realm) return MoveRefusal::kWrongUser;
   if (a->tcp || a->tuple.transport != to.transport) return MoveRefusal::kForbidden;
   if (!deps_.quotas.move(a->tuple.client, to.client)) return MoveRefusal::kQuota;
   return std::nullopt;
@@ -140,7 +142,8 @@ Reply Dispatcher::move_allocation(const Request& r, const Auth& auth) {
   }
   if (f->worker == worker_index()) {
     Allocation* a = allocations_->at(f->index);
-    if (auto why = claim_move(a, f->serial, auth.username, r.tuple, r.now)) return refuse(*why);
+    if (auto why = claim_move(a, f->serial, auth.username, auth.realm, r.tuple, r.now))
+      return refuse(*why);
     allocations_->retuple(*a, r.tuple);
     a->ticket_serial = 0;  // the ticket is used, even if the Refresh below fails (no new one)
     ++counters_.mobility_moves;
@@ -154,6 +157,7 @@ Reply Dispatcher::move_allocation(const Request& r, const Auth& auth) {
       .index = f->index,
       .serial = f->serial,
       .username = std::string(auth.username),
+      .realm = std::string(auth.realm),
       .tuple = r.tuple,
       .request = std::vector<std::uint8_t>(r.message.data().begin(), r.message.data().end())};
   if (!deps_.mobility->ask(f->worker, std::move(ask))) return refuse(MoveRefusal::kBusy);
@@ -171,7 +175,7 @@ void Dispatcher::on_move_ask(MoveAsk& ask, TimePoint now) {
   }
   MoveAnswer answer{.tuple = ask.tuple, .request = std::move(ask.request)};
   Allocation* a = allocations_->at(ask.index);
-  if (auto why = claim_move(a, ask.serial, ask.username, ask.tuple, now)) {
+  if (auto why = claim_move(a, ask.serial, ask.username, ask.realm, ask.tuple, now)) {
     counters_.refuse_move(*why);
     answer.refusal = code_of(*why);
     deps_.mobility->answer(ask.from, std::move(answer));
@@ -233,7 +237,7 @@ void Dispatcher::on_move_answer(MoveAnswer& answer, TimePoint now) {
       return;
     }
     Auth auth;
-    if (auto refusal = authenticate(r, auth)) {
+    if (auto refusal = authenticate(r, auth, realm_of_request(r).name)) {
       respond(r, *refusal);
       return;
     }

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <type_traits>
 #include <variant>
 
@@ -81,9 +82,12 @@ class Reply {
     r.code_ = code;
     return r;
   }
-  static Reply challenge(stun::ErrorCode code) {
+  // `realm`: the REALM to send (the request's realm: the configured one, the one its ORIGIN
+  // maps to, or its allocation's); it must stay valid until the reply is sent.
+  static Reply challenge(stun::ErrorCode code, std::string_view realm) {
     Reply r{Kind::kChallenge, nullptr};
     r.code_ = code;
+    r.realm_ = realm;
     return r;
   }
   static Reply deferred() { return {Kind::kDeferred, nullptr}; }
@@ -131,7 +135,8 @@ class Reply {
         key_(o.key_),
         remember_in_(o.remember_in_),
         sent_(o.sent_),
-        route_(o.route_) {
+        route_(o.route_),
+        realm_(o.realm_) {
     std::copy_n(o.attributes_.begin(), count_, attributes_.begin());
   }
   Reply& operator=(const Reply&) = delete;
@@ -143,6 +148,7 @@ class Reply {
   bool to_holder() const { return to_holder_; }
   Bytes sent() const { return sent_; }
   const std::optional<FiveTuple>& route() const { return route_; }
+  std::string_view realm() const { return realm_; }
 
   template <class Fn>
   void for_each_attribute(Fn&& fn) const {
@@ -169,6 +175,7 @@ class Reply {
   Allocation* remember_in_ = nullptr;
   Bytes sent_;
   std::optional<FiveTuple> route_;
+  std::string_view realm_;  // a challenge's REALM
   std::array<Attribute, kMaxAttributes> attributes_{};
 };
 

@@ -63,8 +63,10 @@ void Dispatcher::respond(const Request& r, const Reply& reply) {
     const std::uint32_t features =
         auth::kFeaturePasswordAlgorithms |
         (deps_.credentials.supports_userhash() ? auth::kFeatureUsernameAnonymity : 0);
-    auto nonce = deps_.nonces.make(t.client, r.now, settings_.nonce_lifetime, features);
-    b.add(stun::attr::Realm{settings_.realm});
+    // The nonce is bound to the realm it is issued in (auth.cc says why).
+    const std::string_view realm = reply.realm();
+    auto nonce = deps_.nonces.make(t.client, r.now, settings_.nonce_lifetime, features, realm);
+    b.add(stun::attr::Realm{realm});
     b.add(stun::attr::Nonce{auth::as_view(nonce)});
     b.add_raw(stun::attr::PasswordAlgorithms::kType, Bytes(auth::kOfferedPasswordAlgorithms));
   }

@@ -229,7 +229,7 @@ Reply Dispatcher::handle_connection_bind(const Request& r) {
   // Authenticated like every TURN request; a 401 or 438 here is the usual first round trip
   // of the new connection, not a refusal.
   Auth auth;
-  if (auto refusal = authenticate(r, auth)) return *refusal;
+  if (auto refusal = authenticate(r, auth, realm_of_request(r).name)) return *refusal;
   const auth::MessageKey* key = auth.authenticated ? &auth.key : nullptr;
   // A control connection holding an allocation cannot become a data connection.
   if (allocations_->find(r.tuple) != nullptr) return Reply::error(ErrorCode::kBadRequest, key);
@@ -248,8 +248,9 @@ Reply Dispatcher::handle_connection_bind(const Request& r) {
     if (deps_.tcp_relays != nullptr) deps_.tcp_relays->refuse(r.tuple);
     return Reply::error(ErrorCode::kBadRequest, key);
   }
-  // The connection belongs to the allocation's user alone.
-  if (auth.authenticated && auth.username != a->username) {
+  // The connection belongs to the allocation's user alone (in its realm).
+  if (auth.authenticated &&
+      (auth.username != a->username || realm_of_allocation(*a).name != auth.realm)) {
     ++counters_.auth_wrong_user;
     ++counters_.tcp_binds_refused;
     deps_.tcp_relays->refuse(r.tuple);

@@ -132,6 +132,36 @@ TEST_F(TurnInteropTest, WrongPasswordCannotAllocate) {
   EXPECT_NE(r.output.find("Cannot complete Allocation"), std::string::npos) << r.output;
 }
 
+// Realms with coturn's own client: turnutils_uclient -o sends ORIGIN, which a database made by
+// our turnadmin maps to realm b.example, where alice has another password than in the
+// configured realm.
+class TurnInteropRealmTest : public TurnInteropTest {
+ protected:
+  void SetUp() override {
+    if (access(kClient, X_OK) != 0) GTEST_SKIP() << "coturn's client tools are not installed";
+    for (std::vector<std::string> args :
+         {std::vector<std::string>{"-a", "-u", "alice", "-r", "b.example", "-p", "b-secret"},
+          std::vector<std::string>{"-O", "-o", "https://b.example", "-r", "b.example"}}) {
+      args.insert(args.begin(), FERRY_TURNADMIN);
+      args.insert(args.end(), {"-b", dir_.path() + "/turndb"});
+      auto r = run_program(args);
+      ASSERT_EQ(r.exit_code, 0) << r.output;
+    }
+    TurnInteropTest::SetUp();
+  }
+  std::string credentials() const override {
+    return "user=alice:secret\nuserdb=" + dir_.path() + "/turndb\n";
+  }
+  TempDir dir_;
+};
+
+TEST_F(TurnInteropRealmTest, UclientOriginSelectsTheRealm) {
+  expect_no_loss(uclient({"-o", "https://b.example"}, "b-secret"));
+  auto wrong = uclient({"-s", "-o", "https://b.example"}, "secret");
+  EXPECT_NE(wrong.exit_code, 0) << wrong.output;
+  expect_no_loss(uclient({"-s"}, "secret"));  // no ORIGIN: the configured realm
+}
+
 // The TURN REST API as coturn's own client implements it (-W SECRET: the client makes the user
 // name "<expiry>:<user>" and its password itself). Two secrets (rotation), a separator other
 // than ':' (rest-api-separator / -C).

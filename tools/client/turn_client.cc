@@ -260,6 +260,7 @@ Bytes TurnClient::build_request(stun::Method method, const AddAttributes& add,
                                 const stun::TransactionId& tid) {
   stun::MessageBuilder b(request_buf_, method, stun::Class::kRequest, tid);
   add(b);
+  if (!options_.origin.empty()) b.add(attr::Origin{options_.origin});
   if (creds_.known) add_credentials(b);
   if (options_.fingerprint) b.add_fingerprint();
   return b.finish();

@@ -42,6 +42,9 @@ struct TurnOptions {
   // USERHASH (SHA-256(user:realm), RFC 8489 §14.4) instead of USERNAME; the 401's nonce cookie
   // must announce "Username anonymity" (§9.2.5), else the Allocate fails.
   bool userhash = false;
+  // ORIGIN (0x802F) in every request: the web origin a coturn-style server maps to a realm
+  // (its turn_origin_to_realm); empty: none (what browsers send).
+  std::string origin;
 };
 
 // The outcome of a transaction. On failure error_code is the ERROR-CODE number of the error
@@ -134,6 +137,8 @@ class TurnClient {
   // The TCP connection to the server was closed (by the server, or unframeable bytes came).
   bool closed() const { return closed_; }
   const std::string& realm() const { return creds_.realm; }
+  // ORIGIN in the requests from now on (TurnOptions::origin).
+  void set_origin(std::string origin) { options_.origin = std::move(origin); }
   const std::string& nonce() const { return creds_.nonce; }
   // Bound channels (channel number, peer), in bind order.
   const std::vector<std::pair<std::uint16_t, Address>>& channels() const { return channels_; }

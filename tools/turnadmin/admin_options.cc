@@ -35,14 +35,14 @@ constexpr AdminOption kOptions[] = {
     {0, "delete-all-secrets", "", Command::kDeleteAllSecrets, Field::kNone, "",
      "delete every TURN REST secret of realm -r, or of every realm"},
     {'O', "add-origin", "", Command::kAddOrigin, Field::kNone, "",
-     "map the ORIGIN -o to realm -r (read by Ferry, not used yet)"},
+     "map the ORIGIN -o to realm -r (requests carrying it are in that realm)"},
     {'R', "del-origin", "", Command::kDeleteOrigin, Field::kNone, "",
      "delete the mapping of ORIGIN -o"},
     {'I', "list-origins", "", Command::kListOrigins, Field::kNone, "",
      "list the mappings, as ORIGIN ==>> REALM: to realm -r, or to every realm"},
     {'g', "set-realm-option", "", Command::kSetRealmOption, Field::kNone, "",
-     "set the options of realm -r given with --max-bps, --total-quota and --user-quota (read by "
-     "Ferry, not used yet)"},
+     "set the options of realm -r given with --max-bps, --total-quota and --user-quota (Ferry "
+     "applies the quotas; max-bps is read, not applied yet)"},
     {'G', "list-realm-options", "", Command::kListRealmOptions, Field::kNone, "",
      "list the realm options, as OPTION[REALM]=VALUE: of realm -r, or of every realm"},
     {'A', "add-admin", "", Command::kUnsupported, Field::kNone, "", "add a web admin user",

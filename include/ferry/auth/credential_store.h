@@ -42,6 +42,21 @@ struct NamedLookup {
   std::string user;
 };
 
+// What a realm changes of the global limits (coturn's turn_realm_option rows: max-bps,
+// total-quota, user-quota). nullopt: the configured value applies; 0: no limit, as in coturn.
+struct RealmOptions {
+  std::optional<std::uint64_t> user_quota;
+  std::optional<std::uint64_t> total_quota;
+  std::optional<std::uint64_t> max_bps;
+  bool operator==(const RealmOptions&) const = default;
+};
+
+// The realm an ORIGIN maps to (coturn's turn_origin_to_realm), with its options.
+struct RealmMatch {
+  std::string realm;
+  RealmOptions options;
+};
+
 class CredentialStore {
  public:
   virtual ~CredentialStore() = default;
@@ -60,6 +75,14 @@ class CredentialStore {
   // Whether find_by_userhash() can answer: the nonce cookie's "Username anonymity" bit
   // (RFC 8489 §9.2.4: set only by a server that supports it).
   virtual bool supports_userhash() const { return false; }
+  // The realm `origin` (in auth::canonical_origin() form) maps to; nullopt for an origin the
+  // store does not map (the configured realm is then the request's). Only a store with a
+  // database maps origins: realms come from the operator, never from what a client sends.
+  virtual std::optional<RealmMatch> realm_for_origin(std::string_view /*origin*/) const {
+    return std::nullopt;
+  }
+  // The options of `realm` (none set: every global limit applies).
+  virtual RealmOptions realm_options(std::string_view /*realm*/) const { return {}; }
 };
 
 // `user=name:password` and `user=name:0x<32 hex digits>` lines (coturn's syntax). The keys of a

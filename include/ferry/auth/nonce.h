@@ -40,18 +40,23 @@ class NonceCodec {
   static Expected<NonceCodec> with_random_key();
 
   // A nonce for `client` valid until now + lifetime, its cookie announcing `features`
-  // (kFeature* bits).
+  // (kFeature* bits), for requests in `realm` (a server with several realms binds each nonce
+  // to the one its challenge named; the HMAC covers it, so this costs no second HMAC).
   Nonce make(const Address& client, TimePoint now, Seconds lifetime,
-             std::uint32_t features = kFeaturePasswordAlgorithms) const;
+             std::uint32_t features = kFeaturePasswordAlgorithms,
+             std::string_view realm = {}) const;
 
   enum class Verdict { kValid, kStale, kInvalid };
   // kStale: genuine but expired; kInvalid: not one of ours (including the cookie-less form
   // Ferry issued before RFC 8489 features), or issued to another address. The core answers
   // both with 438 and a fresh nonce (RFC 8489 §9.2.4: "no longer valid").
-  Verdict check(std::string_view nonce, const Address& client, TimePoint now) const;
+  // A nonce issued for another realm is kInvalid too.
+  Verdict check(std::string_view nonce, const Address& client, TimePoint now,
+                std::string_view realm = {}) const;
 
  private:
-  void tag(std::string_view cookie, std::uint64_t expiry, const Address& client, char* out32) const;
+  void tag(std::string_view cookie, std::uint64_t expiry, const Address& client,
+           std::string_view realm, char* out32) const;
   Key key_;
 };
 

@@ -36,7 +36,14 @@ struct SkippedRows {
   std::size_t empty_secret = 0;  // a turn_secret row whose value is empty
   std::size_t too_long = 0;      // a field over SnapshotLimits::max_field
   std::size_t stale_sha256 = 0;  // a SHA-256 key written for another password (see add_sha256)
-  std::size_t total() const { return bad_key + empty_secret + too_long + stale_sha256; }
+  // turn_origin_to_realm: an origin that is no "scheme://host[:port]" or an empty realm.
+  std::size_t bad_origin = 0;
+  // turn_realm_option: a name other than max-bps, total-quota, user-quota, or a value that is
+  // no decimal number.
+  std::size_t bad_realm_option = 0;
+  std::size_t total() const {
+    return bad_key + empty_secret + too_long + stale_sha256 + bad_origin + bad_realm_option;
+  }
 };
 
 struct UserDbSnapshot {
@@ -52,10 +59,13 @@ struct UserDbSnapshot {
     std::vector<std::string> secrets;           // turn_secret values, in the order read
     std::vector<std::string> allowed_peer_ips;  // allowed_peer_ip ranges (not used yet)
     std::vector<std::string> denied_peer_ips;   // denied_peer_ip ranges (not used yet)
-    std::vector<std::pair<std::string, std::string>> options;  // turn_realm_option (not used yet)
+    std::vector<std::pair<std::string, std::string>> options;  // turn_realm_option, as read
+    RealmOptions limits;  // the options above that Ferry applies (coturn's three)
   };
   Map<Realm> realms;
-  Map<std::string> origin_to_realm;  // not used yet
+  // turn_origin_to_realm, keyed by canonical_origin() (so a row written by coturn's turnadmin,
+  // ours, or by hand in another case matches what a client sends).
+  Map<std::string> origin_to_realm;
   std::size_t users = 0;
   std::size_t secrets = 0;
   std::size_t other_rows = 0;

@@ -27,9 +27,12 @@
 namespace ferry::auth {
 
 struct UserDbStoreSettings {
-  std::string realm;  // the configured realm: its rows are the ones used
+  // The configured realm. Its rows are used for every request; another realm's rows only for
+  // requests whose ORIGIN turn_origin_to_realm maps to that realm (coturn's dynamic realms).
+  std::string realm;
   // REST mode (use-auth-secret): the valid secrets are static_secrets plus the database's
-  // turn_secret rows of the realm (as coturn), users are not consulted.
+  // turn_secret rows of the realm (as coturn: the configured secrets are valid in every realm),
+  // users are not consulted.
   bool rest_mode = false;
   char separator = ':';
   std::vector<std::string> static_secrets;
@@ -59,6 +62,10 @@ class UserDbStore final : public CredentialStore, public BackgroundRefresh {
   NamedLookup find_by_userhash(const Sha256Key& hash, std::string_view realm,
                                std::int64_t unix_now) const override;
   bool supports_userhash() const override { return !settings_.rest_mode; }
+  // turn_origin_to_realm and turn_realm_option of the snapshot in use (also while the database
+  // is unreadable: the mapping only routes; the credentials of its realms fail closed then).
+  std::optional<RealmMatch> realm_for_origin(std::string_view origin) const override;
+  RealmOptions realm_options(std::string_view realm) const override;
   void refresh(std::int64_t unix_now, Logger& log) override;
   Duration period() const override { return settings_.poll; }
 
@@ -72,11 +79,13 @@ class UserDbStore final : public CredentialStore, public BackgroundRefresh {
   // What the workers read: the snapshot and, in REST mode, the secrets it makes valid.
   struct Published {
     std::shared_ptr<const UserDbSnapshot> snapshot;
-    std::optional<RestSecrets> rest;
-    // Long-term mode: the configured realm's users by USERHASH, as (the hash's first 8 bytes,
-    // the name in `snapshot`) sorted by the prefix: 16 bytes a user (a map of full hashes to
-    // copied names took ~130 MB more for a million users). A prefix match is confirmed by
-    // recomputing the name's hash.
+    // REST mode: each realm's valid secrets (the configured realm's always; every realm of the
+    // snapshot's besides).
+    UserDbSnapshot::Map<RestSecrets> rest;
+    // Long-term mode: every realm's users by USERHASH (the hash covers the realm), as (the
+    // hash's first 8 bytes, the name in `snapshot`) sorted by the prefix: 16 bytes a user (a map
+    // of full hashes to copied names took ~130 MB more for a million users). A prefix match is
+    // confirmed by recomputing the name's hash in the request's realm.
     std::vector<std::pair<std::uint64_t, const std::string*>> names_by_hash;
   };
   void publish(std::shared_ptr<const UserDbSnapshot> snap);

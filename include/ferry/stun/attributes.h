@@ -124,6 +124,9 @@ using Nonce = TextAttribute<0x0015, kMaxTextDecode, kMaxTextEncode>;     // §14
 using Software = TextAttribute<0x8022, kMaxTextDecode, kMaxTextEncode>;  // §14.14
 // RFC 8489 §14.16: a DNS name of 255 or fewer ASCII characters.
 using AlternateDomain = TextAttribute<0x8003, 255, 255>;
+// ORIGIN (draft-ietf-tram-stun-origin; coturn's realm selection): the web origin the client
+// works for, comprehension-optional. Read raw by the core (a longer value is not mapped).
+using Origin = TextAttribute<0x802F, kMaxTextDecode, kMaxTextEncode>;
 
 // Opaque bytes.
 template <std::uint16_t kTypeValue>

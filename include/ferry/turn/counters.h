@@ -65,6 +65,10 @@ struct Counters {
   Counter auth_bad_integrity;  // wrong password (MESSAGE-INTEGRITY mismatch): 401
   Counter auth_expired;        // a time-limited (TURN REST) credential past its expiry: 401
   Counter auth_wrong_user;     // the allocation belongs to another user: 441
+  // REALM is not the realm of the request (its ORIGIN's, its allocation's, the configured
+  // one): 401 naming the right one.
+  Counter auth_wrong_realm;
+  Counter auth_wrong_origin;  // check-origin-consistency: another ORIGIN than the Allocate's: 441
   // RFC 8489 §9.2.1 bid-down protection: PASSWORD-ALGORITHMS not as sent, or
   // PASSWORD-ALGORITHM missing, not offered or with parameters: 400.
   Counter auth_bad_algorithm;

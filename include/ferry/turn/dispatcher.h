@@ -113,6 +113,7 @@ class Dispatcher {
   struct Auth {
     auth::MessageKey key{};
     std::string_view username;
+    std::string_view realm;       // the realm the request was authenticated in
     bool authenticated = false;   // false only with no-auth
     std::string hashed_username;  // the name a USERHASH stood for (RFC 8489 §14.4)
     Auth() = default;
@@ -120,6 +121,16 @@ class Dispatcher {
     Auth& operator=(const Auth&) = delete;
   };
   using Handler = Reply (Dispatcher::*)(const Request& r, Allocation& a);
+  // The realm a request is answered and authenticated in (RFC 8489 §9.2.4's REALM): the one
+  // its ORIGIN maps to (dynamic realms, coturn's turn_origin_to_realm), else the configured
+  // one; for a request on an allocation, the allocation's (realms.cc).
+  struct RealmChoice {
+    std::string_view name;  // settings_.realm, realm_buf_, or a name Quotas keeps
+    bool configured = true;
+    std::uint16_t index = 0;  // Quotas::realm_index(), known for an allocation's realm
+    auth::RealmOptions options;
+    std::uint16_t origin_tag = 0;  // origin_tag() of the request's first ORIGIN
+  };
 
   // Requests: each step answers with a Reply value; respond() is the one place that sends.
   Reply answer(const Request& r);
@@ -128,7 +139,8 @@ class Dispatcher {
                                const Address& other);
   Reply on_allocation(const Request& r, Handler handler);
   Reply handle_allocate(const Request& r);
-  Reply allocate_dual(const Request& r, const Auth& auth);
+  Reply allocate_dual(const Request& r, const Auth& auth, const RealmLimits& limits,
+                      std::uint16_t origin_tag);
   Reply handle_refresh(const Request& r, Allocation& a);
   Reply refresh_allocation(const Request& r, Allocation& a);
   Reply handle_create_permission(const Request& r, Allocation& a);
@@ -152,14 +164,24 @@ class Dispatcher {
   // Why `a` may not move to `to` now, or nullopt: then its max-allocations-per-ip unit has
   // moved to `to`'s address already.
   std::optional<MoveRefusal> claim_move(const Allocation* a, std::uint64_t serial,
-                                        std::string_view user, const FiveTuple& to, TimePoint now);
+                                        std::string_view user, std::string_view realm,
+                                        const FiveTuple& to, TimePoint now);
   // The moved allocation `m` cannot be adopted: its relays close, its quota comes back.
   void abandon_move(MoveAnswer& answer, MoveRefusal why);
   unsigned worker_index() const { return deps_.mobility ? deps_.mobility->worker() : 0; }
   void handle_channel_data(const FiveTuple& t, Bytes packet, TimePoint now);
 
-  // RFC 8489 §9.2.4: checks the long-term credential; the refusal to send when it fails.
-  std::optional<Reply> authenticate(const Request& r, Auth& out);
+  // RFC 8489 §9.2.4: checks the long-term credential in `realm`; the refusal to send when it
+  // fails.
+  std::optional<Reply> authenticate(const Request& r, Auth& out, std::string_view realm);
+  // Realms (realms.cc).
+  RealmChoice realm_of_request(const Request& r);
+  RealmChoice realm_of_allocation(const Allocation& a) const;
+  // The quota limits of `realm` with its index (given now to a mapped realm's first
+  // allocation); nullopt when Quotas has no index left for another realm.
+  std::optional<RealmLimits> realm_limits(const RealmChoice& realm);
+  // check-origin-consistency (coturn's): false when the request's ORIGIN is not the Allocate's.
+  bool origin_consistent(const Request& r, const Allocation& a) const;
   std::optional<Reply> check_allocate_attributes(const Request& r, const auth::MessageKey* key);
   Seconds granted_lifetime(const stun::MessageView& m) const;
   Family requested_family(const FiveTuple& t, const stun::MessageView& m) const;
@@ -167,7 +189,8 @@ class Dispatcher {
   Result<Relay> open_relay(const Address& ip, const stun::MessageView& m, std::string_view user,
                            TimePoint now, std::optional<RelayAllocator::Token>* reserved);
   Allocation& insert_allocation(const FiveTuple& t, const Relay& relay, const Auth& auth,
-                                TimePoint expires);
+                                TimePoint expires, const RealmLimits& realm,
+                                std::uint16_t origin_tag);
   Address reported_relay_address(const Address& bound) const;
 
   // The one response path (respond.cc): adds SOFTWARE, MESSAGE-INTEGRITY when the reply has a
@@ -191,6 +214,9 @@ class Dispatcher {
   std::unique_ptr<Allocations> allocations_;
   std::unique_ptr<PrefixLimiter> limiter_;  // null when unauthenticated-response-rate is 0
   std::size_t next_alternate_ = 0;          // round robin over the alternate servers (allocate.cc)
+  // The name of the realm an ORIGIN mapped to, for the request being answered (a challenge's
+  // REALM points here until it is sent).
+  std::string realm_buf_;
   // RFC 6062: each peer data connection's allocation, by its 5-tuple (ConnectionBind comes
   // on another connection and names only the id).
   std::unordered_map<ConnectionId, FiveTuple> tcp_connections_;

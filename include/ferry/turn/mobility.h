@@ -45,6 +45,7 @@ struct MoveAsk {
   std::uint32_t index = 0;
   std::uint64_t serial = 0;
   std::string username;
+  std::string realm;  // the realm the Refresh was authenticated in: the allocation's, or no move
   FiveTuple tuple;
   std::vector<std::uint8_t> request;  // the Refresh, answered by `from` when the answer comes
 };

@@ -79,6 +79,13 @@ struct Settings {
   bool turn_enabled = false;
   bool auth_required = true;
   std::string realm = "ferry";
+  // coturn's dynamic realms: a request whose ORIGIN (0x802F) the credential store maps to a
+  // realm (turn_origin_to_realm) is answered in that realm, with its options
+  // (turn_realm_option). Off: `no-dynamic-realms`, every request is in `realm`.
+  bool dynamic_realms = true;
+  // check-origin-consistency: every later request of an allocation carries the ORIGIN its
+  // Allocate carried (none if it carried none), else 441, as in coturn.
+  bool check_origin_consistency = false;
   Seconds default_lifetime{600};     // RFC 8656 §3.2
   Seconds max_lifetime{3600};        // max-allocate-lifetime
   Seconds permission_lifetime{300};  // RFC 8656 §9: exactly 300 s unless configured

@@ -30,6 +30,16 @@ TEST_F(NonceTest, BoundToTheClientIpButNotItsPort) {
   EXPECT_EQ(codec_.check(n, other_ip, t0_), NonceCodec::Verdict::kInvalid);
 }
 
+// Realms: a nonce is good in the realm whose challenge issued it only (a nonce of realm A
+// spent in realm B is "no longer valid", RFC 8489 §9.2.4: 438 with B's own).
+TEST_F(NonceTest, BoundToItsRealm) {
+  auto n = std::string(
+      as_view(codec_.make(client_, t0_, Seconds(600), kFeaturePasswordAlgorithms, "a.example")));
+  EXPECT_EQ(codec_.check(n, client_, t0_, "a.example"), NonceCodec::Verdict::kValid);
+  EXPECT_EQ(codec_.check(n, client_, t0_, "b.example"), NonceCodec::Verdict::kInvalid);
+  EXPECT_EQ(codec_.check(n, client_, t0_), NonceCodec::Verdict::kInvalid);
+}
+
 TEST_F(NonceTest, ForgedTamperedOrForeignNoncesAreInvalid) {
   auto n = std::string(as_view(codec_.make(client_, t0_, Seconds(600))));
   // Extending the expiry breaks the MAC.

@@ -31,6 +31,11 @@ struct FakeDb {
   };
   std::vector<User> users;
   std::vector<std::pair<std::string, std::string>> secrets;
+  std::vector<std::pair<std::string, std::string>> origins;  // origin, realm
+  struct Option {
+    std::string realm, opt, value;
+  };
+  std::vector<Option> realm_options;
   int version = 1;
   bool down = false;
   int loads = 0;
@@ -56,6 +61,12 @@ class FakeSource final : public UserDbSource {
     }
     for (const auto& [realm, value] : db_.secrets) {
       if (auto ok = into.add_secret(realm, value); !ok) return ok;
+    }
+    for (const auto& [origin, realm] : db_.origins) {
+      if (auto ok = into.add_origin(origin, realm); !ok) return ok;
+    }
+    for (const auto& o : db_.realm_options) {
+      if (auto ok = into.add_realm_option(o.realm, o.opt, o.value); !ok) return ok;
     }
     return {};
   }
@@ -384,6 +395,95 @@ TEST(SnapshotBuilderTest, BoundsOnSecretsAndOtherRows) {
   ASSERT_TRUE(b.add_secret("s", "c"));  // per realm
   ASSERT_TRUE(b.add_origin("https://a:443", "r"));
   EXPECT_FALSE(b.add_realm_option("r", "max-bps", "1"));
+}
+
+// Realms (coturn's dynamic realms): turn_origin_to_realm maps canonical origins, whatever case
+// or default port a row was written with; turn_realm_option's three options are parsed; each
+// realm's users and secrets answer only in that realm.
+TEST_F(UserDbStoreTest, OriginsMapToRealmsWithTheirOptions) {
+  db.add_user("example.org", "alice", "pass");
+  db.add_user("b.example", "carol", "bpass");
+  db.add_user("b.example", "alice", "other");        // the same name in realm B: another user
+  db.origins = {{"HTTPS://B.Example", "b.example"},  // as typed: canonical at load
+                {"http://a.example:8080/path", "example.org"},
+                {"not an origin", "b.example"},
+                {"https://empty.example", ""}};
+  db.realm_options = {{"b.example", "user-quota", "1"},
+                      {"b.example", "total-quota", "2"},
+                      {"b.example", "max-bps", "64000"},
+                      {"b.example", "colour", "blue"},
+                      {"example.org", "user-quota", "ten"}};
+  auto store = make();
+  store->refresh(kT0, log);
+  auto b = store->realm_for_origin("https://b.example:443");
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(b->realm, "b.example");
+  EXPECT_EQ(b->options.user_quota, 1u);
+  EXPECT_EQ(b->options.total_quota, 2u);
+  EXPECT_EQ(b->options.max_bps, 64000u);
+  auto a = store->realm_for_origin("http://a.example:8080");
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->realm, "example.org");
+  EXPECT_EQ(a->options, RealmOptions{});  // "ten" is no number: skipped
+  EXPECT_FALSE(store->realm_for_origin("https://c.example:443").has_value());
+  EXPECT_FALSE(store->realm_for_origin("https://empty.example:443").has_value());
+  EXPECT_EQ(store->realm_options("b.example").user_quota, 1u);
+  EXPECT_EQ(store->realm_options("nowhere"), RealmOptions{});
+  EXPECT_EQ(store->snapshot()->skipped.bad_origin, 2u);
+  EXPECT_EQ(store->snapshot()->skipped.bad_realm_option, 2u);
+
+  // Users answer in their own realm only.
+  const Lookup carol = store->find("carol", "b.example", kT0);
+  ASSERT_EQ(carol.status, Lookup::Status::kFound);
+  EXPECT_EQ(carol.keys[0].md5, md5_key("carol", "b.example", "bpass"));
+  EXPECT_EQ(store->find("carol", "example.org", kT0).status, Lookup::Status::kUnknown);
+  EXPECT_EQ(store->find("alice", "b.example", kT0).keys[0].md5,
+            md5_key("alice", "b.example", "other"));
+  EXPECT_TRUE(valid(store->find("alice", "example.org", kT0), "alice", "pass"));
+  // USERHASH finds users of any realm, in their realm.
+  auto named = store->find_by_userhash(userhash("carol", "b.example"), "b.example", kT0);
+  EXPECT_EQ(named.user, "carol");
+  EXPECT_EQ(named.lookup.status, Lookup::Status::kFound);
+  EXPECT_EQ(
+      store->find_by_userhash(userhash("carol", "b.example"), "example.org", kT0).lookup.status,
+      Lookup::Status::kUnknown);
+  ASSERT_FALSE(log.lines.empty());
+  EXPECT_NE(log.lines.back().find("2 origins mapped to realms"), std::string::npos)
+      << log.lines.back();
+}
+
+// REST mode: a realm's secrets are the configured ones (valid in every realm, as coturn) plus
+// its own turn_secret rows; another realm's rows are not valid in it.
+TEST_F(UserDbStoreTest, RestSecretsArePerRealm) {
+  db.secrets = {{"example.org", "secret-a"}, {"b.example", "secret-b"}};
+  db.origins = {{"https://b.example", "b.example"}};
+  UserDbStoreSettings s;
+  s.rest_mode = true;
+  s.static_secrets = {"configured"};
+  auto store = make(s);
+  store->refresh(kT0, log);
+  const std::string name = std::to_string(kT0 + 600) + ":carol";
+  auto keys_in = [&](const std::string& realm, const std::string& secret) {
+    const auto l = store->find(name, realm, kT0);
+    for (const auto& k : l.keys) {
+      if (k.md5 == md5_key(name, realm, rest_password(secret, name))) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(keys_in("b.example", "secret-b"));
+  EXPECT_TRUE(keys_in("b.example", "configured"));
+  EXPECT_FALSE(keys_in("b.example", "secret-a"));
+  EXPECT_TRUE(keys_in("example.org", "secret-a"));
+  EXPECT_FALSE(keys_in("example.org", "secret-b"));
+  EXPECT_EQ(store->find(name, "nowhere.example", kT0).status, Lookup::Status::kUnknown);
+}
+
+// The snapshot bounds realms as it bounds rows: origins and options count as "other rows".
+TEST(SnapshotBuilderTest, OriginsAndRealmOptionsCountAgainstTheBound) {
+  SnapshotBuilder b(SnapshotLimits{.max_other_rows = 2});
+  ASSERT_TRUE(b.add_origin("https://a.example", "a"));
+  ASSERT_TRUE(b.add_realm_option("a", "user-quota", "3"));
+  EXPECT_FALSE(b.add_origin("https://c.example", "c"));
 }
 
 }  // namespace

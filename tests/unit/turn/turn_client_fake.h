@@ -99,6 +99,8 @@ class TurnClient {
   void set_user(std::string u) { user_ = std::move(u); }
   void set_nonce(std::string n) { nonce_ = std::move(n); }
   void set_realm(std::string r) { realm_ = std::move(r); }
+  // ORIGIN (0x802F) in every request from now on (empty: none).
+  void set_origin(std::string o) { origin_ = std::move(o); }
   const std::string& nonce() const { return nonce_; }
   const std::string& realm() const { return realm_; }
   auth::Md5Key key() const { return auth::md5_key(user_, realm_, password_); }
@@ -197,6 +199,7 @@ class TurnClient {
     last_tid_ = o.tid ? *o.tid : next_tid();
     stun::MessageBuilder b(buf_, method, stun::Class::kRequest, last_tid_);
     if (attrs) attrs(b);
+    if (!origin_.empty()) b.add(stun::attr::Origin{origin_});
     const bool sign = o.sign && !anonymous_;
     if (sign) {
       b.add(stun::attr::Username{user_});
@@ -226,6 +229,7 @@ class TurnClient {
   std::string password_;
   std::string realm_;
   std::string nonce_;
+  std::string origin_;
   bool anonymous_ = false;
   std::uint8_t tid_seed_ = 0;
   std::uint32_t tid_counter_ = 0;
