@@ -501,7 +501,10 @@ class Checks {
       }
       return info;
     }
-    require(mi, "a TURN success without MESSAGE-INTEGRITY");
+    // RFC 8489 §9.2.4: an RFC 8489 request (PASSWORD-ALGORITHM) is answered with
+    // MESSAGE-INTEGRITY-SHA256 (verified above), an RFC 5389 one with MESSAGE-INTEGRITY.
+    require(mi || m.message_integrity_sha256().has_value(),
+            "a TURN success without MESSAGE-INTEGRITY or MESSAGE-INTEGRITY-SHA256");
     require(sent.kind == Kind::kRequest, "a raw packet authenticated");
     require(sent.may_succeed, "a TURN success for a request with wrong credentials");
     grants_.apply_success(ti, m, sent);
