@@ -4,10 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "client/turn_client.h"
 #include "server_process.h"
@@ -33,6 +35,37 @@ class LoopbackServerTest : public ::testing::Test {
     auto s = client::ClientSocket::open(t, server_address(), &err);
     EXPECT_TRUE(s) << err;
     return client::TurnClient(std::move(*s), options);
+  }
+  // The status of one fresh UDP Allocate (0: success), released at once.
+  std::uint16_t try_allocate(const std::string& user, const std::string& pass) {
+    auto c = client(Transport::kUdp);
+    auto a = c.allocate(user, pass, 600);
+    if (a.ok) {
+      (void)c.refresh(0);
+      return 0;
+    }
+    return a.error_code != 0 ? a.error_code : 1;
+  }
+  // Polls until an Allocate of `user` gets `want` (0: success): the seconds that took, or -1
+  // when it never did within `limit` (changes a server picks up by itself: databases).
+  double until(const std::string& user, const std::string& pass, std::uint16_t want,
+               std::chrono::milliseconds limit = std::chrono::milliseconds(6000)) {
+    const auto started = Clock::now();
+    while (Clock::now() - started < limit) {
+      if (try_allocate(user, pass) == want) {
+        return std::chrono::duration<double>(Clock::now() - started).count();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return -1;
+  }
+  // A TURN REST user name "<expiry>:<name>" valid for ten minutes.
+  static std::string rest_user(const std::string& name) {
+    const auto expiry = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count() +
+                        600;
+    return std::to_string(expiry) + ":" + name;
   }
   std::uint16_t port_ = 0;
   std::unique_ptr<ServerProcess> server_;

@@ -59,40 +59,12 @@ class SharedDbTest : public LoopbackServerTest {
     auto r = admin(args, flag, db);
     ASSERT_EQ(r.exit_code, 0) << r.output;
   }
-  std::uint16_t try_allocate(const std::string& user, const std::string& pass) {
-    auto c = client(Transport::kUdp);
-    auto a = c.allocate(user, pass, 600);
-    if (a.ok) {
-      (void)c.refresh(0);
-      return 0;
-    }
-    return a.error_code != 0 ? a.error_code : 1;
-  }
-  // Seconds until an Allocate of `user` gets `want` (0: success), or -1 within `limit`.
-  double until(const std::string& user, const std::string& pass, std::uint16_t want,
-               std::chrono::milliseconds limit = std::chrono::milliseconds(6000)) {
-    const auto started = Clock::now();
-    while (Clock::now() - started < limit) {
-      if (try_allocate(user, pass) == want) {
-        return std::chrono::duration<double>(Clock::now() - started).count();
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return -1;
-  }
   bool log_has(const std::string& text, int wait_ms = 3000) {
     for (int waited = 0;; waited += 100) {
       if (server_->log().find(text) != std::string::npos) return true;
       if (waited >= wait_ms) return false;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-  }
-  static std::string rest_user(const std::string& name) {
-    const auto expiry = std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count() +
-                        600;
-    return std::to_string(expiry) + ":" + name;
   }
 
   // The shared scenario: users added and deleted with turnadmin reach the running server within

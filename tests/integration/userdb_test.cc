@@ -47,36 +47,6 @@ class UserdbTest : public LoopbackServerTest {
     auto r = turnadmin(args);
     ASSERT_EQ(r.exit_code, 0) << r.output;
   }
-  // The status of one fresh Allocate (0: success), released at once.
-  std::uint16_t try_allocate(const std::string& user, const std::string& pass) {
-    auto c = client(Transport::kUdp);
-    auto a = c.allocate(user, pass, 600);
-    if (a.ok) {
-      (void)c.refresh(0);
-      return 0;
-    }
-    return a.error_code != 0 ? a.error_code : 1;
-  }
-  // Polls until an Allocate of `user` gets `want` (0: success); how long that took, or -1 when
-  // it never did within `limit`.
-  double until(const std::string& user, const std::string& pass, std::uint16_t want,
-               std::chrono::milliseconds limit = std::chrono::milliseconds(6000)) {
-    const auto started = Clock::now();
-    while (Clock::now() - started < limit) {
-      if (try_allocate(user, pass) == want) {
-        return std::chrono::duration<double>(Clock::now() - started).count();
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return -1;
-  }
-  static std::string rest_user(const std::string& name) {
-    const auto expiry = std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count() +
-                        600;
-    return std::to_string(expiry) + ":" + name;
-  }
   TempDir dir_;
 };
 
