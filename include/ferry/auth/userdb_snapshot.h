@@ -21,7 +21,7 @@ namespace ferry::auth {
 // What one snapshot may hold. A table above a bound is not loaded in part (which users would be
 // left out would be arbitrary): the load fails, loudly, as an unreadable database does.
 struct SnapshotLimits {
-  std::size_t max_users = 1'000'000;  // measured: 1.2-3.3 s, 181 MB RSS (twice while reloading)
+  std::size_t max_users = 1'000'000;  // measured: 1.2-3.8 s, 181-184 MB RSS (twice while reloading)
   // Every secret costs an HMAC-SHA1 and two key derivations per authenticated REST request.
   std::size_t max_secrets_per_realm = 64;
   std::size_t max_other_rows = 100'000;  // peer lists, origins, realm options, together
