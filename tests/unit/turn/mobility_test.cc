@@ -62,9 +62,9 @@ struct FakeMobility : MobilityNet {
 };
 
 struct World {
+  Quotas quotas{0, 0, 2};  // first: the servers return their units to it when they go
   std::array<CoreHarness, 2> w;
   std::array<FakeMobility, 2> net;
-  Quotas quotas{0, 0, 2};
 
   World() {
     for (unsigned i = 0; i < 2; ++i) {
@@ -174,8 +174,8 @@ class MobilityTest : public ::testing::Test {
     return h.egress.peer.size() == before + 1 && h.egress.peer.back().peer == peer;
   }
 
+  Quotas quotas{0, 0, 2};  // before h: the server returns its units to it when it goes
   CoreHarness h;
-  Quotas quotas{0, 0, 2};
   TurnClient alice{h, udp_tuple("198.51.100.7:40000")};
   TurnClient moved{h, udp_tuple("198.51.100.8:40001")};
   const Address peer = addr("203.0.113.5:7000");

@@ -28,6 +28,9 @@ namespace ferry::testing {
 struct QuotaHarness : CoreHarness {
   QuotaHarness(std::size_t user_quota, std::size_t total_quota)
       : limited(user_quota, total_quota) {}
+  // The server returns its allocations' quota units when it goes: before `limited` does (a
+  // member of this class, destroyed before the base's `server`).
+  ~QuotaHarness() { server.reset(); }
   turn::Quotas limited;
   void start() {
     server = std::make_unique<turn::Dispatcher>(
