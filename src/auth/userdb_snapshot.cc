@@ -49,7 +49,9 @@ std::string UserDbSnapshot::summary() const {
   if (skipped.empty_secret != 0) s += " " + std::to_string(skipped.empty_secret) + " empty secrets";
   if (skipped.too_long != 0) s += " " + std::to_string(skipped.too_long) + " with fields too long";
   if (skipped.bad_origin != 0) {
-    s += " " + std::to_string(skipped.bad_origin) + " origins that are no scheme://host[:port]";
+    s += " " + std::to_string(skipped.bad_origin) +
+         " origins that are no scheme://host[:port] or map to no valid REALM (UTF-8, under "
+         "128 characters)";
   }
   if (skipped.bad_realm_option != 0) {
     s += " " + std::to_string(skipped.bad_realm_option) +
@@ -62,6 +64,38 @@ std::string UserDbSnapshot::summary() const {
   }
   return s;
 }
+
+namespace {
+
+// RFC 8489 §14.9: REALM "MUST be a UTF-8-encoded sequence of fewer than 128 characters",
+// processed with the OpaqueString profile (RFC 8265, which disallows control characters).
+// Strict UTF-8 (RFC 3629): no overlong forms, surrogates or code points over U+10FFFF.
+bool realm_attribute_value(std::string_view realm) {
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < realm.size(); ++chars) {
+    const auto b = static_cast<unsigned char>(realm[i]);
+    if (b < 0x20 || b == 0x7F) return false;
+    std::size_t len = b < 0x80             ? 1
+                      : (b & 0xE0) == 0xC0 ? 2
+                      : (b & 0xF0) == 0xE0 ? 3
+                      : (b & 0xF8) == 0xF0 ? 4
+                                           : 0;
+    if (len == 0 || i + len > realm.size()) return false;
+    std::uint32_t cp = len == 1 ? b : b & (0x7F >> len);
+    for (std::size_t k = 1; k < len; ++k) {
+      const auto c = static_cast<unsigned char>(realm[i + k]);
+      if ((c & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (c & 0x3F);
+    }
+    constexpr std::uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    if (cp >= 0x80 && cp <= 0x9F) return false;  // C1 controls
+    i += len;
+  }
+  return chars > 0 && chars < 128;
+}
+
+}  // namespace
 
 bool SnapshotBuilder::too_long(std::string_view a, std::string_view b) {
   if (a.size() <= limits_.max_field && b.size() <= limits_.max_field) return false;
@@ -149,8 +183,10 @@ Expected<void> SnapshotBuilder::add_origin(std::string_view origin, std::string_
   if (too_long(origin, realm)) return {};
   OriginBuffer buf;
   const auto canonical = canonical_origin(origin, buf);
-  // An empty realm would answer 401s with REALM "" (which breaks clients) for that origin.
-  if (!canonical || realm.empty()) {
+  // An empty realm would answer 401s with REALM "" (which breaks clients) for that origin, and
+  // one that is no REALM value (realm_attribute_value) would make them malformed or, over 509
+  // bytes, impossible to encode: that origin's clients would get no answer at all.
+  if (!canonical || !realm_attribute_value(realm)) {
     ++snap_->skipped.bad_origin;
     return {};
   }

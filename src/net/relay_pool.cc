@@ -184,13 +184,13 @@ Result<turn::Relay> RelayPool::watch(int fd, const Address& bound) {
 }
 
 Result<RelayPool::Token> RelayPool::reserve(const Address& ip_port, std::string_view owner,
-                                            TimePoint now) {
+                                            const turn::RealmLimits& realm, TimePoint now) {
   if (ip_port.port() < min_port_ || ip_port.port() > max_port_) {
     return Error{"reserved port outside the relay range"};
   }
   int fd = try_bind(ip_port, ip_port.port());
   if (fd < 0) return Error{"port taken"};
-  auto token = reservations_.put(fd, ip_port, owner, now);
+  auto token = reservations_.put(fd, ip_port, owner, now, realm);
   if (!token) return Error{"reservation quota reached"};
   return *token;
 }

@@ -58,7 +58,8 @@ class RelayPool final : public turn::RelayAllocator {
   void release_closed() {
     if (!closing_.empty()) close_pending();  // inline: called after every batch
   }
-  Result<Token> reserve(const Address& ip_port, std::string_view owner, TimePoint now) override;
+  Result<Token> reserve(const Address& ip_port, std::string_view owner,
+                        const turn::RealmLimits& realm, TimePoint now) override;
   Result<turn::Relay> claim(const Token& token, TimePoint now) override;
   bool can_dont_fragment() const override;
   bool set_dont_fragment(turn::RelayId id) override;

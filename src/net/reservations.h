@@ -30,6 +30,7 @@ class Reservations {
     Address address;
     TimePoint expires;
     std::string owner;
+    std::uint16_t realm = 0;  // the owner's realm (Quotas::realm_index; 0: the configured one)
   };
   static constexpr Seconds kHold{30};  // RFC 8656 §7.2: "approximately 30 seconds"
 
@@ -40,8 +41,10 @@ class Reservations {
   Reservations& operator=(const Reservations&) = delete;
 
   // Takes ownership of `fd` (closed on failure); returns the token (8 bytes from the CSPRNG),
-  // or nothing when `owner`'s quota is used up or max_held ports are held.
-  std::optional<Token> put(int fd, const Address& address, std::string_view owner, TimePoint now);
+  // or nothing when `owner`'s quota is used up or max_held ports are held. The port counts for
+  // `owner` in `realm`, under its limits.
+  std::optional<Token> put(int fd, const Address& address, std::string_view owner, TimePoint now,
+                           const turn::RealmLimits& realm = {});
   // Removes and returns the reservation if it exists and has not lapsed; its owner's quota is
   // given back (the claiming Allocate takes its own).
   std::optional<Held> take(const Token& token, TimePoint now);

@@ -142,7 +142,7 @@ Address Dispatcher::relay_ip_for(const FiveTuple& t, Family family) const {
 }
 
 Result<Relay> Dispatcher::open_relay(const Address& ip, const MessageView& m, std::string_view user,
-                                     TimePoint now,
+                                     const RealmLimits& realm, TimePoint now,
                                      std::optional<RelayAllocator::Token>* reserved) {
   // §7.2, DONT-FRAGMENT: the relay sends with DF set (§14); set before any port is held for
   // a token, so that a failure leaves nothing behind.
@@ -164,7 +164,8 @@ Result<Relay> Dispatcher::open_relay(const Address& ip, const MessageView& m, st
     if (!relay) return relay;
     Address next = relay->address;
     next.set_port(static_cast<std::uint16_t>(next.port() + 1));
-    if (auto token = deps_.relays.reserve(next, user, now)) {
+    // The held port counts in the Allocate's realm, as its allocation does.
+    if (auto token = deps_.relays.reserve(next, user, realm, now)) {
       *reserved = *token;
       return relay;
     }
@@ -214,8 +215,8 @@ Reply Dispatcher::handle_allocate(const Request& r) {
   }
   std::optional<RelayAllocator::Token> reserved;
   const bool tcp = wants_tcp(m);
-  auto relay =
-      tcp ? open_tcp_relay(ip, t.client) : open_relay(ip, m, auth.username, r.now, &reserved);
+  auto relay = tcp ? open_tcp_relay(ip, t.client)
+                   : open_relay(ip, m, auth.username, *limits, r.now, &reserved);
   if (!relay) {
     deps_.quotas.release(auth.username, t.client, limits->realm);
     // No port (or no valid reservation).
@@ -258,7 +259,7 @@ Reply Dispatcher::allocate_dual(const Request& r, const Auth& auth, const RealmL
   // it is the second relay.
   if (ip4.empty()) {
     failed = attr::AddressErrorCode::of(Family::kV4, ErrorCode::kAddressFamilyNotSupported);
-  } else if (auto relay = open_relay(ip4, m, auth.username, r.now, &unused)) {
+  } else if (auto relay = open_relay(ip4, m, auth.username, limits, r.now, &unused)) {
     first = *relay;
   } else {
     failed = attr::AddressErrorCode::of(Family::kV4, ErrorCode::kInsufficientCapacity);
@@ -267,7 +268,7 @@ Reply Dispatcher::allocate_dual(const Request& r, const Auth& auth, const RealmL
     failed = attr::AddressErrorCode::of(Family::kV6, ErrorCode::kAddressFamilyNotSupported);
   } else if (first && !deps_.quotas.acquire_relay()) {
     failed = attr::AddressErrorCode::of(Family::kV6, ErrorCode::kInsufficientCapacity);
-  } else if (auto relay = open_relay(ip6, m, auth.username, r.now, &unused)) {
+  } else if (auto relay = open_relay(ip6, m, auth.username, limits, r.now, &unused)) {
     (first ? second : first) = *relay;
   } else {
     if (first) deps_.quotas.release_relay();

@@ -4,6 +4,7 @@
 #include <sys/time.h>
 
 #include <cerrno>
+#include <limits>
 
 namespace ferry::userdb_redis {
 
@@ -138,6 +139,18 @@ Expected<std::vector<RedisValue>> RedisClient::pipeline(
     out.push_back(convert(*reply));
   }
   return out;
+}
+
+Expected<std::size_t> scan_step_bound(RedisClient& c, std::size_t count) {
+  auto r = c.command({"DBSIZE"});
+  if (!r) return std::move(r).failure();
+  if (r->type != RedisValue::Type::kInteger || r->integer < 0) {
+    return fail("DBSIZE answered something else than a number of keys");
+  }
+  constexpr std::size_t kMargin = 1000;
+  constexpr std::size_t kMax = std::numeric_limits<std::size_t>::max();
+  const auto steps = static_cast<std::size_t>(r->integer) / count + 1;
+  return steps > (kMax - kMargin) / 16 ? kMax : 16 * steps + kMargin;
 }
 
 }  // namespace ferry::userdb_redis

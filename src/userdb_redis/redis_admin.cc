@@ -195,7 +195,14 @@ class RedisAdmin final : public userdb::AdminStore {
   Expected<std::vector<std::string>> scan(const std::string& pattern) {
     std::vector<std::string> keys;
     std::string cursor = "0";
+    auto max_steps = scan_step_bound(c_, 1000);
+    if (!max_steps) return std::move(max_steps).failure();
+    std::size_t steps = 0;
     do {
+      if (++steps > *max_steps) {
+        return fail("Redis's SCAN did not come back to cursor 0 after " +
+                    std::to_string(*max_steps) + " steps");
+      }
       auto r = c_.command({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"});
       if (!r) return std::move(r).failure();
       if (r->type != RedisValue::Type::kArray || r->elements.size() != 2) {

@@ -84,7 +84,14 @@ Expected<void> RedisSource::load_keys(RedisClient& c, auth::SnapshotBuilder& int
   std::vector<std::string> keys;
   std::string cursor = "0";
   const std::string count = std::to_string(kBatch);
+  auto max_steps = scan_step_bound(c, kBatch);
+  if (!max_steps) return fail(describe() + ": " + max_steps.error());
+  std::size_t steps = 0;
   do {
+    if (++steps > *max_steps) {
+      return fail(describe() + ": SCAN did not come back to cursor 0 after " +
+                  std::to_string(*max_steps) + " steps: not loaded");
+    }
     auto r = c.command({"SCAN", cursor, "MATCH", "turn/*", "COUNT", count});
     if (!r) return std::move(r).failure();
     if (r->type != RedisValue::Type::kArray || r->elements.size() != 2 ||

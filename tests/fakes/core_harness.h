@@ -96,7 +96,7 @@ struct FakeRelays : turn::RelayAllocator {
   std::vector<std::pair<Token, Held>> held;
   bool refuse_reservations = false;
   Result<Token> reserve(const Address& ip_port, std::string_view /*owner*/,
-                        TimePoint now) override {
+                        const turn::RealmLimits& /*realm*/, TimePoint now) override {
     if (refuse_reservations) return Error{"port taken"};
     Token t{};
     t[0] = static_cast<std::uint8_t>(held.size() + 1);

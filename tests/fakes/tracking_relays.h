@@ -46,6 +46,7 @@ class TrackingRelays final : public turn::RelayAllocator {
     Address address;
     TimePoint expires;
     std::string owner;
+    std::uint16_t realm = 0;
   };
 
   // Forgets everything (between fuzz inputs). `quotas` must outlive the next reset.
@@ -104,7 +105,8 @@ class TrackingRelays final : public turn::RelayAllocator {
   }
   bool dont_fragment(turn::RelayId id) const { return is_open(id) && slots_[id].dont_fragment; }
 
-  Result<Token> reserve(const Address& ip_port, std::string_view owner, TimePoint now) override {
+  Result<Token> reserve(const Address& ip_port, std::string_view owner,
+                        const turn::RealmLimits& realm, TimePoint now) override {
     // RelayPool::reserve: the port must be in the range and bindable, then Reservations::put.
     if (ip_port.empty() || ip_port.port() < kFirstPort || ip_port.port() >= kFirstPort + kPorts)
       return Error{"reserved port outside the relay range"};
@@ -119,7 +121,7 @@ class TrackingRelays final : public turn::RelayAllocator {
         free_slot = &h;
       }
     }
-    if (held >= max_held_ || free_slot == nullptr || !quotas_->acquire(owner)) {
+    if (held >= max_held_ || free_slot == nullptr || !quotas_->acquire(owner, {}, realm)) {
       return Error{"reservation quota reached"};
     }
     ++next_token_;
@@ -132,6 +134,7 @@ class TrackingRelays final : public turn::RelayAllocator {
     free_slot->address = ip_port;
     free_slot->expires = now + kHold;
     free_slot->owner.assign(owner);
+    free_slot->realm = realm.realm;
     return t;
   }
 
@@ -140,7 +143,7 @@ class TrackingRelays final : public turn::RelayAllocator {
     for (auto& h : held_) {
       if (!h.used || h.token != token) continue;
       h.used = false;
-      quotas_->release(h.owner);  // the claiming Allocate took its own
+      quotas_->release(h.owner, {}, h.realm);  // the claiming Allocate took its own
       return adopt(h.address);
     }
     return Error{"unknown or lapsed reservation token"};
@@ -151,7 +154,7 @@ class TrackingRelays final : public turn::RelayAllocator {
     for (auto& h : held_) {
       if (h.used && h.expires <= now) {
         h.used = false;
-        quotas_->release(h.owner);
+        quotas_->release(h.owner, {}, h.realm);
       }
     }
   }

@@ -4,11 +4,16 @@
 // worker and with two (the suite runs both). Per-realm quotas are shared by the workers.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "client/turn_client.h"
 #include "echo_peer.h"
+#include "ferry/auth/long_term_key.h"
+#include "ferry/stun/attributes.h"
+#include "ferry/stun/message.h"
+#include "ferry/stun/turn_attributes.h"
 #include "loopback_server_test.h"
 #include "server_process.h"
 
@@ -123,6 +128,60 @@ TEST_F(RealmsTest, CheckOriginConsistency) {
   auto r = carol.refresh(600);
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.error_code, 441);
+}
+
+// An EVEN-PORT reservation counts in the realm of the Allocate that made it. On 8064314 it was
+// counted for the user's name in the configured realm: erin of realm B holding a reserved port
+// took the unit of user-quota=1 of erin of the configured realm (another user), and escaped
+// realm B's own user-quota (2 here: the allocation and its reserved port).
+TEST_F(RealmsTest, EvenPortReservationCountsInItsRealm) {
+  admin_ok({"-a", "-u", "erin", "-r", "b.example", "-p", "erin-b"});
+  admin_ok({"-g", "-r", "b.example", "--user-quota", "2", "--total-quota", "3"});
+  start("user-quota=1\n");
+  auto erin_b = from(kOriginB);
+  ASSERT_TRUE(erin_b.allocate("erin", "erin-b", 600).ok) << server_->log();  // realm and nonce
+  ASSERT_TRUE(erin_b.refresh(0).ok);
+  ASSERT_EQ(erin_b.realm(), "b.example");
+  // Allocate with EVEN-PORT R, its allocation deleted at once: only the reservation stays.
+  std::vector<std::uint8_t> buf(1500);
+  auto build = [&](stun::Method method, auto add) {
+    stun::TransactionId tid{};
+    for (auto& b : tid) b = static_cast<std::uint8_t>(std::rand());
+    stun::MessageBuilder b(MutableBytes(buf.data(), buf.size()), method, stun::Class::kRequest,
+                           tid);
+    add(b);
+    b.add(stun::attr::Origin{kOriginB});
+    b.add(stun::attr::Username{"erin"});
+    b.add(stun::attr::Realm{erin_b.realm()});
+    b.add(stun::attr::Nonce{erin_b.nonce()});
+    auto key = auth::md5_key("erin", erin_b.realm(), "erin-b");
+    b.add_message_integrity(Bytes(key.data(), key.size()));
+    return b.finish();
+  };
+  auto exchange = [&](Bytes req) {
+    EXPECT_TRUE(erin_b.socket().send(req));
+    auto answer = erin_b.socket().receive(Millis(2000));
+    EXPECT_TRUE(answer);
+    return answer ? *answer : std::vector<std::uint8_t>{};
+  };
+  auto answer = exchange(build(stun::Method::kAllocate, [](stun::MessageBuilder& r) {
+    r.add(stun::attr::RequestedTransport{stun::attr::RequestedTransport::kUdp});
+    r.add(stun::attr::EvenPort{true});
+  }));
+  auto reply = stun::MessageView::parse(Bytes(answer.data(), answer.size()));
+  ASSERT_TRUE(reply);
+  ASSERT_TRUE(reply->has<stun::attr::ReservationToken>()) << server_->log();
+  exchange(build(stun::Method::kRefresh,
+                 [](stun::MessageBuilder& r) { r.add(stun::attr::Lifetime{0}); }));
+  // erin of the configured realm is another user: her one allocation is hers to make.
+  auto erin = client(Transport::kUdp);
+  auto mine = erin.allocate("erin", "erin-pw", 600);
+  EXPECT_TRUE(mine.ok) << mine.error_code << " " << mine.reason;
+  EXPECT_EQ(erin.realm(), "example.org");
+  // Realm B's user-quota (2) counts the held port: one more allocation, not two.
+  auto again = from(kOriginB);
+  EXPECT_TRUE(again.allocate("erin", "erin-b", 600).ok);
+  EXPECT_EQ(from(kOriginB).allocate("erin", "erin-b", 600).error_code, 486);
 }
 
 }  // namespace

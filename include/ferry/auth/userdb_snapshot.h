@@ -36,7 +36,8 @@ struct SkippedRows {
   std::size_t empty_secret = 0;  // a turn_secret row whose value is empty
   std::size_t too_long = 0;      // a field over SnapshotLimits::max_field
   std::size_t stale_sha256 = 0;  // a SHA-256 key written for another password (see add_sha256)
-  // turn_origin_to_realm: an origin that is no "scheme://host[:port]" or an empty realm.
+  // turn_origin_to_realm: an origin that is no "scheme://host[:port]", or a realm that cannot
+  // be a REALM attribute (RFC 8489 §14.9: empty, not UTF-8, 128 characters or more, controls).
   std::size_t bad_origin = 0;
   // turn_realm_option: a name other than max-bps, total-quota, user-quota, or a value that is
   // no decimal number.

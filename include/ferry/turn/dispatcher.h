@@ -187,7 +187,8 @@ class Dispatcher {
   Family requested_family(const FiveTuple& t, const stun::MessageView& m) const;
   Address relay_ip_for(const FiveTuple& t, Family family) const;
   Result<Relay> open_relay(const Address& ip, const stun::MessageView& m, std::string_view user,
-                           TimePoint now, std::optional<RelayAllocator::Token>* reserved);
+                           const RealmLimits& realm, TimePoint now,
+                           std::optional<RelayAllocator::Token>* reserved);
   Allocation& insert_allocation(const FiveTuple& t, const Relay& relay, const Auth& auth,
                                 TimePoint expires, const RealmLimits& realm,
                                 std::uint16_t origin_tag);

@@ -10,6 +10,7 @@
 #include "ferry/common/bytes.h"
 #include "ferry/common/result.h"
 #include "ferry/common/time.h"
+#include "ferry/turn/quotas.h"
 
 namespace ferry::turn {
 
@@ -58,10 +59,12 @@ class RelayAllocator {
   // RFC 8656 §7.2, EVEN-PORT with the R bit: hold `ip_port` (the port after an even relay port)
   // for a later Allocate presenting the returned RESERVATION-TOKEN, for 30 seconds. A held port
   // counts as one of `owner`'s allocations (user-quota, total-quota) until it is claimed or
-  // lapses. An error when that port is taken or outside the relay range, the owner's quota is
-  // used up, or too many ports are held already.
+  // lapses, in `realm` (the Allocate's realm and its limits: the same name in another realm is
+  // another user). An error when that port is taken or outside the relay range, the owner's quota
+  // is used up, or too many ports are held already.
   using Token = std::array<std::uint8_t, 8>;
-  virtual Result<Token> reserve(const Address& ip_port, std::string_view owner, TimePoint now) = 0;
+  virtual Result<Token> reserve(const Address& ip_port, std::string_view owner,
+                                const RealmLimits& realm, TimePoint now) = 0;
   // Opens a relay on the port held for `token`, whichever worker reserved it. An error for an
   // unknown, used or lapsed token (the core answers 508).
   virtual Result<Relay> claim(const Token& token, TimePoint now) = 0;

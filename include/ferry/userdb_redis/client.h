@@ -51,4 +51,11 @@ class RedisClient {
   bool broken_ = false;
 };
 
+// SCAN ends when its cursor comes back to "0", which Redis guarantees within about
+// DBSIZE / COUNT steps (a step returns once it has COUNT keys or has visited 10 * COUNT empty
+// buckets). Something else answering RESP (a buggy proxy) may never say "0": a walk stops with
+// an error after this many steps, 16 times what DBSIZE says plus 1,000 (a margin for keys added
+// during the walk and for sparse tables), instead of holding its thread forever.
+Expected<std::size_t> scan_step_bound(RedisClient& c, std::size_t count);
+
 }  // namespace ferry::userdb_redis

@@ -81,7 +81,8 @@ struct PoolRelays final : turn::RelayAllocator {
   void close(turn::RelayId id) override { free_ids.push_back(id); }
   bool can_dont_fragment() const override { return true; }
   bool set_dont_fragment(turn::RelayId) override { return true; }
-  Result<Token> reserve(const Address&, std::string_view, TimePoint) override {
+  Result<Token> reserve(const Address&, std::string_view, const turn::RealmLimits&,
+                        TimePoint) override {
     return Error{"not offered"};
   }
   Result<turn::Relay> claim(const Token&, TimePoint) override { return Error{"not offered"}; }

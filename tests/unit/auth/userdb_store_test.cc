@@ -486,5 +486,28 @@ TEST(SnapshotBuilderTest, OriginsAndRealmOptionsCountAgainstTheBound) {
   EXPECT_FALSE(b.add_origin("https://c.example", "c"));
 }
 
+// A mapped realm becomes the REALM of 401s (RFC 8489 §14.9: UTF-8, fewer than 128 characters,
+// at most 509 bytes encoded). On 8064314 any row up to 1,024 bytes was mapped: a realm over 509
+// bytes made every answer to that origin's clients fail to encode (no 401, no answer at all),
+// and binary or over-long ones went out as malformed REALMs. Such rows are skipped, counted.
+TEST(SnapshotBuilderTest, OriginsToRealmsThatCannotBeARealmAttributeAreSkipped) {
+  SnapshotBuilder b(SnapshotLimits{});
+  ASSERT_TRUE(b.add_origin("https://long.example", std::string(600, 'r')));
+  ASSERT_TRUE(b.add_origin("https://chars.example", std::string(128, 'r')));
+  ASSERT_TRUE(b.add_origin("https://binary.example", std::string("r\xff\xfe", 3)));
+  ASSERT_TRUE(b.add_origin("https://control.example", std::string("r\n", 2)));
+  ASSERT_TRUE(b.add_origin("https://ok.example", std::string(127, 'r')));
+  // 127 characters of two bytes each (254 bytes): a valid REALM.
+  std::string accented;
+  for (int i = 0; i < 127; ++i) accented += "\xc3\xa9";
+  ASSERT_TRUE(b.add_origin("https://accented.example", accented));
+  auto snap = std::move(b).finish();
+  EXPECT_EQ(snap->origin_to_realm.size(), 2u);
+  EXPECT_TRUE(snap->origin_to_realm.contains("https://ok.example:443"));
+  EXPECT_TRUE(snap->origin_to_realm.contains("https://accented.example:443"));
+  EXPECT_EQ(snap->skipped.bad_origin, 4u);
+  EXPECT_EQ(snap->realm(std::string(600, 'r')), nullptr) << "no realm made for a skipped row";
+}
+
 }  // namespace
 }  // namespace ferry::auth

@@ -54,7 +54,7 @@ struct NoRelays : RelayAllocator {
   void close(RelayId) override {}
   bool can_dont_fragment() const override { return false; }
   bool set_dont_fragment(RelayId) override { return false; }
-  Result<Token> reserve(const Address&, std::string_view, TimePoint) override {
+  Result<Token> reserve(const Address&, std::string_view, const RealmLimits&, TimePoint) override {
     return Error{"none"};
   }
   Result<Relay> claim(const Token&, TimePoint) override { return Error{"none"}; }
