@@ -11,6 +11,7 @@
 #include <initializer_list>
 
 #include "ferry/auth/long_term_key.h"
+#include "ferry/auth/origin.h"
 #include "ferry/userdb/schema.h"
 
 namespace ferry::userdb {
@@ -190,20 +191,11 @@ Expected<std::vector<Row>> list_secrets(Database& db, std::optional<std::string_
 }
 
 std::string normalize_origin(std::string_view origin) {
-  const auto scheme_end = origin.find("://");
-  if (scheme_end == std::string_view::npos) return std::string(origin);
-  const std::string_view scheme = origin.substr(0, scheme_end);
-  std::string_view rest = origin.substr(scheme_end + 3);
-  if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
-  // A port is already there when a ':' follows the host (past the ']' of an IPv6 literal).
-  const auto bracket = rest.rfind(']');
-  const std::string_view after_host =
-      bracket == std::string_view::npos ? rest : rest.substr(bracket);
-  if (after_host.find(':') != std::string_view::npos) {
-    return std::string(scheme) + "://" + std::string(rest);
-  }
-  const char* port = scheme == "https" ? ":443" : scheme == "http" ? ":80" : "";
-  return std::string(scheme) + "://" + std::string(rest) + port;
+  // The form the server matches ORIGINs in (auth::canonical_origin: coturn's, lower case, the
+  // default port filled in); text that is no origin is stored as given, as coturn does.
+  auth::OriginBuffer buf;
+  const auto canonical = auth::canonical_origin(origin, buf);
+  return std::string(canonical ? *canonical : origin);
 }
 
 Expected<void> add_origin(Database& db, std::string_view origin, std::string_view realm) {

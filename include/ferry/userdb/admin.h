@@ -38,7 +38,8 @@ Expected<std::size_t> delete_all_secrets(Database& db, std::optional<std::string
 Expected<std::vector<Row>> list_secrets(Database& db, std::optional<std::string_view> realm);
 
 // coturn keeps origins with their port: "http://example.org" is stored as
-// "http://example.org:80" (so is what browsers send matched).
+// "http://example.org:80". The form is auth::canonical_origin's, the one requests are matched
+// in; text that is no origin is kept as given.
 std::string normalize_origin(std::string_view origin);
 Expected<void> add_origin(Database& db, std::string_view origin, std::string_view realm);
 Expected<bool> delete_origin(Database& db, std::string_view origin);
